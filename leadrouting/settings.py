@@ -1,0 +1,150 @@
+"""Settings for leadrouting, all read from one django-environ `env`.
+
+With no environment set the app runs on a SQLite file and routes leads in
+process (no Redis needed). With DATABASE_URL / REDIS_URL it runs on PostgreSQL
+and Redis with `manage.py rqworker routing` processes.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _env_or_fail(reader, name, **kwargs):
+    """Read one variable; a malformed value stops the start with its name."""
+    try:
+        return reader(name, **kwargs)
+    except (ValueError, ImproperlyConfigured, KeyError) as error:
+        raise ImproperlyConfigured(f"Environment variable {name} is invalid: {error}") from error
+
+
+DEBUG = _env_or_fail(env.bool, "DEBUG", default=True)
+SECRET_KEY = _env_or_fail(
+    env.str, "SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789"
+)
+if not DEBUG and SECRET_KEY.startswith("dev-only-"):
+    raise ImproperlyConfigured("Environment variable SECRET_KEY must be set when DEBUG is off.")
+ALLOWED_HOSTS = _env_or_fail(env.list, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = _env_or_fail(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_countries",
+    "adminsortable2",
+    "django_rq",
+    "reps",
+    "leads",
+    "routing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "leadrouting.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "leadrouting.wsgi.application"
+
+DATABASES = {
+    "default": _env_or_fail(env.db_url, "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default is used by one process with in-process routing; a
+    # longer busy timeout avoids "database is locked" while the demo loads.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis / RQ -----------------------------------------------------------
+# An empty REDIS_URL means "embedded": routing runs in process on commit.
+REDIS_URL = _env_or_fail(env.str, "REDIS_URL", default="")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("Environment variable REDIS_URL must start with redis://, rediss:// or unix://")
+ROUTING_EMBEDDED = not REDIS_URL
+RQ_QUEUES = {
+    "routing": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300},
+    "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300},
+}
+# Leads waiting longer than this for routing are re-enqueued by the sweep.
+ROUTING_SWEEP_AFTER_SECONDS = _env_or_fail(env.int, "ROUTING_SWEEP_AFTER_SECONDS", default=5)
+# How many leads one drain job routes before it hands over to a fresh job.
+ROUTING_DRAIN_BATCH = _env_or_fail(env.int, "ROUTING_DRAIN_BATCH", default=500)
+
+# --- Email ----------------------------------------------------------------
+vars().update(_env_or_fail(env.email_url, "EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = _env_or_fail(env.str, "DEFAULT_FROM_EMAIL", default="leadrouting <noreply@localhost>")
+
+# --- Auth -----------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+
+# --- I18N -----------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("it", "Italiano"),
+    ("pt", "Português"),
+    ("pl", "Polski"),
+    ("ru", "Русский"),
+]
+TIME_ZONE = _env_or_fail(env.str, "TIME_ZONE", default="UTC")
+try:
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+    raise ImproperlyConfigured(f"Environment variable TIME_ZONE is not a known time zone: {TIME_ZONE!r}") from error
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "routing": {"handlers": ["console"], "level": env.str("ROUTING_LOG_LEVEL", default="WARNING")},
+    },
+}

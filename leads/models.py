@@ -1,0 +1,170 @@
+"""Leads, the accounts they belong to, and each lead's timeline."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class Account(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent account"), null=True, blank=True, on_delete=models.SET_NULL, related_name="subsidiaries"
+    )
+    owner = models.ForeignKey(
+        "reps.Rep", verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+    )
+    is_customer = models.BooleanField(_("customer"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"], name="account_name")]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+
+    def __str__(self):
+        return self.name
+
+    def ancestors(self):
+        seen, account = set(), self.parent
+        while account is not None and account.pk not in seen:
+            seen.add(account.pk)
+            yield account
+            account = account.parent
+
+
+class AccountDomain(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(_("domain"), max_length=253, unique=True, help_text=_("e.g. acme.com, without www."))
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("account domain")
+        verbose_name_plural = _("account domains")
+
+    def __str__(self):
+        return self.domain
+
+
+class Lead(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ASSIGNED = "assigned", _("Assigned")
+        ACCEPTED = "accepted", _("Accepted")
+        CONTACTED = "contacted", _("Contacted")
+        QUALIFIED = "qualified", _("Qualified")
+        CONVERTED = "converted", _("Converted")
+        LOST = "lost", _("Lost")
+        UNROUTABLE = "unroutable", _("Unroutable")
+        NURTURE = "nurture", _("Nurture")
+
+    # A rep's open leads count towards their capacity.
+    OPEN_STATUSES = (Status.ASSIGNED, Status.ACCEPTED, Status.CONTACTED, Status.QUALIFIED)
+    CLOSED_STATUSES = (Status.CONVERTED, Status.LOST)
+
+    # Contact
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # Company
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    website = models.CharField(_("website"), max_length=253, blank=True)
+    domain = models.CharField(_("company domain"), max_length=253, blank=True)
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    # Location
+    country = CountryField(_("country"), blank=True)
+    region = models.CharField(_("region / state"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    # Qualification
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    employee_count = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    deal_value = models.DecimalField(
+        _("deal value"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    seats = models.PositiveIntegerField(_("seats"), null=True, blank=True)
+    product_interest = models.CharField(_("product interest"), max_length=150, blank=True)
+    use_case = models.CharField(_("use case"), max_length=150, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    score = models.IntegerField(_("score"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    # Ownership and lifecycle
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    owner = models.ForeignKey(
+        "reps.Rep", verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    pool = models.ForeignKey(
+        "routing.Pool", verbose_name=_("waiting in pool"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    account_match_method = models.CharField(_("account match method"), max_length=20, blank=True)
+    account_match_score = models.FloatField(_("account match score"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    first_touch_at = models.DateTimeField(_("first touch"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Non-null while the lead waits for the routing engine: PostgreSQL is the queue.
+    routing_requested_at = models.DateTimeField(_("routing requested"), null=True, blank=True)
+    routing_attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The routing queue: "oldest pending leads", served by workers with SKIP LOCKED.
+            models.Index(
+                fields=["routing_requested_at"],
+                name="lead_routing_pending",
+                condition=models.Q(routing_requested_at__isnull=False),
+            ),
+            # Capacity checks: "open leads of rep X".
+            models.Index(fields=["owner", "status"], name="lead_owner_status"),
+            models.Index(fields=["email"], name="lead_email"),
+            models.Index(fields=["status", "created_at"], name="lead_status_created"),
+        ]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+
+    def __str__(self):
+        return self.full_name or self.email or self.company or f"Lead #{self.pk}"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class LeadEvent(models.Model):
+    """One line of a lead's timeline: created, routed, reassigned, status change, note."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        ROUTED = "routed", _("Routed")
+        REASSIGNED = "reassigned", _("Reassigned")
+        STATUS = "status", _("Status change")
+        NOTE = "note", _("Note")
+        MERGED = "merged", _("Duplicate merged")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    message = models.TextField(_("message"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("lead event")
+        verbose_name_plural = _("lead events")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.message[:60]}"

@@ -1,0 +1,289 @@
+"""People and organisation: teams, reps, skills, territories, calendars, time off."""
+
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+def validate_time_zone(value):
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("%(value)s is not a known time zone; use an IANA name such as Europe/Berlin."),
+            params={"value": value},
+        ) from None
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent team"), null=True, blank=True, on_delete=models.PROTECT, related_name="sub_teams"
+    )
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("managers"), blank=True, related_name="managed_teams"
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self):
+        return self.name
+
+    def ancestors(self):
+        """Parents from the nearest up; stops on a cycle instead of looping."""
+        seen, team = set(), self.parent
+        while team is not None and team.pk not in seen:
+            seen.add(team.pk)
+            yield team
+            team = team.parent
+
+    def clean(self):
+        if self.pk and self.parent_id:
+            if self.parent_id == self.pk or any(t.pk == self.pk for t in self.ancestors()):
+                raise ValidationError(
+                    {"parent": _("A team cannot be inside itself: %(parent)s is already below %(team)s.")
+                     % {"parent": self.parent, "team": self}}
+                )
+
+
+class Skill(models.Model):
+    class Kind(models.TextChoices):
+        PRODUCT = "product", _("Product")
+        INDUSTRY = "industry", _("Industry")
+        LANGUAGE = "language", _("Language")
+        USE_CASE = "use_case", _("Use case")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PRODUCT)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="skill_unique_kind_name")]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class AvailabilityCalendar(models.Model):
+    """Weekly working hours in one time zone, shared by many reps."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("availability calendar")
+        verbose_name_plural = _("availability calendars")
+
+    def __str__(self):
+        return f"{self.name} ({self.time_zone})"
+
+
+class WorkingHours(models.Model):
+    """One working interval on a weekday; an end at or before the start runs past midnight."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    calendar = models.ForeignKey(AvailabilityCalendar, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("start"))
+    end = models.TimeField(_("end"), help_text=_("An end at or before the start means the shift ends the next day."))
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start"]
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    @property
+    def is_overnight(self):
+        return self.end <= self.start
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(AvailabilityCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_calendar_date")]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+
+    def __str__(self):
+        return f"{self.date} {self.name}".strip()
+
+
+class Rep(models.Model):
+    class Seniority(models.TextChoices):
+        JUNIOR = "junior", _("Junior")
+        MID = "mid", _("Mid")
+        SENIOR = "senior", _("Senior")
+        ACCOUNT_MANAGER = "account_manager", _("Account manager")
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        AWAY = "away", _("Away")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rep")
+    teams = models.ManyToManyField(Team, verbose_name=_("teams"), blank=True, related_name="members")
+    seniority = models.CharField(_("seniority"), max_length=20, choices=Seniority.choices, default=Seniority.MID)
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Share in weighted distribution: 2 gets twice as many leads as 1, 0.5 half as many."),
+    )
+    max_open_leads = models.IntegerField(
+        _("max open leads"), null=True, blank=True, help_text=_("Leave empty for no limit.")
+    )
+    max_new_leads_per_day = models.IntegerField(
+        _("max new leads per day"), null=True, blank=True, help_text=_("Counted in the rep's time zone. Empty: no limit.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.AVAILABLE)
+    away_until = models.DateTimeField(
+        _("away until"), null=True, blank=True, help_text=_("When set, the rep is back automatically at this time.")
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    calendar = models.ForeignKey(
+        AvailabilityCalendar,
+        verbose_name=_("calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reps",
+        help_text=_("Working hours; a rep without a calendar is available at any hour."),
+    )
+    skills = models.ManyToManyField(Skill, through="RepSkill", blank=True, related_name="reps")
+
+    class Meta:
+        ordering = ["user__first_name", "user__last_name", "user__username"]
+        verbose_name = _("rep")
+        verbose_name_plural = _("reps")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return self.user.get_full_name() or self.user.get_username()
+
+    def clean(self):
+        errors = {}
+        if self.max_open_leads is not None and self.max_open_leads < 0:
+            errors["max_open_leads"] = _("The open-lead limit cannot be negative; leave it empty for no limit.")
+        if self.max_new_leads_per_day is not None and self.max_new_leads_per_day < 0:
+            errors["max_new_leads_per_day"] = _("The daily limit cannot be negative; leave it empty for no limit.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RepSkill(models.Model):
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="skill_levels")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="rep_levels")
+    level = models.PositiveSmallIntegerField(
+        _("level"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)], help_text=_("1 (basic) to 5 (expert).")
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rep", "skill"], name="repskill_unique_rep_skill"),
+            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="repskill_level_1_to_5"),
+        ]
+        verbose_name = _("rep skill")
+        verbose_name_plural = _("rep skills")
+
+    def __str__(self):
+        return f"{self.skill.name} {self.level}/5"
+
+
+class TimeOff(models.Model):
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-start"]
+        indexes = [models.Index(fields=["rep", "end"], name="timeoff_rep_end")]  # "is rep X off now?"
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+
+    def __str__(self):
+        return f"{self.rep}: {self.start:%Y-%m-%d} – {self.end:%Y-%m-%d}"
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": _("The end of the time off must be after its start.")})
+
+
+class Territory(models.Model):
+    """A region of the market; a lead belongs to the most specific territory that matches it."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent territory"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    countries = CountryField(_("countries"), multiple=True, blank=True)
+    regions = models.CharField(
+        _("regions / states"), max_length=500, blank=True, help_text=_("Comma-separated region or state codes, e.g. CA, NY, BY.")
+    )
+    postal_codes = models.TextField(
+        _("postal codes"),
+        blank=True,
+        help_text=_("Comma or line separated prefixes (80, 81) or ranges (80000-89999)."),
+    )
+    reps = models.ManyToManyField(Rep, verbose_name=_("covering reps"), blank=True, related_name="territories")
+    teams = models.ManyToManyField(Team, verbose_name=_("covering teams"), blank=True, related_name="territories")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("territory")
+        verbose_name_plural = _("territories")
+
+    def __str__(self):
+        return self.name
+
+    def ancestors(self):
+        seen, territory = set(), self.parent
+        while territory is not None and territory.pk not in seen:
+            seen.add(territory.pk)
+            yield territory
+            territory = territory.parent
+
+    def clean(self):
+        from reps.territories import parse_postal_codes
+
+        if self.pk and self.parent_id:
+            if self.parent_id == self.pk or any(t.pk == self.pk for t in self.ancestors()):
+                raise ValidationError({"parent": _("A territory cannot be inside itself.")})
+        try:
+            parse_postal_codes(self.postal_codes)
+        except ValueError as error:
+            raise ValidationError({"postal_codes": str(error)}) from None

@@ -1,0 +1,47 @@
+"""Checks a manager's rule before it is saved: a target the rule can actually reach."""
+
+from django.utils.translation import gettext as _
+
+
+def rule_target_errors(rule) -> dict:
+    """Field -> message for every reason this rule's target cannot work; empty when it can."""
+    Target = type(rule).TargetType
+    errors = {}
+    if rule.target_type == Target.REP:
+        if not rule.target_rep_id:
+            errors["target_rep"] = _("Choose the rep this rule assigns to.")
+        elif not rule.target_rep.is_active:
+            errors["target_rep"] = _("%(rep)s is inactive: no lead could be assigned. Choose an active rep.") % {
+                "rep": rule.target_rep
+            }
+    elif rule.target_type == Target.TEAM:
+        if not rule.target_team_id:
+            errors["target_team"] = _("Choose the team this rule assigns to.")
+        elif not _team_has_active_rep(rule.target_team, rule.include_sub_teams):
+            errors["target_team"] = _("Team %(team)s has no active rep: no lead could be assigned. Add reps first.") % {
+                "team": rule.target_team
+            }
+    elif rule.target_type == Target.POOL and not rule.pool_id:
+        errors["pool"] = _("Choose the pool where leads of this rule wait to be claimed.")
+    if rule.when_none_eligible == type(rule).WhenNoneEligible.QUEUE and not rule.pool_id and rule.target_type not in (
+        Target.POOL,
+        Target.NURTURE,
+    ):
+        errors["pool"] = _("Choose the pool where leads wait while nobody is eligible, or let them try the next rule.")
+    if rule.priority is not None:
+        clash = type(rule).objects.filter(priority=rule.priority).exclude(pk=rule.pk).first()
+        if clash is not None:
+            errors["priority"] = _("Rule '%(other)s' already has priority %(priority)s; give each rule its own.") % {
+                "other": clash,
+                "priority": rule.priority,
+            }
+    return errors
+
+
+def _team_has_active_rep(team, include_sub_teams: bool) -> bool:
+    from reps.selectors import team_ids_below
+
+    team_ids = team_ids_below(team.pk) if include_sub_teams else [team.pk]
+    from reps.models import Rep
+
+    return Rep.objects.filter(teams__in=team_ids, is_active=True).exists()

@@ -1,0 +1,231 @@
+"""factory-boy factories for every model."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from leads.models import Account, AccountDomain, Lead, LeadEvent
+from reps.models import AvailabilityCalendar, Holiday, Rep, RepSkill, Skill, Team, Territory, TimeOff, WorkingHours
+from routing.models import (
+    Assignment,
+    Pool,
+    RotationState,
+    RoutingDecision,
+    RoutingRule,
+    RuleCondition,
+    RuleSkillRequirement,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "pass-1234")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class SkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Skill
+        django_get_or_create = ("kind", "name")
+
+    name = factory.Sequence(lambda n: f"Skill {n}")
+    kind = Skill.Kind.PRODUCT
+
+
+class AvailabilityCalendarFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AvailabilityCalendar
+
+    name = factory.Sequence(lambda n: f"Calendar {n}")
+    time_zone = "Europe/Berlin"
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingHours
+
+    calendar = factory.SubFactory(AvailabilityCalendarFactory)
+    weekday = 0
+    start = dt.time(9, 0)
+    end = dt.time(17, 0)
+
+
+class HolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Holiday
+
+    calendar = factory.SubFactory(AvailabilityCalendarFactory)
+    date = dt.date(2026, 12, 25)
+    name = "Christmas"
+
+
+class RepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rep
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    seniority = Rep.Seniority.MID
+    weight = Decimal("1")
+    time_zone = "UTC"
+
+    @factory.post_generation
+    def teams(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.teams.add(*extracted)
+
+
+class RepSkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RepSkill
+
+    rep = factory.SubFactory(RepFactory)
+    skill = factory.SubFactory(SkillFactory)
+    level = 3
+
+
+class TimeOffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeOff
+
+    rep = factory.SubFactory(RepFactory)
+    start = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+    end = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
+    reason = "Vacation"
+
+
+class TerritoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Territory
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Territory {n}")
+
+    @factory.post_generation
+    def reps(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.reps.add(*extracted)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Faker("company")
+
+
+class AccountDomainFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccountDomain
+
+    account = factory.SubFactory(AccountFactory)
+    domain = factory.Sequence(lambda n: f"company{n}.example")
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"lead{n}@prospect{n}.example")
+    company = factory.Faker("company")
+    country = "DE"
+    industry = "Software"
+    employee_count = 250
+    score = 50
+    source = "web"
+
+
+class LeadEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadEvent
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = LeadEvent.Kind.NOTE
+    message = "Called, left a voicemail."
+
+
+class PoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pool
+
+    name = factory.Sequence(lambda n: f"Pool {n}")
+
+
+class RoutingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutingRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    priority = factory.Sequence(lambda n: (n + 1) * 10)
+    target_type = RoutingRule.TargetType.TEAM
+    strategy = RoutingRule.Strategy.ROUND_ROBIN
+
+
+class RuleConditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RuleCondition
+
+    rule = factory.SubFactory(RoutingRuleFactory)
+    field = "country"
+    operator = "equals"
+    value = "DE"
+
+
+class RuleSkillRequirementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RuleSkillRequirement
+
+    rule = factory.SubFactory(RoutingRuleFactory, target_type=RoutingRule.TargetType.SKILLS)
+    skill = factory.SubFactory(SkillFactory)
+    min_level = 3
+
+
+class RotationStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RotationState
+
+    rule = factory.SubFactory(RoutingRuleFactory)
+    rep = factory.SubFactory(RepFactory)
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    lead = factory.SubFactory(LeadFactory)
+    rep = factory.SubFactory(RepFactory)
+    kind = Assignment.Kind.INITIAL
+
+
+class RoutingDecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutingDecision
+
+    lead = factory.SubFactory(LeadFactory)
+    outcome = RoutingDecision.Outcome.ASSIGNED
+    explanation = "Chosen by test."
