@@ -50,7 +50,7 @@ def parse_postal_codes(text: str) -> list:
     return entries
 
 
-def postal_code_matches(spec_entries: list, postal_code: str) -> bool:
+def postal_code_matches(spec_entries, postal_code: str) -> bool:
     code = _normalise_postal(postal_code)
     if not code:
         return False
@@ -67,24 +67,49 @@ def _split_regions(text: str) -> set:
     return {part.strip().upper() for part in (text or "").split(",") if part.strip()}
 
 
-def territory_matches_own_criteria(territory, *, country: str, region: str, postal_code: str) -> bool | None:
-    """True/False on the territory's own criteria; None when it sets no criteria (a pure grouping)."""
-    has_criteria = False
-    countries = {str(c) for c in territory.countries}
-    if countries:
-        has_criteria = True
-        if (country or "").upper() not in countries:
+def _region_forms(region: str, country: str) -> set:
+    """A lead's region as territories may spell it: "CA" and "US-CA" (ISO 3166-2, as many web forms send it)."""
+    region = (region or "").strip().upper()
+    if not region:
+        return set()
+    if country and region.startswith(f"{country}-"):
+        return {region, region[len(country) + 1:]}
+    return {region, f"{country}-{region}"} if country else {region}
+
+
+@dataclass(frozen=True)
+class _Criteria:
+    """A territory's own criteria, parsed once per index rather than once per lead."""
+
+    countries: frozenset
+    regions: frozenset
+    postal: tuple
+
+    @classmethod
+    def of(cls, territory):
+        return cls(
+            frozenset(country.code for country in territory.countries),
+            frozenset(_split_regions(territory.regions)),
+            tuple(parse_postal_codes(territory.postal_codes)),
+        )
+
+    @property
+    def breadth(self) -> tuple:
+        """Sorts narrow criteria first: a postal code beats a region, a region beats a country."""
+        return (not self.postal, not self.regions, not self.countries)
+
+    def verdict(self, *, country: str, region: str, postal_code: str) -> bool | None:
+        """True/False on the territory's own criteria; None when it sets none (a pure grouping)."""
+        if not (self.countries or self.regions or self.postal):
+            return None
+        country = (country or "").strip().upper()
+        if self.countries and country not in self.countries:
             return False
-    regions = _split_regions(territory.regions)
-    if regions:
-        has_criteria = True
-        if (region or "").strip().upper() not in regions:
+        if self.regions and not self.regions & _region_forms(region, country):
             return False
-    if (territory.postal_codes or "").strip():
-        has_criteria = True
-        if not postal_code_matches(parse_postal_codes(territory.postal_codes), postal_code):
+        if self.postal and not postal_code_matches(self.postal, postal_code):
             return False
-    return True if has_criteria else None
+        return True
 
 
 class TerritoryIndex:
@@ -92,6 +117,7 @@ class TerritoryIndex:
 
     def __init__(self, territories):
         self.by_id = {t.pk: t for t in territories}
+        self.criteria = {pk: _Criteria.of(t) for pk, t in self.by_id.items()}
         self.children = {}
         for territory in self.by_id.values():
             self.children.setdefault(territory.parent_id, []).append(territory)
@@ -103,18 +129,23 @@ class TerritoryIndex:
         return cls(list(Territory.objects.all()))
 
     def match(self, *, country: str, region: str = "", postal_code: str = ""):
-        """The deepest territory whose criteria (and all its ancestors' criteria) match, or None."""
-        best, best_depth = None, -1
+        """The deepest territory whose criteria (and all its ancestors' criteria) match, or None.
+
+        Between matches at the same depth the narrower criteria win (postal code, then
+        region, then country), then the name, so the answer never depends on load order.
+        """
+        best, best_key = None, None
         stack = [(t, 0) for t in self.children.get(None, [])]
         while stack:
             territory, depth = stack.pop()
-            verdict = territory_matches_own_criteria(
-                territory, country=country, region=region, postal_code=postal_code
-            )
+            criteria = self.criteria[territory.pk]
+            verdict = criteria.verdict(country=country, region=region, postal_code=postal_code)
             if verdict is False:
                 continue
-            if verdict is True and depth > best_depth:
-                best, best_depth = territory, depth
+            if verdict is True:
+                key = (-depth, criteria.breadth, territory.name)
+                if best_key is None or key < best_key:
+                    best, best_key = territory, key
             stack.extend((child, depth + 1) for child in self.children.get(territory.pk, []))
         return best
 

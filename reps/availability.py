@@ -1,0 +1,293 @@
+"""Whether a rep can take a lead at a given instant, and if not, why: the one place that answers it.
+
+The order of the checks is the order of the reasons: inactive, away, on leave, then the
+calendar (holiday, out of hours). Working hours are wall-clock times in the calendar's
+time zone, so a 09:00–17:00 shift stays 09:00–17:00 local across a DST switch. A shift
+is off when it starts on a holiday (a night shift belongs to the day it starts); outside
+any shift, a holiday on the local date is given as the reason rather than "out of hours".
+"""
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from reps.models import AvailabilityCalendar, Holiday, Rep, TimeOff, WorkingHours
+
+DAY_SECONDS = 24 * 3600
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+LOOKAHEAD = dt.timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    code: str  # one of: "inactive", "away", "on_leave", "holiday", "out_of_hours"
+    text: str  # a sentence for the audit trail
+
+
+def unavailability(reps, at: dt.datetime) -> dict[int, Unavailable | None]:
+    """rep.pk -> why the rep cannot take a lead at `at`, or None when they can; a constant number of queries."""
+    _require_aware(at)
+    reps = list(reps)
+    reasons = {rep.pk: _personal_reason(rep, at) for rep in reps}
+    candidates = [rep for rep in reps if reasons[rep.pk] is None]
+    if not candidates:
+        return reasons
+
+    by_pk = {rep.pk: rep for rep in candidates}
+    for rep_id, (end, reason) in _time_off_covering(list(by_pk), at).items():
+        text = f"on leave until {_clock(end, _rep_zone(by_pk[rep_id]), at)}"
+        reasons[rep_id] = Unavailable("on_leave", f"{text} ({reason})" if reason else text)
+
+    scheduled = [rep for rep in candidates if reasons[rep.pk] is None and rep.calendar_id is not None]
+    if scheduled:
+        verdicts = _calendar_verdicts(_calendars_of(scheduled), at)
+        for rep in scheduled:
+            reasons[rep.pk] = verdicts[rep.calendar_id]
+    return reasons
+
+
+def rep_unavailability(rep, at: dt.datetime) -> Unavailable | None:
+    """Why this one rep cannot take a lead at `at`, or None when they can."""
+    return unavailability([rep], at)[rep.pk]
+
+
+def next_available_at(rep, after: dt.datetime) -> dt.datetime | None:
+    """The first instant from `after` on at which the rep can take leads, or None if there is none within 14 days.
+
+    Follows working hours, holidays (a shift that starts on one is skipped), an away status
+    with a return time and time off. `after` itself is returned when the rep is available then.
+    Inactive reps and reps away with no return time have no next instant.
+    """
+    _require_aware(after)
+    if not rep.is_active:
+        return None
+    start = after
+    if rep.status == Rep.Status.AWAY:
+        if rep.away_until is None:
+            return None
+        start = max(start, rep.away_until)
+    limit = after + LOOKAHEAD
+    if start >= limit:
+        return None
+
+    leaves = list(
+        TimeOff.objects.filter(rep_id=rep.pk, end__gt=start, start__lt=limit).order_by("start").values_list("start", "end")
+    )
+    if rep.calendar_id is None:
+        windows = [(start, limit)]
+    else:
+        calendar = _calendars_of([rep])[rep.calendar_id]
+        hours = WorkingHours.objects.filter(calendar_id=calendar.pk).values_list("weekday", "start", "end")
+        plan = WeekPlan(calendar, hours)
+        if plan.zone is None:
+            return None
+        windows = plan.windows(start, limit)
+
+    for window_start, window_end in windows:
+        moment = _past_time_off(max(window_start, start), leaves)
+        if moment < window_end and moment < limit:
+            return moment
+    return None
+
+
+class WeekPlan:
+    """One calendar's working hours as, per local weekday, the (start, end, days_back) second ranges they cover.
+
+    days_back is 1 for the part of an overnight shift that started the day before: that
+    shift's holiday is judged on the day it started.
+    """
+
+    def __init__(self, calendar, hours):
+        self.calendar = calendar
+        self.hours = sorted(hours)  # (weekday, start, end)
+        try:
+            self.zone = zoneinfo.ZoneInfo(calendar.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.zone = None  # saved without validation; the rep is treated as out of hours, never crashes routing
+        self.days = [[] for _ in range(7)]
+        for weekday, start, end in self.hours:
+            begin, finish = _seconds(start), _seconds(end)
+            if finish > begin:
+                self.days[weekday].append((begin, finish, 0))
+            else:
+                self.days[weekday].append((begin, DAY_SECONDS, 0))
+                if finish > 0:
+                    self.days[(weekday + 1) % 7].append((0, finish, 1))
+
+    def shift_dates(self, local: dt.datetime) -> set:
+        """The local dates on which the shifts covering this local wall-clock time started."""
+        now = local.hour * 3600 + local.minute * 60 + local.second
+        today = local.date()
+        return {today - dt.timedelta(days=back) for begin, finish, back in self.days[local.weekday()] if begin <= now < finish}
+
+    def windows(self, start: dt.datetime, limit: dt.datetime) -> list:
+        """The shifts overlapping [start, limit) as sorted (start, end) instants, shifts starting on holidays left out."""
+        first = start.astimezone(self.zone).date() - dt.timedelta(days=1)  # yesterday's overnight shift may still run
+        last = limit.astimezone(self.zone).date()
+        holidays = set(
+            Holiday.objects.filter(calendar_id=self.calendar.pk, date__range=(first, last)).values_list("date", flat=True)
+        )
+        found = []
+        day = first
+        while day <= last:
+            if day not in holidays:
+                for weekday, begin, finish in self.hours:
+                    if weekday != day.weekday():
+                        continue
+                    end_day = day if finish > begin else day + dt.timedelta(days=1)
+                    window = (
+                        _first_instant_at(self.zone, dt.datetime.combine(day, begin)),
+                        _first_instant_at(self.zone, dt.datetime.combine(end_day, finish)),
+                    )
+                    if window[1] > start:
+                        found.append(window)
+            day += dt.timedelta(days=1)
+        return sorted(found)
+
+    def describe(self) -> str:
+        """The week in one line, e.g. "Mon–Fri 09:00–17:00; Sat 10:00–14:00"."""
+        schedules = {}  # the day's intervals -> the weekdays that have exactly them
+        for day in range(7):
+            intervals = tuple(f"{begin:%H:%M}–{finish:%H:%M}" for weekday, begin, finish in self.hours if weekday == day)
+            if intervals:
+                schedules.setdefault(intervals, []).append(day)
+        return "; ".join(f"{_weekday_ranges(days)} {', '.join(intervals)}" for intervals, days in schedules.items())
+
+
+def _require_aware(moment: dt.datetime):
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"Availability needs a time-zone-aware datetime, got the naive {moment!r}.")
+
+
+def _personal_reason(rep, at) -> Unavailable | None:
+    if not rep.is_active:
+        return Unavailable("inactive", "inactive")
+    if rep.status == Rep.Status.AWAY:
+        if rep.away_until is None:
+            return Unavailable("away", "away, no return time set")
+        if rep.away_until > at:
+            return Unavailable("away", f"away until {_clock(rep.away_until, _rep_zone(rep), at)}")
+    return None
+
+
+def _time_off_covering(rep_ids, at) -> dict:
+    """rep id -> (end, reason) of the time off covering `at`; the one ending last if several overlap."""
+    covering = {}
+    rows = TimeOff.objects.filter(rep_id__in=rep_ids, start__lte=at, end__gt=at).order_by("rep_id", "end")
+    for rep_id, end, reason in rows.values_list("rep_id", "end", "reason"):
+        covering[rep_id] = (end, reason)
+    return covering
+
+
+def _calendars_of(reps) -> dict:
+    """calendar id -> calendar, from the reps' cached relation (select_related) or in one query."""
+    calendars = {rep.calendar_id: rep.calendar for rep in reps if Rep.calendar.is_cached(rep)}
+    missing = {rep.calendar_id for rep in reps} - calendars.keys()
+    if missing:
+        calendars.update(AvailabilityCalendar.objects.in_bulk(missing))
+    return calendars
+
+
+def _calendar_verdicts(calendars: dict, at) -> dict:
+    """calendar id -> Unavailable or None at `at`: one query for working hours, one for holidays."""
+    hours = {}
+    rows = WorkingHours.objects.filter(calendar_id__in=calendars).order_by().values_list("calendar_id", "weekday", "start", "end")
+    for calendar_id, weekday, start, end in rows:
+        hours.setdefault(calendar_id, []).append((weekday, start, end))
+    plans = {pk: WeekPlan(calendar, hours.get(pk, ())) for pk, calendar in calendars.items()}
+    local = {pk: at.astimezone(plan.zone) for pk, plan in plans.items() if plan.zone is not None}
+
+    # Today's holiday labels an idle hour; yesterday's matters for a shift that ran past midnight.
+    dates = {moment.date() for moment in local.values()}
+    dates |= {date - dt.timedelta(days=1) for date in dates}
+    holidays = {}
+    if local:
+        rows = Holiday.objects.filter(calendar_id__in=local.keys(), date__in=dates).values_list("calendar_id", "date", "name")
+        for calendar_id, date, name in rows:
+            holidays[(calendar_id, date)] = name or f"{date:%Y-%m-%d}"
+
+    verdicts = {}
+    for pk, plan in plans.items():
+        name = plan.calendar.name
+        if plan.zone is None:
+            text = f"out of hours: calendar {name} has an unknown time zone {plan.calendar.time_zone!r}"
+            verdicts[pk] = Unavailable("out_of_hours", text)
+            continue
+        if not plan.hours:
+            verdicts[pk] = Unavailable("out_of_hours", f"out of hours: calendar {name} has no working hours")
+            continue
+        started = plan.shift_dates(local[pk])
+        if any((pk, date) not in holidays for date in started):
+            verdicts[pk] = None
+            continue
+        holiday_date = max(started) if started else local[pk].date()
+        if (pk, holiday_date) in holidays:
+            verdicts[pk] = Unavailable("holiday", f"holiday: {holidays[(pk, holiday_date)]}")
+        else:
+            text = f"out of hours: works {plan.describe()} {plan.calendar.time_zone}"
+            verdicts[pk] = Unavailable("out_of_hours", text)
+    return verdicts
+
+
+def _past_time_off(moment, leaves):
+    """The first instant from `moment` on outside the (start, end) time off ranges, sorted by start."""
+    for start, end in leaves:
+        if start <= moment < end:
+            moment = end
+    return moment
+
+
+def _first_instant_at(zone, wall: dt.datetime) -> dt.datetime:
+    """The first instant at which the clock in `zone` shows `wall` or later.
+
+    Ambiguous times (clocks going back) give the earlier instant; times that do not exist
+    (clocks going forward) give the instant the clock jumps past them.
+    """
+    instant = wall.replace(tzinfo=zone).astimezone(dt.UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == wall:
+        return instant
+    # In a gap fold=1 reads the wall time with the offset after the jump, which lands before
+    # the jump; bisect between that and fold=0 (after the jump) for the jump itself.
+    low = int(wall.replace(tzinfo=zone, fold=1).timestamp())
+    high = int(instant.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if dt.datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= wall:
+            high = middle
+        else:
+            low = middle
+    return dt.datetime.fromtimestamp(high, dt.UTC)
+
+
+def _rep_zone(rep):
+    try:
+        return zoneinfo.ZoneInfo(rep.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _clock(moment: dt.datetime, zone, at: dt.datetime) -> str:
+    """`moment` as a person in `zone` reads it: a date at midnight, the time alone if it is today there."""
+    local = moment.astimezone(zone)
+    if local.time() == dt.time(0):
+        return f"{local:%Y-%m-%d}"
+    if local.date() == at.astimezone(zone).date():
+        return f"{local:%H:%M} {zone}"
+    return f"{local:%Y-%m-%d %H:%M} {zone}"
+
+
+def _seconds(moment: dt.time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def _weekday_ranges(days: list) -> str:
+    """[0, 1, 2, 3, 4] -> "Mon–Fri"; [0, 2, 3] -> "Mon, Wed–Thu"."""
+    runs = []
+    for day in days:
+        if runs and runs[-1][1] == day - 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return ", ".join(
+        WEEKDAY_NAMES[first] if first == last else f"{WEEKDAY_NAMES[first]}–{WEEKDAY_NAMES[last]}" for first, last in runs
+    )

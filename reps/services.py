@@ -1,0 +1,44 @@
+"""Writes about reps: every change goes through here, validated, in one transaction."""
+
+import datetime as dt
+import logging
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reps.models import Rep
+
+logger = logging.getLogger(__name__)
+
+
+def rep_set_away(*, rep: Rep, until: dt.datetime | None = None, actor: AbstractBaseUser | None = None) -> Rep:
+    """Marks the rep away so routing skips them; back by themselves at `until`, or not until set available."""
+    if until is not None:
+        if timezone.is_naive(until):
+            raise ValidationError({"away_until": _("The return time needs a time zone.")})
+        if until <= timezone.now():
+            raise ValidationError(
+                {"away_until": _("The return time has already passed; pick a later time or leave it empty.")}
+            )
+    return _rep_set_status(rep=rep, status=Rep.Status.AWAY, away_until=until, actor=actor)
+
+
+def rep_set_available(*, rep: Rep, actor: AbstractBaseUser | None = None) -> Rep:
+    """Marks the rep available again, dropping any return time."""
+    return _rep_set_status(rep=rep, status=Rep.Status.AVAILABLE, away_until=None, actor=actor)
+
+
+def _rep_set_status(*, rep: Rep, status: str, away_until: dt.datetime | None, actor) -> Rep:
+    with transaction.atomic():
+        # The row lock orders this change with an assignment the engine is making to the same rep.
+        locked = Rep.objects.select_for_update().get(pk=rep.pk)
+        locked.status, locked.away_until = status, away_until
+        locked.full_clean()
+        locked.save(update_fields=["status", "away_until"])
+    # There is no audit table for reps yet; the log is the record of who changed what.
+    logger.info("rep %s set %s (until %s) by %s", rep.pk, status, away_until, actor.pk if actor else "system")
+    rep.status, rep.away_until = status, away_until
+    return rep
