@@ -1,7 +1,10 @@
 """Leads, the accounts they belong to, and each lead's timeline."""
 
+import re
+
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import DomainNameValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -34,6 +37,26 @@ class Account(models.Model):
             yield account
             account = account.parent
 
+    def clean(self):
+        if self.pk and self.parent_id:
+            if self.parent_id == self.pk or any(a.pk == self.pk for a in self.ancestors()):
+                raise ValidationError(
+                    {"parent": _("An account cannot be above itself: %(parent)s is already a subsidiary of %(account)s.")
+                     % {"parent": self.parent, "account": self}}
+                )
+
+
+def normalise_domain(value: str) -> str:
+    """'https://www.Acme.com/about' -> 'acme.com': lower case, no scheme, www., path or port."""
+    domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", (value or "").strip().lower())
+    domain = re.split(r"[/?#]", domain, maxsplit=1)[0].rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
+    return domain.removeprefix("www.")
+
+
+_domain_validator = DomainNameValidator(
+    message=_("Enter a company domain such as acme.com: letters, digits and hyphens, with a dot before the ending.")
+)
+
 
 class AccountDomain(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="domains")
@@ -46,6 +69,13 @@ class AccountDomain(models.Model):
 
     def __str__(self):
         return self.domain
+
+    def clean(self):
+        self.domain = normalise_domain(self.domain)
+        try:
+            _domain_validator(self.domain)
+        except ValidationError as error:
+            raise ValidationError({"domain": error.messages}) from None
 
 
 class Lead(models.Model):

@@ -1,3 +1,165 @@
-from django.contrib import admin
+"""Admin for the organisation: what sales managers configure every week."""
 
-# Register your models here.
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from reps.forms import WorkingHoursForm, WorkingHoursFormSet
+from reps.models import AvailabilityCalendar, Holiday, Rep, RepSkill, Skill, Team, Territory, TimeOff, WorkingHours
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "member_count"]
+    list_select_related = ["parent"]
+    search_fields = ["name"]
+    autocomplete_fields = ["parent"]
+    filter_horizontal = ["managers"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members", distinct=True))
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def member_count(self, team):
+        return team.member_count
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    formset = WorkingHoursFormSet
+    extra = 1
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+
+
+@admin.register(AvailabilityCalendar)
+class AvailabilityCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "rep_count"]
+    search_fields = ["name"]
+    inlines = [WorkingHoursInline, HolidayInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(rep_count=Count("reps"))
+
+    @admin.display(description=_("reps"), ordering="rep_count")
+    def rep_count(self, calendar):
+        return calendar.rep_count
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    form = WorkingHoursForm
+    list_display = ["__str__", "calendar", "weekday", "start", "end"]
+    list_filter = ["weekday", "calendar"]
+    list_select_related = ["calendar"]
+    autocomplete_fields = ["calendar"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name", "calendar"]
+    list_filter = ["calendar"]
+    list_select_related = ["calendar"]
+    search_fields = ["name", "calendar__name"]
+    date_hierarchy = "date"
+    autocomplete_fields = ["calendar"]
+
+
+class RepSkillInline(admin.TabularInline):
+    model = RepSkill
+    autocomplete_fields = ["skill"]
+    extra = 1
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 1
+
+
+@admin.register(Rep)
+class RepAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "seniority", "status", "is_active", "team_names", "calendar", "max_open_leads"]
+    list_filter = ["is_active", "status", "seniority", "teams", "calendar"]
+    list_select_related = ["user", "calendar"]
+    search_fields = ["user__first_name", "user__last_name", "user__username", "user__email"]
+    autocomplete_fields = ["user", "calendar"]
+    filter_horizontal = ["teams"]
+    readonly_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["user", "name", "is_active", "seniority", "teams"]}),
+        (_("Distribution"), {"fields": ["weight", "max_open_leads", "max_new_leads_per_day"]}),
+        (_("Availability"), {"fields": ["status", "away_until", "time_zone", "calendar"]}),
+    ]
+    inlines = [RepSkillInline, TimeOffInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("teams")
+
+    @admin.display(description=_("name"), ordering="user__last_name")
+    def name(self, rep):
+        return rep.name
+
+    @admin.display(description=_("email"), ordering="user__email")
+    def email(self, rep):
+        return rep.user.email
+
+    @admin.display(description=_("teams"))
+    def team_names(self, rep):
+        return ", ".join(team.name for team in rep.teams.all())
+
+
+@admin.register(RepSkill)
+class RepSkillAdmin(admin.ModelAdmin):
+    list_display = ["rep", "skill", "level"]
+    list_filter = ["skill", "level"]
+    list_select_related = ["rep__user", "skill"]
+    search_fields = ["rep__user__first_name", "rep__user__last_name", "skill__name"]
+    autocomplete_fields = ["rep", "skill"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["rep", "start", "end", "reason"]
+    list_select_related = ["rep__user"]
+    search_fields = ["rep__user__first_name", "rep__user__last_name", "reason"]
+    date_hierarchy = "start"
+    autocomplete_fields = ["rep"]
+
+
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "country_codes", "regions", "coverage"]
+    list_select_related = ["parent"]
+    search_fields = ["name"]
+    autocomplete_fields = ["parent"]
+    filter_horizontal = ["reps", "teams"]
+    fieldsets = [
+        (None, {"fields": ["name", "parent"]}),
+        (_("Where"), {"fields": ["countries", "regions", "postal_codes"]}),
+        (_("Who covers it"), {"fields": ["reps", "teams"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(rep_count=Count("reps", distinct=True), team_count=Count("teams", distinct=True))
+        )
+
+    @admin.display(description=_("countries"))
+    def country_codes(self, territory):
+        return ", ".join(str(country) for country in territory.countries)
+
+    @admin.display(description=_("coverage"))
+    def coverage(self, territory):
+        return _("%(reps)s reps, %(teams)s teams") % {"reps": territory.rep_count, "teams": territory.team_count}

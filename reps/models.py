@@ -92,6 +92,14 @@ class AvailabilityCalendar(models.Model):
         return f"{self.name} ({self.time_zone})"
 
 
+SECONDS_PER_DAY = 24 * 60 * 60
+SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY
+
+
+def _seconds_of_day(time) -> int:
+    return time.hour * 3600 + time.minute * 60 + time.second
+
+
 class WorkingHours(models.Model):
     """One working interval on a weekday; an end at or before the start runs past midnight."""
 
@@ -120,6 +128,38 @@ class WorkingHours(models.Model):
     @property
     def is_overnight(self):
         return self.end <= self.start
+
+    def clean(self):
+        if self.start is not None and self.start == self.end:
+            raise ValidationError(
+                {"end": _("A shift needs a length: the end equals the start. For a night shift, end it the next morning.")}
+            )
+
+    def seconds_of_week(self) -> tuple:
+        """(start, end) in seconds from Monday 00:00; an overnight shift ends on the next day."""
+        day_start = self.weekday * SECONDS_PER_DAY
+        start = day_start + _seconds_of_day(self.start)
+        end = day_start + _seconds_of_day(self.end) + (SECONDS_PER_DAY if self.is_overnight else 0)
+        return start, end
+
+    def overlaps(self, other) -> bool:
+        """True when the two shifts share any time; a Sunday night shift runs into Monday."""
+        start, end = self.seconds_of_week()
+        other_start, other_end = other.seconds_of_week()
+        return any(
+            start < other_end + week_shift and other_start + week_shift < end
+            for week_shift in (-SECONDS_PER_WEEK, 0, SECONDS_PER_WEEK)
+        )
+
+
+def first_overlapping_shifts(shifts) -> tuple | None:
+    """The first pair of working hours that share time, or None when they all fit together."""
+    shifts = list(shifts)
+    for index, shift in enumerate(shifts):
+        for other in shifts[index + 1:]:
+            if shift.overlaps(other):
+                return shift, other
+    return None
 
 
 class Holiday(models.Model):

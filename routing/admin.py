@@ -1,3 +1,215 @@
-from django.contrib import admin
+"""Admin for routing: ordered rules that managers drag into place, pools, and the read-only audit trail."""
 
-# Register your models here.
+from adminsortable2.admin import SortableAdminMixin
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import Count
+from django.http import HttpResponseBadRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from routing.forms import RoutingRuleForm, RuleConditionForm, SkillRequirementFormSet
+from routing.models import (
+    Assignment,
+    Pool,
+    RotationState,
+    RoutingDecision,
+    RoutingRule,
+    RuleCondition,
+    RuleSkillRequirement,
+)
+from routing.ruleset import bump_config_version
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit rows can be searched and read; the routing services are their only writers."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Audit rows shown on the page of what they belong to, never edited by hand."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DecisionInline(ReadOnlyInline):
+    model = RoutingDecision
+    verbose_name_plural = gettext_lazy("routing decisions (newest first)")
+    # The admin renders read-only text with line breaks, so the explanation reads as written.
+    fields = ["created_at", "outcome", "rule", "chosen_rep", "duration_ms", "worker", "explanation"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("rule", "chosen_rep__user").order_by("-created_at", "-id")
+
+
+class AssignmentInline(ReadOnlyInline):
+    model = Assignment
+    verbose_name_plural = gettext_lazy("assignment history (newest first)")
+    fields = ["rep", "kind", "rule", "reason", "actor", "is_current", "created_at", "ended_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("rep__user", "rule", "actor").order_by("-created_at", "-id")
+
+
+@admin.register(Pool)
+class PoolAdmin(admin.ModelAdmin):
+    list_display = ["name", "waiting_leads"]
+    search_fields = ["name"]
+    filter_horizontal = ["teams", "reps"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(waiting_leads=Count("leads"))
+
+    @admin.display(description=gettext_lazy("leads waiting"), ordering="waiting_leads")
+    def waiting_leads(self, pool):
+        return pool.waiting_leads
+
+
+class RuleConditionInline(admin.TabularInline):
+    model = RuleCondition
+    form = RuleConditionForm
+    extra = 1
+
+
+class RuleSkillRequirementInline(admin.TabularInline):
+    model = RuleSkillRequirement
+    formset = SkillRequirementFormSet
+    autocomplete_fields = ["skill"]
+    extra = 1
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(SortableAdminMixin, admin.ModelAdmin):
+    form = RoutingRuleForm
+    list_display = ["priority", "name", "is_active", "target", "strategy", "condition_summary"]
+    list_filter = ["is_active", "target_type", "strategy"]
+    search_fields = ["name", "description"]
+    autocomplete_fields = ["target_rep", "target_team", "pool"]
+    # Declared fieldsets keep priority on the form (sortable2 drops it from automatic field lists).
+    fieldsets = [
+        (None, {"fields": ["name", "description", "is_active", "priority"]}),
+        (gettext_lazy("Assign to"), {"fields": [
+            "target_type", "target_rep", "target_team", "include_sub_teams", "use_parent_account_owner", "pool",
+        ]}),
+        (gettext_lazy("How"), {"fields": ["match_mode", "strategy", "when_none_eligible", "performance_window_days",
+                                          "sla_minutes"]}),
+    ]
+    inlines = [RuleConditionInline, RuleSkillRequirementInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("target_rep__user", "target_team", "pool")
+            .prefetch_related("conditions")
+        )
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # Dragging renumbers the visible rows from their neighbours' priorities; with rules
+        # hidden by a filter or a search the new numbers could collide with hidden rules.
+        if changelist.has_active_filters or changelist.query:
+            self.enable_sorting = False
+        return changelist
+
+    def update_order(self, request):
+        with transaction.atomic():
+            response = super().update_order(request)
+            if response.status_code != 200:
+                return response
+            if _rules_share_a_priority():
+                transaction.set_rollback(True)
+                return HttpResponseBadRequest(_("This order would give two rules the same priority; reload the list."))
+            # sortable2 writes with bulk_update, which sends no post_save: tell the workers here.
+            bump_config_version()
+        return response
+
+    def save_model(self, request, obj, form, change):
+        # sortable2 would put a new rule last; the form already chose its priority (typed, or last).
+        admin.ModelAdmin.save_model(self, request, obj, form, change)
+
+    @admin.display(description=gettext_lazy("assign to"), ordering="target_type")
+    def target(self, rule):
+        Target = RoutingRule.TargetType
+        detail = {Target.REP: rule.target_rep, Target.TEAM: rule.target_team, Target.POOL: rule.pool}.get(
+            rule.target_type
+        )
+        label = rule.get_target_type_display()
+        return f"{label}: {detail}" if detail else label
+
+    @admin.display(description=gettext_lazy("conditions"))
+    def condition_summary(self, rule):
+        joiner = _(" and ") if rule.match_mode == RoutingRule.MatchMode.ALL else _(" or ")
+        return joiner.join(str(condition) for condition in rule.conditions.all()) or _("every lead")
+
+
+def _rules_share_a_priority() -> bool:
+    return RoutingRule.objects.order_by().values("priority").annotate(rules=Count("id")).filter(rules__gt=1).exists()
+
+
+@admin.register(RuleCondition)
+class RuleConditionAdmin(admin.ModelAdmin):
+    form = RuleConditionForm
+    fields = ["rule", "field", "operator", "value"]
+    list_display = ["rule", "field", "operator", "value"]
+    list_filter = ["operator", "rule"]
+    list_select_related = ["rule"]
+    search_fields = ["field", "value", "rule__name"]
+    autocomplete_fields = ["rule"]
+
+
+@admin.register(RuleSkillRequirement)
+class RuleSkillRequirementAdmin(admin.ModelAdmin):
+    list_display = ["rule", "skill", "min_level"]
+    list_filter = ["skill", "rule"]
+    list_select_related = ["rule", "skill"]
+    search_fields = ["rule__name", "skill__name"]
+    autocomplete_fields = ["rule", "skill"]
+
+
+@admin.register(RotationState)
+class RotationStateAdmin(ReadOnlyAdmin):
+    list_display = ["rule", "rep", "last_assigned_at", "assigned_count", "virtual_pass"]
+    list_filter = ["rule"]
+    list_select_related = ["rule", "rep__user"]
+    search_fields = ["rule__name", "rep__user__first_name", "rep__user__last_name"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "lead", "rep", "kind", "rule", "is_current", "ended_at"]
+    list_filter = ["kind", "is_current", "rule"]
+    list_select_related = ["lead", "rep__user", "rule"]
+    search_fields = ["lead__email", "lead__company", "rep__user__first_name", "rep__user__last_name", "reason"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(RoutingDecision)
+class RoutingDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "lead", "outcome", "rule", "chosen_rep", "duration_ms", "worker"]
+    list_filter = ["outcome", "rule"]
+    list_select_related = ["lead", "rule", "chosen_rep__user"]
+    search_fields = ["lead__email", "lead__company", "explanation"]
+    date_hierarchy = "created_at"

@@ -1,7 +1,9 @@
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 
-from reps.models import Rep, TimeOff
+from reps.models import Rep, TimeOff, WorkingHours
 from tests.factories import RepFactory, TeamFactory, TimeOffFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,3 +39,30 @@ def test_rep_is_stored_in_postgresql():
     RepFactory()
     assert connection.vendor == "postgresql"
     assert Rep.objects.count() == 1 and TimeOff.objects.count() == 0
+
+
+def _shift(weekday, start, end):
+    return WorkingHours(weekday=weekday, start=dt.time(*start), end=dt.time(*end))
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "overlap"),
+    [
+        ((0, (9,), (12,)), (0, (12,), (17,)), False),
+        ((0, (9,), (13,)), (0, (12,), (17,)), True),
+        ((0, (22,), (6,)), (1, (5,), (9,)), True),
+        ((0, (22,), (6,)), (1, (6,), (9,)), False),
+        ((6, (22,), (2,)), (0, (1,), (3,)), True),
+        ((0, (9,), (17,)), (1, (9,), (17,)), False),
+    ],
+)
+def test_working_hours_overlap_across_midnight_and_the_week_end(first, second, overlap):
+    assert _shift(*first).overlaps(_shift(*second)) is overlap
+    assert _shift(*second).overlaps(_shift(*first)) is overlap
+
+
+def test_shift_that_ends_when_it_starts_is_refused():
+    hours = _shift(0, (9,), (9,))
+    with pytest.raises(ValidationError) as error:
+        hours.clean()
+    assert "A shift needs a length" in error.value.message_dict["end"][0]

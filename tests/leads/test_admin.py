@@ -1,0 +1,149 @@
+"""The lead and account admin: the routing audit on a lead's page, list filters, account domains."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.models import Account, AccountDomain
+from tests.admin_support import REPS, SALES_MANAGERS, form_errors, formset_data, staff_user_in
+from tests.factories import (
+    AccountFactory,
+    AssignmentFactory,
+    LeadEventFactory,
+    LeadFactory,
+    RepFactory,
+    RoutingDecisionFactory,
+    RoutingRuleFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager_client(client):
+    client.force_login(staff_user_in(SALES_MANAGERS))
+    return client
+
+
+def lead_page(client, lead):
+    return client.get(reverse("admin:leads_lead_change", args=[lead.pk]))
+
+
+def inline(response, name):
+    return next(i for i in response.context["inline_admin_formsets"] if i.formset.prefix == name)
+
+
+def test_lead_page_shows_routing_decisions_newest_first_with_their_explanation(manager_client):
+    lead = LeadFactory()
+    rule = RoutingRuleFactory(name="DACH enterprise")
+    older = RoutingDecisionFactory(lead=lead, outcome="unroutable", explanation="No rule matched.")
+    newer = RoutingDecisionFactory(
+        lead=lead, rule=rule, worker="worker-1", explanation="Rule DACH enterprise matched.\nChosen: least recently assigned."
+    )
+    response = lead_page(manager_client, lead)
+
+    assert [form.instance for form in inline(response, "decisions").formset.forms] == [newer, older]
+    page = response.content.decode()
+    assert "Rule DACH enterprise matched.<br>Chosen: least recently assigned." in page
+    assert "worker-1" in page
+
+
+def test_lead_page_shows_assignment_history_and_timeline(manager_client):
+    lead = LeadFactory()
+    first_rep, second_rep = RepFactory(), RepFactory()
+    manager = UserFactory(username="manager-on-duty")
+    AssignmentFactory(
+        lead=lead, rep=first_rep, is_current=False, ended_at=timezone.now(), reason="Round robin"
+    )
+    current = AssignmentFactory(lead=lead, rep=second_rep, kind="reassign", actor=manager, reason="No contact in 2 h")
+    LeadEventFactory(lead=lead, kind="reassigned", message="Reassigned: no contact within the SLA.")
+    response = lead_page(manager_client, lead)
+
+    history = [form.instance for form in inline(response, "assignments").formset.forms]
+    assert history[0] == current and len(history) == 2
+    page = response.content.decode()
+    assert "No contact in 2 h" in page and "manager-on-duty" in page
+    assert "Reassigned: no contact within the SLA." in page
+
+
+def test_audit_on_the_lead_page_cannot_be_edited(manager_client):
+    lead = LeadFactory()
+    RoutingDecisionFactory(lead=lead)
+    response = lead_page(manager_client, lead)
+    for name in ("decisions", "assignments", "events"):
+        formset = inline(response, name)
+        assert not formset.has_add_permission and not formset.has_change_permission
+        assert not formset.has_delete_permission
+    assert "owner" in response.context["adminform"].readonly_fields
+
+
+def test_rep_sees_a_lead_without_the_routing_audit(client):
+    client.force_login(staff_user_in(REPS))
+    lead = LeadFactory()
+    RoutingDecisionFactory(lead=lead, explanation="Internal reasoning")
+    response = lead_page(client, lead)
+    assert response.status_code == 200
+    assert "Internal reasoning" not in response.content.decode()
+
+
+def test_lead_list_filters_by_score_band_and_searches_company(manager_client):
+    hot = LeadFactory(score=90, company="Hot Leads GmbH")
+    LeadFactory(score=10, company="Cold Calls Ltd")
+    url = reverse("admin:leads_lead_changelist")
+
+    assert list(manager_client.get(url, {"score_band": "75+"}).context["cl"].result_list) == [hot]
+    assert list(manager_client.get(url, {"q": "hot leads"}).context["cl"].result_list) == [hot]
+
+
+def test_lead_list_filters_by_status_country_and_creation_date(manager_client):
+    german = LeadFactory(country="DE", status="assigned")
+    LeadFactory(country="FR", status="assigned")
+    url = reverse("admin:leads_lead_changelist")
+    since = (timezone.now() - dt.timedelta(days=1)).isoformat()
+
+    response = manager_client.get(url, {"country": "DE", "status__exact": "assigned", "created_at__gte": since})
+    assert list(response.context["cl"].result_list) == [german]
+
+
+def account_form(domains, name="Acme", **fields):
+    return {
+        "name": name,
+        "parent": "",
+        "owner": "",
+        **fields,
+        **formset_data("domains", [{"domain": domain} for domain in domains]),
+    }
+
+
+def test_account_domains_are_stored_normalised(manager_client):
+    response = manager_client.post(reverse("admin:leads_account_add"), account_form(["https://www.Acme.com/about"]))
+    assert response.status_code == 302, form_errors(response)
+    assert list(AccountDomain.objects.values_list("domain", flat=True)) == ["acme.com"]
+
+
+def test_the_same_domain_written_twice_is_refused(manager_client):
+    response = manager_client.post(reverse("admin:leads_account_add"), account_form(["acme.com", "www.acme.com"]))
+    assert response.status_code == 200
+    assert "duplicate" in form_errors(response)
+    assert not Account.objects.exists()
+
+
+def test_invalid_domain_is_refused_with_an_example(manager_client):
+    response = manager_client.post(reverse("admin:leads_account_add"), account_form(["acme corp"]))
+    assert "such as acme.com" in form_errors(response)
+    assert not Account.objects.exists()
+
+
+def test_account_parent_cycle_is_refused(manager_client):
+    group = AccountFactory(name="Acme Group")
+    subsidiary = AccountFactory(name="Acme GmbH", parent=group)
+    response = manager_client.post(
+        reverse("admin:leads_account_change", args=[group.pk]),
+        account_form([], name="Acme Group", parent=subsidiary.pk),
+    )
+    assert "Acme GmbH is already a subsidiary of Acme Group" in form_errors(response)
+    group.refresh_from_db()
+    assert group.parent is None
