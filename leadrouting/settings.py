@@ -5,6 +5,7 @@ process (no Redis needed). With DATABASE_URL / REDIS_URL it runs on PostgreSQL
 and Redis with `manage.py rqworker routing` processes.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -24,11 +25,20 @@ def _env_or_fail(reader, name, **kwargs):
         raise ImproperlyConfigured(f"Environment variable {name} is invalid: {error}") from error
 
 
-DEBUG = _env_or_fail(env.bool, "DEBUG", default=True)
+def _strict_bool(name, default):
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"Environment variable {name} must be true or false, got {raw!r}.")
+
+
+DEBUG = _strict_bool("DEBUG", default=True)
 SECRET_KEY = _env_or_fail(
     env.str, "SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789"
 )
-if not DEBUG and SECRET_KEY.startswith("dev-only-"):
+if not DEBUG and (not SECRET_KEY.strip() or SECRET_KEY.startswith("dev-only-")):
     raise ImproperlyConfigured("Environment variable SECRET_KEY must be set when DEBUG is off.")
 ALLOWED_HOSTS = _env_or_fail(env.list, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = _env_or_fail(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
@@ -78,9 +88,14 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "leadrouting.wsgi.application"
 
-DATABASES = {
-    "default": _env_or_fail(env.db_url, "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
+_EMBEDDED_DATABASE_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+if not env.str("DATABASE_URL", default="").strip():
+    os.environ["DATABASE_URL"] = _EMBEDDED_DATABASE_URL  # empty means "the embedded default" too
+if not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://", "sqlite://")):
+    raise ImproperlyConfigured(
+        "Environment variable DATABASE_URL must be postgres://user:password@host:port/name or sqlite:///path."
+    )
+DATABASES = {"default": _env_or_fail(env.db_url, "DATABASE_URL")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default is used by one process with in-process routing; a

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -141,7 +142,8 @@ class Lead(models.Model):
     first_touch_at = models.DateTimeField(_("first touch"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # Non-null while the lead waits for the routing engine: PostgreSQL is the queue.
-    routing_requested_at = models.DateTimeField(_("routing requested"), null=True, blank=True)
+    # Every path that creates a lead (forms, API, admin, imports, even bulk_create) queues it by default.
+    routing_requested_at = models.DateTimeField(_("routing requested"), null=True, blank=True, default=timezone.now)
     routing_attempts = models.PositiveIntegerField(default=0)
 
     class Meta:

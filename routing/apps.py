@@ -6,3 +6,6 @@ class RoutingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "routing"
     verbose_name = _("Routing")
+
+    def ready(self):
+        from routing import signals  # noqa: F401 — connects the receivers

@@ -80,6 +80,8 @@ class RoutingRule(models.Model):
     sla_minutes = models.PositiveIntegerField(
         _("time to first touch (minutes)"), null=True, blank=True, help_text=_("Empty: the global default.")
     )
+    # Counts this rule's assignments; moved under the rule's row lock, it orders "least recently assigned".
+    rotation_seq = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -157,6 +159,8 @@ class RotationState(models.Model):
     rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="rotation")
     rep = models.ForeignKey("reps.Rep", on_delete=models.CASCADE, related_name="rotation")
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # Order of the last assignment within the rule (clocks of several worker machines may disagree).
+    last_assigned_seq = models.PositiveBigIntegerField(default=0)
     assigned_count = models.PositiveIntegerField(default=0)
     # Stride scheduling for weighted rotation: each assignment adds 1/weight.
     virtual_pass = models.FloatField(default=0.0)

@@ -1,0 +1,164 @@
+"""Who could take a lead under a rule, and which of them can take it now (with the reason for each one who can't)."""
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from leads.models import Lead
+from reps.availability import unavailability
+from reps.models import Rep, RepSkill, Territory
+from reps.selectors import team_ids_below
+from routing.models import Assignment, RoutingRule
+
+Target = RoutingRule.TargetType
+
+
+@dataclass
+class Candidates:
+    reps: list
+    eligible: list = field(default_factory=list)
+    excluded: dict = field(default_factory=dict)  # rep.pk -> (code, text)
+    open_counts: dict = field(default_factory=dict)  # rep.pk -> open leads
+    note: str = ""  # how the candidate set was found, for the audit trail
+
+
+def _reps(**filters):
+    return list(Rep.objects.filter(**filters).select_related("user", "calendar").distinct())
+
+
+def candidate_reps(rule: RoutingRule, facts) -> Candidates:
+    """The rule's target as a list of reps, before availability and capacity."""
+    if rule.target_type == Target.REP:
+        return Candidates(_reps(pk=rule.target_rep_id), note=f"rep {rule.target_rep}")
+    if rule.target_type == Target.TEAM:
+        team_ids = team_ids_below(rule.target_team_id) if rule.include_sub_teams else [rule.target_team_id]
+        scope = " and sub-teams" if rule.include_sub_teams and len(team_ids) > 1 else ""
+        return Candidates(_reps(teams__in=team_ids), note=f"team {rule.target_team}{scope}")
+    if rule.target_type == Target.TERRITORY:
+        return _territory_reps(facts)
+    if rule.target_type == Target.SKILLS:
+        skill_ids = [req.skill_id for req in rule.skill_requirements.all()]
+        return Candidates(_reps(skill_levels__skill__in=skill_ids), note="reps with the required skills")
+    if rule.target_type == Target.ACCOUNT_OWNER:
+        return _account_owner(rule, facts)
+    return Candidates([])
+
+
+def _territory_reps(facts) -> Candidates:
+    """Reps covering the lead's territory; when nobody covers it, the nearest parent territory that is covered."""
+    for territory_id in facts.get("territory_chain") or []:
+        reps = _reps(territories=territory_id) + _reps(teams__territories=territory_id)
+        unique = list({rep.pk: rep for rep in reps}.values())
+        if unique:
+            name = Territory.objects.filter(pk=territory_id).values_list("name", flat=True).first()
+            return Candidates(unique, note=f"reps covering territory {name}")
+    return Candidates([], note="no territory matches the lead, or nobody covers it")
+
+
+def _account_owner(rule, facts) -> Candidates:
+    account = facts.get("account_obj")
+    if account is None:
+        return Candidates([], note="no matched account")
+    if account.owner_id:
+        return Candidates(_reps(pk=account.owner_id), note=f"owner of account {account}")
+    if rule.use_parent_account_owner:
+        for parent in account.ancestors():
+            if parent.owner_id:
+                return Candidates(_reps(pk=parent.owner_id), note=f"owner of parent account {parent}")
+    return Candidates([], note=f"account {account} has no owner")
+
+
+def _start_of_local_day(at: dt.datetime, time_zone: str) -> dt.datetime:
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = dt.timezone.utc
+    local = at.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def open_lead_counts(rep_ids) -> dict:
+    rows = (
+        Lead.objects.filter(owner_id__in=rep_ids, status__in=Lead.OPEN_STATUSES)
+        .values("owner_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["owner_id"]: row["n"] for row in rows}
+
+
+def leads_today_counts(reps, at) -> dict:
+    """Assignments received today, each rep's day in their own time zone."""
+    capped = [rep for rep in reps if rep.max_new_leads_per_day is not None]
+    if not capped:
+        return {}
+    starts = {rep.pk: _start_of_local_day(at, rep.time_zone) for rep in capped}
+    rows = Assignment.objects.filter(rep_id__in=starts, created_at__gte=min(starts.values())).values_list(
+        "rep_id", "created_at"
+    )
+    counts = dict.fromkeys(starts, 0)
+    for rep_id, created_at in rows:
+        if created_at >= starts[rep_id]:
+            counts[rep_id] += 1
+    return counts
+
+
+def capacity_problem(rep, open_count: int, today_count: int):
+    """(code, text) when the rep is at a cap, else None."""
+    if rep.max_open_leads is not None and open_count >= rep.max_open_leads:
+        return "open_cap", f"at open-lead cap {open_count}/{rep.max_open_leads}"
+    if rep.max_new_leads_per_day is not None and today_count >= rep.max_new_leads_per_day:
+        return "daily_cap", f"at daily cap {today_count}/{rep.max_new_leads_per_day}"
+    return None
+
+
+def _skill_problems(rule, reps) -> dict:
+    requirements = list(rule.skill_requirements.all())
+    if not requirements:
+        return {}
+    levels = {}
+    for rep_id, skill_id, level in RepSkill.objects.filter(
+        rep__in=reps, skill__in=[req.skill_id for req in requirements]
+    ).values_list("rep_id", "skill_id", "level"):
+        levels[(rep_id, skill_id)] = level
+    problems = {}
+    for rep in reps:
+        for req in requirements:
+            level = levels.get((rep.pk, req.skill_id), 0)
+            if level < req.min_level:
+                problems[rep.pk] = ("missing_skill", f"missing skill {req.skill.name} ≥ {req.min_level} (has {level})")
+                break
+    return problems
+
+
+def with_eligibility(candidates: Candidates, rule, at) -> Candidates:
+    """Sorts candidates into eligible and excluded: availability, skills, open-lead cap, daily cap."""
+    reps = candidates.reps
+    if not reps:
+        return candidates
+    unavailable = unavailability(reps, at)
+    skills = _skill_problems(rule, reps)
+    candidates.open_counts = open_lead_counts([rep.pk for rep in reps])
+    today = leads_today_counts(reps, at)
+    for rep in reps:
+        reason = unavailable.get(rep.pk)
+        if reason is not None:
+            candidates.excluded[rep.pk] = (reason.code, reason.text)
+            continue
+        if rep.pk in skills:
+            candidates.excluded[rep.pk] = skills[rep.pk]
+            continue
+        cap = capacity_problem(rep, candidates.open_counts.get(rep.pk, 0), today.get(rep.pk, 0))
+        if cap is not None:
+            candidates.excluded[rep.pk] = cap
+            continue
+        candidates.eligible.append(rep)
+    return candidates
+
+
+def recheck_capacity(rep, at):
+    """The capacity check again, under the rep's row lock, so concurrent workers never push a rep over a cap."""
+    open_count = open_lead_counts([rep.pk]).get(rep.pk, 0)
+    today = leads_today_counts([rep], at).get(rep.pk, 0)
+    return capacity_problem(rep, open_count, today)

@@ -1,0 +1,133 @@
+"""The routing engine: evaluate rules -> select candidates -> pick by strategy -> a Decision.
+
+Read top to bottom. `decide()` runs inside the caller's transaction with the lead's row
+locked; it locks the winning rule's row (fairness state) and the chosen rep's row
+(capacity) so that concurrent workers never hand out the same "next" rep twice and
+never push a rep over a cap. Recording the decision is `routing.services`' job.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from reps.models import Rep
+from routing import strategies
+from routing.candidates import candidate_reps, recheck_capacity, with_eligibility
+from routing.facts import lead_facts
+from routing.models import RoutingDecision, RoutingRule
+
+Outcome = RoutingDecision.Outcome
+Target = RoutingRule.TargetType
+
+
+@dataclass
+class Decision:
+    outcome: str
+    rule: RoutingRule | None = None
+    rep: Rep | None = None
+    pool: object = None
+    strategy: str = ""
+    trace: dict = field(default_factory=dict)
+
+
+def jsonable(value):
+    """Lead values as the audit trail stores them."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=()) -> Decision:
+    """The first active rule that matches and can place the lead wins; every step goes into the trace."""
+    facts = lead_facts(lead, ruleset.territory_index)
+    rules = ruleset.candidate_rules(facts)
+    trace = {
+        "rules": [],
+        "rules_total": len(ruleset.rules),
+        "skipped_by_index": len(ruleset.rules) - len(rules),
+        "territory": facts.get("territory") or None,
+        "account": facts.get("account") or None,
+        "excluded_previous_owners": list(exclude_rep_ids),
+    }
+    for compiled in rules:
+        matched, results = compiled.evaluate(facts)
+        entry = {
+            "id": compiled.rule.pk,
+            "position": compiled.position + 1,
+            "name": compiled.rule.name,
+            "matched": matched,
+            "match_mode": compiled.rule.match_mode,
+            "conditions": [
+                {"text": condition.describe(), "matched": ok, "actual": jsonable(actual)}
+                for condition, ok, actual in results
+            ],
+        }
+        trace["rules"].append(entry)
+        if not matched:
+            continue
+        decision = _apply_rule(compiled.rule, lead, facts, entry, now=now, exclude_rep_ids=exclude_rep_ids)
+        if decision is not None:
+            decision.trace = trace
+            return decision
+    return Decision(Outcome.UNROUTABLE, trace={**trace, "error": "No active rule matched or could place this lead."})
+
+
+def _apply_rule(rule, lead, facts, entry, *, now, exclude_rep_ids):
+    """A Decision when the rule places the lead; None to fall through to the next rule."""
+    if rule.target_type == Target.NURTURE:
+        entry["result"] = "nurture"
+        return Decision(Outcome.NURTURE, rule=rule)
+    if rule.target_type == Target.POOL:
+        entry["result"] = f"waiting in pool {rule.pool}"
+        return Decision(Outcome.POOLED, rule=rule, pool=rule.pool)
+
+    # One rule's picks are serialised: its fairness state is read and moved under this lock.
+    locked_rule = RoutingRule.objects.select_for_update().only("pk", "rotation_seq").get(pk=rule.pk)
+    rule.rotation_seq = locked_rule.rotation_seq
+    candidates = candidate_reps(rule, facts)
+    entry["target"] = candidates.note
+    candidates.reps = [rep for rep in candidates.reps if rep.pk not in exclude_rep_ids]
+    with_eligibility(candidates, rule, now)
+    chosen, ranked = _pick(rule, candidates, facts, now)
+    entry["strategy"] = rule.strategy
+    entry["candidates"] = [
+        {
+            "rep_id": rep.pk,
+            "name": rep.name,
+            "excluded": candidates.excluded.get(rep.pk, (None, None))[0],
+            "reason": candidates.excluded.get(rep.pk, (None, None))[1],
+            "state": ranked.why.get(rep.pk) if ranked else None,
+        }
+        for rep in candidates.reps
+    ]
+    if chosen is not None:
+        entry["result"] = f"assigned to {chosen.name}"
+        entry["chosen_rep_id"] = chosen.pk
+        return Decision(Outcome.ASSIGNED, rule=rule, rep=chosen, strategy=rule.strategy)
+    if rule.when_none_eligible == RoutingRule.WhenNoneEligible.QUEUE and rule.pool_id:
+        entry["result"] = f"nobody eligible: waiting in pool {rule.pool}"
+        return Decision(Outcome.POOLED, rule=rule, pool=rule.pool)
+    entry["result"] = "nobody eligible: trying the next rule"
+    return None
+
+
+def _pick(rule, candidates, facts, now):
+    """The best-ranked eligible rep whose capacity still holds under their row lock."""
+    if not candidates.eligible:
+        return None, None
+    ranked = strategies.rank(rule, candidates.eligible, open_counts=candidates.open_counts, facts=facts, now=now)
+    for rep in ranked.reps:
+        Rep.objects.select_for_update().filter(pk=rep.pk).values_list("pk").first()
+        problem = recheck_capacity(rep, now)
+        if problem is not None:
+            candidates.excluded[rep.pk] = problem
+            continue
+        strategies.record_pick(rule, rep, ranked.states[rep.pk], candidates.eligible, ranked.states, now)
+        return rep, ranked
+    return None, ranked

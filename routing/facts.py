@@ -1,0 +1,56 @@
+"""A lead's facts as rule conditions see them: its fields plus derived facts (territory, account)."""
+
+from leads.models import AccountDomain, Lead
+from routing.conditions import ATTRIBUTE_PREFIX, FIELD_TYPES
+
+LEAD_FIELDS = [name for name in FIELD_TYPES if hasattr(Lead, name) and "." not in name and name not in ("account",)]
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[1].strip().lower() if "@" in (email or "") else ""
+
+
+class AttributeFacts(dict):
+    """Facts dict that resolves "attributes.a.b" lazily from the lead's JSON attributes."""
+
+    def __init__(self, values, attributes):
+        super().__init__(values)
+        self._attributes = attributes if isinstance(attributes, dict) else {}
+
+    def get(self, key, default=None):
+        if key.startswith(ATTRIBUTE_PREFIX):
+            value = self._attributes
+            for part in key[len(ATTRIBUTE_PREFIX):].split("."):
+                if not isinstance(value, dict) or part not in value:
+                    return default
+                value = value[part]
+            return value
+        return super().get(key, default)
+
+
+def matched_account(lead: Lead):
+    """The lead's account: the one set on it, else the account owning its company or email domain."""
+    if lead.account_id:
+        return lead.account
+    domains = [d for d in (lead.domain.strip().lower(), email_domain(lead.email)) if d]
+    if not domains:
+        return None
+    match = AccountDomain.objects.select_related("account__parent", "account__owner").filter(domain__in=domains).first()
+    return match.account if match else None
+
+
+def lead_facts(lead: Lead, territory_index) -> AttributeFacts:
+    """Everything conditions may test, computed once per routing run."""
+    values = {name: getattr(lead, name) for name in LEAD_FIELDS}
+    values["country"] = lead.country.code if lead.country else ""
+    territory = territory_index.match(country=values["country"], region=lead.region, postal_code=lead.postal_code)
+    values["territory"] = territory.name if territory else ""
+    values["territory_id"] = territory.pk if territory else None
+    values["territory_chain"] = territory_index.ancestors_and_self(territory) if territory else []
+    account = matched_account(lead)
+    values["account_obj"] = account
+    values["account"] = account.name if account else ""
+    values["account.is_customer"] = bool(account and account.is_customer)
+    values["account.parent"] = account.parent.name if account and account.parent_id else ""
+    values["account.has_owner"] = bool(account and account.owner_id)
+    return AttributeFacts(values, lead.attributes)

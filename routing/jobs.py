@@ -1,0 +1,77 @@
+"""RQ jobs of the routing queue, and the wake-up that enqueues them.
+
+PostgreSQL holds the queue (leads with `routing_requested_at` set); Redis only wakes
+workers. A wake-up enqueues at most one waiting drain job at a time (a flag in Redis),
+and each drain job routes every waiting lead it can claim. Losing a wake-up is harmless:
+the sweep (`manage.py routing_sweeper`) wakes workers for any lead left waiting.
+"""
+
+import datetime as dt
+import logging
+
+import django_rq
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+from redis.exceptions import RedisError
+
+from leads.models import Lead
+from routing.services import route_pending_leads
+
+logger = logging.getLogger("routing")
+
+QUEUE_NAME = "routing"
+WAKE_FLAG = "leadrouting:routing:drain-queued"
+WAKE_FLAG_SECONDS = 30  # a flag left by a lost job expires; the next wake-up enqueues again
+DRAIN_JOB_TIMEOUT = 600
+
+
+def wake_routing_workers() -> None:
+    """Makes sure a drain job will run soon. Never raises: a lead is saved even when Redis is down."""
+    if settings.ROUTING_EMBEDDED:
+        route_pending_leads(limit=settings.ROUTING_DRAIN_BATCH)
+        return
+    try:
+        connection = django_rq.get_connection(QUEUE_NAME)
+        # One queued drain job is enough: it will see every lead committed before it starts.
+        if connection.set(WAKE_FLAG, 1, nx=True, ex=WAKE_FLAG_SECONDS):
+            django_rq.get_queue(QUEUE_NAME).enqueue(
+                drain_routing_queue, job_timeout=DRAIN_JOB_TIMEOUT, result_ttl=60, failure_ttl=24 * 3600
+            )
+    except RedisError as error:
+        logger.warning("Could not wake routing workers (Redis: %s); the sweep will route waiting leads.", error)
+
+
+def drain_routing_queue() -> int:
+    """RQ job: routes waiting leads; hands over to a fresh job when a batch is full."""
+    # Workers live long: drop a connection that a database restart or an old error left broken.
+    close_old_connections()
+    try:
+        # Cleared before draining, so a lead committed from now on enqueues another job.
+        django_rq.get_connection(QUEUE_NAME).delete(WAKE_FLAG)
+    except RedisError:
+        pass
+    limit = settings.ROUTING_DRAIN_BATCH
+    routed = route_pending_leads(limit=limit)
+    if routed >= limit:
+        wake_routing_workers()
+    return routed
+
+
+def stale_pending_leads_exist(*, older_than_seconds: int) -> bool:
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    return Lead.objects.filter(routing_requested_at__lt=cutoff).exists()
+
+
+def sweep_stale_leads() -> bool:
+    """Wakes workers when a lead has waited longer than ROUTING_SWEEP_AFTER_SECONDS; True if it did."""
+    if not stale_pending_leads_exist(older_than_seconds=settings.ROUTING_SWEEP_AFTER_SECONDS):
+        return False
+    if not settings.ROUTING_EMBEDDED:
+        try:
+            # The flag may be left over from a job Redis lost: clear it so the wake-up enqueues.
+            django_rq.get_connection(QUEUE_NAME).delete(WAKE_FLAG)
+        except RedisError:
+            pass
+    wake_routing_workers()
+    return True

@@ -1,0 +1,27 @@
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from routing.jobs import sweep_stale_leads
+
+
+class Command(BaseCommand):
+    help = "Wakes routing workers for leads that waited too long (lost Redis message, Redis outage). Run one or more."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--interval", type=float, default=max(1, settings.ROUTING_SWEEP_AFTER_SECONDS / 2))
+        parser.add_argument("--once", action="store_true", help="Sweep once and exit.")
+
+    def handle(self, *args, interval, once, **options):
+        while True:
+            close_old_connections()
+            try:
+                if sweep_stale_leads():
+                    self.stdout.write("Woke routing workers for leads waiting too long.")
+            except Exception as error:  # noqa: BLE001 — the sweeper outlives database restarts
+                self.stderr.write(f"Sweep failed, retrying: {error}")
+            if once:
+                return
+            time.sleep(interval)

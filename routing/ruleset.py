@@ -1,0 +1,112 @@
+"""The active rules, compiled once per configuration version and indexed by their selective conditions.
+
+With thousands of rules, testing every rule for every lead is the slow part of routing.
+An "all conditions" rule that requires `country equals DE` can only match leads from DE,
+so rules are filed under such (field, value) keys; a lead is tested only against the
+rules filed under its own values plus the rules that cannot be indexed.
+"""
+
+import secrets
+import threading
+from dataclasses import dataclass
+
+from reps.territories import TerritoryIndex
+from routing.conditions import CompiledCondition, compile_condition, normalise_text
+from routing.models import RoutingConfigVersion, RoutingRule
+
+TERRITORY_CHAIN = "territory_chain"
+
+
+@dataclass
+class CompiledRule:
+    position: int
+    rule: RoutingRule
+    conditions: list
+
+    def evaluate(self, facts) -> tuple:
+        """(matched, [(condition, matched, actual value)]) — all rows evaluated for the audit trail."""
+        results = [(condition, *condition.evaluate(facts)) for condition in self.conditions]
+        if not results:
+            return True, results
+        outcomes = [matched for _, matched, _ in results]
+        matched = all(outcomes) if self.rule.match_mode == RoutingRule.MatchMode.ALL else any(outcomes)
+        return matched, results
+
+
+def _index_key(condition: CompiledCondition):
+    """The (fact name) under which this condition's values are filed, or None if not indexable."""
+    if not condition.index_keys:
+        return None
+    return TERRITORY_CHAIN if condition.operator == "in_territory" else condition.field
+
+
+class RuleSet:
+    def __init__(self, rules, territory_index):
+        self.territory_index = territory_index
+        self.rules = []
+        self.unindexed = []  # positions always tested
+        self.index = {}  # fact name -> normalised value -> [positions]
+        territory_ids = {t.name.casefold(): t.pk for t in territory_index.by_id.values()}
+        for position, rule in enumerate(rules):
+            conditions = [
+                compile_condition(c.field, c.operator, c.value, territories=territory_ids) for c in rule.conditions.all()
+            ]
+            self.rules.append(CompiledRule(position, rule, conditions))
+            self._file(position, rule, conditions)
+
+    def _file(self, position, rule, conditions):
+        if rule.match_mode == RoutingRule.MatchMode.ALL:
+            for condition in conditions:
+                key = _index_key(condition)
+                if key is not None:
+                    bucket = self.index.setdefault(key, {})
+                    for value in condition.index_keys:
+                        bucket.setdefault(value, []).append(position)
+                    return
+        self.unindexed.append(position)
+
+    @classmethod
+    def load(cls):
+        rules = list(
+            RoutingRule.objects.filter(is_active=True)
+            .select_related("target_rep__user", "target_team", "pool")
+            .prefetch_related("conditions", "skill_requirements__skill")
+            .order_by("priority", "id")
+        )
+        return cls(rules, TerritoryIndex.load())
+
+    def candidate_rules(self, facts) -> list:
+        """Rules that may match these facts, in priority order."""
+        positions = set(self.unindexed)
+        for key, bucket in self.index.items():
+            if key == TERRITORY_CHAIN:
+                values = facts.get(TERRITORY_CHAIN) or []
+            else:
+                value = facts.get(key)
+                values = [normalise_text(value)] if value not in (None, "") else []
+            for value in values:
+                positions.update(bucket.get(value, ()))
+        return [self.rules[p] for p in sorted(positions)]
+
+
+_cache = threading.local()
+
+
+def current_ruleset() -> RuleSet:
+    """The compiled rules, reloaded only when a rule, condition or territory changed (one cheap query)."""
+    version = RoutingConfigVersion.objects.values_list("version", flat=True).first() or 0
+    cached = getattr(_cache, "entry", None)
+    if cached is None or cached[0] != version:
+        cached = (version, RuleSet.load())
+        _cache.entry = cached
+    return cached[1]
+
+
+def bump_config_version():
+    """Called whenever routing configuration changes, so every worker reloads its rules.
+
+    A random token rather than a counter: a counter restarting from 1 (a restored or
+    flushed database) could match a stale cache entry in a long-running worker.
+    """
+    token = secrets.randbits(62)
+    RoutingConfigVersion.objects.update_or_create(pk=1, defaults={"version": token})

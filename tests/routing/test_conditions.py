@@ -1,0 +1,71 @@
+import pytest
+
+from routing.conditions import ConditionError, compile_condition
+
+
+def facts(**values):
+    return values
+
+
+@pytest.mark.parametrize(
+    ("field", "operator", "value", "lead_value", "expected"),
+    [
+        ("country", "equals", "de", "DE", True),
+        ("country", "not_equals", "DE", "AT", True),
+        ("industry", "in", "Finance, Healthcare", "healthcare", True),
+        ("industry", "not_in", "Finance, Healthcare", "Retail", True),
+        ("company", "contains", "gmbh", "ACME GmbH", True),
+        ("postal_code", "starts_with", "80", "80331", True),
+        ("email", "regex", r"@acme\.(de|com)$", "a@acme.de", True),
+        ("score", "gte", "80", 80, True),
+        ("score", "gt", "80", 80, False),
+        ("employee_count", "between", "100,500", 250, True),
+        ("employee_count", "between", "100..500", 501, False),
+        ("deal_value", "lt", "1000", "999.99", True),
+        ("phone", "is_empty", "", "", True),
+        ("phone", "is_not_empty", "", "+4930123", True),
+        ("account.is_customer", "equals", "true", True, True),
+        ("score", "gte", "80", None, False),
+    ],
+)
+def test_operators_compare_the_leads_value(field, operator, value, lead_value, expected):
+    condition = compile_condition(field, operator, value, territories={})
+    assert condition.evaluate({field: lead_value})[0] is expected
+
+
+def test_nested_attribute_values_are_reachable():
+    from routing.facts import AttributeFacts
+
+    condition = compile_condition("attributes.plan.tier", "equals", "gold", territories={})
+    assert condition.evaluate(AttributeFacts({}, {"plan": {"tier": "Gold"}}))[0] is True
+    assert condition.evaluate(AttributeFacts({}, {"plan": "flat"}))[0] is False
+
+
+def test_in_territory_includes_sub_territories():
+    condition = compile_condition("territory", "in_territory", "DACH", territories={"dach": 7})
+    assert condition.evaluate({"territory": "Bavaria", "territory_chain": [9, 7, 1]})[0] is True
+    assert condition.evaluate({"territory": "Nordics", "territory_chain": [5, 1]})[0] is False
+
+
+@pytest.mark.parametrize(
+    ("field", "operator", "value", "message", "at"),
+    [
+        ("colour", "equals", "red", "Unknown field 'colour'", "field"),
+        ("score", "gt", "abc", "must be a number", "value"),
+        ("country", "gt", "5", "is not a number field", "operator"),
+        ("email", "regex", "(unclosed", "regular expression is invalid", "value"),
+        ("employee_count", "between", "500,100", "low bound", "value"),
+        ("employee_count", "between", "500", "two numbers", "value"),
+        ("territory", "in_territory", "Atlantis", "no territory named 'Atlantis'", "value"),
+        ("score", "contains", "8", "compares text", "operator"),
+        ("country", "equals", "", "needs a value", "value"),
+        ("country", "bogus", "DE", "Unknown operator", "operator"),
+        ("account.is_customer", "equals", "maybe", "true or false", "value"),
+        ("attributes.", "equals", "x", "Name the custom attribute", "field"),
+    ],
+)
+def test_invalid_conditions_say_what_is_wrong(field, operator, value, message, at):
+    with pytest.raises(ConditionError) as error:
+        compile_condition(field, operator, value, territories={"dach": 1})
+    assert message in error.value.message
+    assert error.value.field == at
