@@ -157,6 +157,10 @@ def with_eligibility(candidates: Candidates, rule, at) -> Candidates:
     return candidates
 
 
+def has_capacity_limits(rep) -> bool:
+    return rep.max_open_leads is not None or rep.max_new_leads_per_day is not None
+
+
 def recheck_capacity(rep, at):
     """The capacity check again, under the rep's row lock, so concurrent workers never push a rep over a cap."""
     open_count = open_lead_counts([rep.pk]).get(rep.pk, 0)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from reps.models import Rep
 from routing import strategies
-from routing.candidates import candidate_reps, recheck_capacity, with_eligibility
+from routing.candidates import candidate_reps, has_capacity_limits, recheck_capacity, with_eligibility
 from routing.facts import lead_facts
 from routing.models import RoutingDecision, RoutingRule
 
@@ -123,11 +123,13 @@ def _pick(rule, candidates, facts, now):
         return None, None
     ranked = strategies.rank(rule, candidates.eligible, open_counts=candidates.open_counts, facts=facts, now=now)
     for rep in ranked.reps:
-        Rep.objects.select_for_update().filter(pk=rep.pk).values_list("pk").first()
-        problem = recheck_capacity(rep, now)
-        if problem is not None:
-            candidates.excluded[rep.pk] = problem
-            continue
+        if has_capacity_limits(rep):
+            # Other rules' workers may be filling this rep right now: count again under the rep's lock.
+            Rep.objects.select_for_update().filter(pk=rep.pk).values_list("pk").first()
+            problem = recheck_capacity(rep, now)
+            if problem is not None:
+                candidates.excluded[rep.pk] = problem
+                continue
         strategies.record_pick(rule, rep, ranked.states[rep.pk], candidates.eligible, ranked.states, now)
         return rep, ranked
     return None, ranked
