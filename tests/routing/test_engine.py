@@ -229,8 +229,9 @@ def test_pool_and_nurture_targets_assign_no_rep():
     RuleConditionFactory(rule=pooled_rule, field="source", operator="equals", value="event")
     nurture_rule = RoutingRuleFactory(priority=2, target_type=Target.NURTURE)
     RuleConditionFactory(rule=nurture_rule, field="deal_value", operator="lt", value="1000")
-    pooled, nurtured = LeadFactory(source="event"), LeadFactory(deal_value=Decimal("500"))
+    pooled, nurtured = LeadFactory(source="event"), LeadFactory(deal_value=Decimal("500.00"))
     route_all()
+    assert "deal_value < 1000 (lead: 500)" in RoutingDecision.objects.get(lead=nurtured).explanation
     pooled.refresh_from_db()
     nurtured.refresh_from_db()
     assert (pooled.pool, pooled.owner, pooled.status) == (pool, None, Lead.Status.NEW)
