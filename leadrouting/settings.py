@@ -118,6 +118,13 @@ RQ_QUEUES = {
 ROUTING_SWEEP_AFTER_SECONDS = _env_or_fail(env.int, "ROUTING_SWEEP_AFTER_SECONDS", default=5)
 # How many leads one drain job routes before it hands over to a fresh job.
 ROUTING_DRAIN_BATCH = _env_or_fail(env.int, "ROUTING_DRAIN_BATCH", default=500)
+# Time to first touch when a rule sets none; an untouched lead is reassigned at the deadline.
+ROUTING_DEFAULT_SLA_MINUTES = _env_or_fail(env.int, "ROUTING_DEFAULT_SLA_MINUTES", default=15)
+# After this many reassignments a lead that breaches its deadline again goes to a manager.
+ROUTING_MAX_REASSIGNMENTS = _env_or_fail(env.int, "ROUTING_MAX_REASSIGNMENTS", default=3)
+for _name in ("ROUTING_DEFAULT_SLA_MINUTES", "ROUTING_MAX_REASSIGNMENTS"):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"Environment variable {_name} must be a whole number of at least 1.")
 
 # --- Email ----------------------------------------------------------------
 vars().update(_env_or_fail(env.email_url, "EMAIL_URL", default="consolemail://"))

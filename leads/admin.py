@@ -1,12 +1,18 @@
 """Admin for accounts and leads; a lead's page shows its whole routing audit, read-only."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
 from leads.forms import AccountDomainForm
 from leads.models import Account, AccountDomain, Lead, LeadEvent
 from routing.admin import AssignmentInline, DecisionInline, ReadOnlyAdmin, ReadOnlyInline
+from routing.forms import LeadReassignForm
+from routing.reassignment import lead_reassign
 
 
 class AccountDomainInline(admin.TabularInline):
@@ -88,7 +94,8 @@ class LeadAdmin(admin.ModelAdmin):
     # Ownership and lifecycle change only through the routing services, which write the audit trail.
     readonly_fields = [
         "status", "owner", "pool", "account_match_method", "account_match_score", "created_at", "updated_at",
-        "assigned_at", "first_touch_at", "closed_at", "routing_requested_at", "routing_attempts",
+        "assigned_at", "first_touch_at", "closed_at", "routing_requested_at", "routing_attempts", "sla_due_at",
+        "reassignment_count",
     ]
     fieldsets = [
         (_("Contact"), {"fields": [("first_name", "last_name"), "email", "phone", "job_title", "language"]}),
@@ -98,9 +105,30 @@ class LeadAdmin(admin.ModelAdmin):
         (_("Qualification"), {"fields": ["industry", "employee_count", "deal_value", "seats", "product_interest",
                                          "use_case", "source", "score", "attributes"]}),
         (_("Ownership"), {"fields": ["status", "owner", "pool", "created_at", "updated_at", "assigned_at",
-                                     "first_touch_at", "closed_at", "routing_requested_at", "routing_attempts"]}),
+                                     "sla_due_at", "reassignment_count", "first_touch_at", "closed_at", "routing_requested_at", "routing_attempts"]}),
     ]
     inlines = [DecisionInline, AssignmentInline, EventInline]
+    actions = ["reassign_leads"]
+
+    @admin.action(description=_("Reassign selected leads"), permissions=["change"])
+    def reassign_leads(self, request, queryset):
+        form = LeadReassignForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request), "title": _("Reassign leads"), "form": form,
+                "leads": queryset, "opts": self.model._meta, "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/leads/lead/reassign.html", context)
+        moved = 0
+        for lead in queryset:
+            try:
+                lead_reassign(lead_id=lead.pk, actor=request.user, **form.cleaned_data)
+                moved += 1
+            except ValidationError as error:
+                self.message_user(request, f"{lead}: {' '.join(error.messages)}", messages.ERROR)
+        self.message_user(request, ngettext("%d lead reassigned.", "%d leads reassigned.", moved) % moved,
+                          messages.SUCCESS)
+        return None
 
 
 @admin.register(LeadEvent)

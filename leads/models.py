@@ -145,6 +145,9 @@ class Lead(models.Model):
     # Every path that creates a lead (forms, API, admin, imports, even bulk_create) queues it by default.
     routing_requested_at = models.DateTimeField(_("routing requested"), null=True, blank=True, default=timezone.now)
     routing_attempts = models.PositiveIntegerField(default=0)
+    # Time to first touch: an untouched lead past this instant is reassigned (routing.reassignment).
+    sla_due_at = models.DateTimeField(_("first touch due"), null=True, blank=True)
+    reassignment_count = models.PositiveIntegerField(_("reassignments"), default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -157,6 +160,10 @@ class Lead(models.Model):
             ),
             # Capacity checks: "open leads of rep X".
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
+            # The SLA sweep: "untouched leads whose first-touch deadline has passed".
+            models.Index(
+                fields=["sla_due_at"], name="lead_sla_due_untouched", condition=models.Q(first_touch_at__isnull=True)
+            ),
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["status", "created_at"], name="lead_status_created"),
         ]
@@ -185,6 +192,7 @@ class LeadEvent(models.Model):
         STATUS = "status", _("Status change")
         NOTE = "note", _("Note")
         MERGED = "merged", _("Duplicate merged")
+        ESCALATED = "escalated", _("Escalated to a manager")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

@@ -3,9 +3,11 @@
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from reps.forms import WorkingHoursForm, WorkingHoursFormSet
 from reps.models import AvailabilityCalendar, Holiday, Rep, RepSkill, Skill, Team, Territory, TimeOff, WorkingHours
+from routing.reassignment import rep_deactivate
 
 
 @admin.register(Team)
@@ -104,6 +106,14 @@ class RepAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("teams")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Leaving the company: their open leads are routed again, recorded as "rep deactivated".
+            moved = rep_deactivate(rep=obj, actor=request.user)
+            self.message_user(request, ngettext("%d open lead was routed again.", "%d open leads were routed again.",
+                                                moved) % moved)
 
     @admin.display(description=_("name"), ordering="user__last_name")
     def name(self, rep):

@@ -88,3 +88,19 @@ def _active_rep_has_skills(requirements) -> bool:
         # One filter() per skill: each requirement must be met by its own RepSkill row.
         reps = reps.filter(skill_levels__skill=skill, skill_levels__level__gte=min_level)
     return reps.exists()
+
+
+class LeadReassignForm(forms.Form):
+    """A manager moves leads to a chosen rep, or sends them through the rules again, and says why."""
+
+    to_rep = forms.ModelChoiceField(
+        label=gettext_lazy("new owner"),
+        queryset=Rep.objects.filter(is_active=True).select_related("user"),
+        required=False,
+        empty_label=gettext_lazy("Route again through the rules (without the current owner)"),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Required: it is recorded in each lead's history."),
+    )

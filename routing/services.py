@@ -13,6 +13,7 @@ from routing.engine import Decision, Outcome, decide
 from routing.explain import explain
 from routing.models import Assignment, RoutingDecision
 from routing.ruleset import current_ruleset
+from routing.sla import sla_deadline
 
 logger = logging.getLogger("routing")
 
@@ -115,6 +116,7 @@ def _record(lead, decision, *, started, now, worker, kind, actor=None, reason=""
             reason=reason or f"Rule '{decision.rule}'",
         )
         changes.update(owner=decision.rep, status=Lead.Status.ASSIGNED, assigned_at=now, pool=None)
+        changes["sla_due_at"] = sla_deadline(rule=decision.rule, assigned_at=now)
     elif decision.outcome == Outcome.POOLED:
         changes.update(owner=None, pool=decision.pool, status=Lead.Status.NEW)
     elif decision.outcome == Outcome.NURTURE:

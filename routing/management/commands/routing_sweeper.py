@@ -3,12 +3,15 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils import timezone
 
 from routing.jobs import sweep_stale_leads
+from routing.reassignment import sla_reassign_overdue
 
 
 class Command(BaseCommand):
-    help = "Wakes routing workers for leads that waited too long (lost Redis message, Redis outage). Run one or more."
+    help = ("Wakes routing workers for leads that waited too long (lost Redis message, Redis outage) and reassigns "
+            "leads past their first-touch deadline. Run one or more.")
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=max(1, settings.ROUTING_SWEEP_AFTER_SECONDS / 2))
@@ -20,6 +23,8 @@ class Command(BaseCommand):
             try:
                 if sweep_stale_leads():
                     self.stdout.write("Woke routing workers for leads waiting too long.")
+                if moved := sla_reassign_overdue(now=timezone.now()):
+                    self.stdout.write(f"Reassigned or escalated {moved} leads past their first-touch deadline.")
             except Exception as error:  # noqa: BLE001 — the sweeper outlives database restarts
                 self.stderr.write(f"Sweep failed, retrying: {error}")
             if once:
