@@ -28,12 +28,12 @@ def _reps(**filters):
     return list(Rep.objects.filter(**filters).select_related("user", "calendar").distinct())
 
 
-def candidate_reps(rule: RoutingRule, facts) -> Candidates:
+def candidate_reps(rule: RoutingRule, facts, *, team_children: dict) -> Candidates:
     """The rule's target as a list of reps, before availability and capacity."""
     if rule.target_type == Target.REP:
         return Candidates(_reps(pk=rule.target_rep_id), note=f"rep {rule.target_rep}")
     if rule.target_type == Target.TEAM:
-        team_ids = team_ids_below(rule.target_team_id) if rule.include_sub_teams else [rule.target_team_id]
+        team_ids = team_ids_below(rule.target_team_id, team_children) if rule.include_sub_teams else [rule.target_team_id]
         scope = " and sub-teams" if rule.include_sub_teams and len(team_ids) > 1 else ""
         return Candidates(_reps(teams__in=team_ids), note=f"team {rule.target_team}{scope}")
     if rule.target_type == Target.TERRITORY:

@@ -71,14 +71,16 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=()) -> Decision:
         trace["rules"].append(entry)
         if not matched:
             continue
-        decision = _apply_rule(compiled.rule, lead, facts, entry, now=now, exclude_rep_ids=exclude_rep_ids)
+        decision = _apply_rule(
+            compiled.rule, facts, entry, now=now, exclude_rep_ids=exclude_rep_ids, team_children=ruleset.team_children
+        )
         if decision is not None:
             decision.trace = trace
             return decision
     return Decision(Outcome.UNROUTABLE, trace={**trace, "error": "No active rule matched or could place this lead."})
 
 
-def _apply_rule(rule, lead, facts, entry, *, now, exclude_rep_ids):
+def _apply_rule(rule, facts, entry, *, now, exclude_rep_ids, team_children):
     """A Decision when the rule places the lead; None to fall through to the next rule."""
     if rule.target_type == Target.NURTURE:
         entry["result"] = "nurture"
@@ -90,7 +92,7 @@ def _apply_rule(rule, lead, facts, entry, *, now, exclude_rep_ids):
     # One rule's picks are serialised: its fairness state is read and moved under this lock.
     locked_rule = RoutingRule.objects.select_for_update().only("pk", "rotation_seq").get(pk=rule.pk)
     rule.rotation_seq = locked_rule.rotation_seq
-    candidates = candidate_reps(rule, facts)
+    candidates = candidate_reps(rule, facts, team_children=team_children)
     entry["target"] = candidates.note
     candidates.reps = [rep for rep in candidates.reps if rep.pk not in exclude_rep_ids]
     with_eligibility(candidates, rule, now)

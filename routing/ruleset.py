@@ -10,6 +10,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 
+from reps.selectors import team_children
 from reps.territories import TerritoryIndex
 from routing.conditions import CompiledCondition, compile_condition, normalise_text
 from routing.models import RoutingConfigVersion, RoutingRule
@@ -41,8 +42,9 @@ def _index_key(condition: CompiledCondition):
 
 
 class RuleSet:
-    def __init__(self, rules, territory_index):
+    def __init__(self, rules, territory_index, team_children=None):
         self.territory_index = territory_index
+        self.team_children = team_children or {}
         self.rules = []
         self.unindexed = []  # positions always tested
         self.index = {}  # fact name -> normalised value -> [positions]
@@ -73,7 +75,7 @@ class RuleSet:
             .prefetch_related("conditions", "skill_requirements__skill")
             .order_by("priority", "id")
         )
-        return cls(rules, TerritoryIndex.load())
+        return cls(rules, TerritoryIndex.load(), team_children())
 
     def candidate_rules(self, facts) -> list:
         """Rules that may match these facts, in priority order."""

@@ -5,7 +5,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from leads.models import Lead
-from reps.models import Territory
+from reps.models import Team, Territory
 from routing.models import Pool, RoutingRule, RuleCondition, RuleSkillRequirement
 from routing.ruleset import bump_config_version
 
@@ -22,7 +22,7 @@ def _config_changed(sender, **kwargs):
     bump_config_version()
 
 
-# Compiled rules are cached in each worker; any change to them (or to territory names) invalidates the cache.
-for model in (RoutingRule, RuleCondition, RuleSkillRequirement, Territory, Pool):
+# Compiled rules are cached in each worker with the territory and team trees; any change to them invalidates the cache.
+for model in (RoutingRule, RuleCondition, RuleSkillRequirement, Territory, Team, Pool):
     post_save.connect(_config_changed, sender=model, dispatch_uid=f"routing_config_saved_{model.__name__}")
     post_delete.connect(_config_changed, sender=model, dispatch_uid=f"routing_config_deleted_{model.__name__}")
