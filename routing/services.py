@@ -7,6 +7,7 @@ import time
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from rq.timeouts import JobTimeoutException
 
 from leads.models import Lead, LeadEvent
 from routing.engine import Decision, Outcome, decide
@@ -73,6 +74,8 @@ def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assi
                            reason=reason)
     except (OperationalError, IntegrityError) as error:
         return _retry_later(lead, error, started=started, now=now, worker=worker)
+    except JobTimeoutException:
+        raise  # the job's time is up, not the lead's fault: it stays pending for the next drain
     except Exception as error:  # noqa: BLE001 — a poison lead must not stop the queue
         logger.exception("Routing lead %s failed", lead.pk)
         return _record_failure(lead, error, started=started, now=now, worker=worker)

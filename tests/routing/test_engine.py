@@ -401,3 +401,26 @@ def test_daily_cap_counts_the_reps_own_day():
     leads = [LeadFactory(), LeadFactory()]
     route_all()
     assert owners(leads) == [tokyo, backup]  # today's first lead for Tokyo, then Tokyo is at the daily cap
+
+
+def test_a_job_timeout_leaves_the_lead_waiting_for_the_next_drain(monkeypatch):
+    # The timeout is raised by RQ's alarm inside whatever the job was doing; it is injected here.
+    import routing.engine
+    from rq.timeouts import JobTimeoutException
+
+    team, (anna,) = team_of("Anna")
+    RoutingRuleFactory(target_team=team)
+    lead = LeadFactory()
+
+    def timing_out(lead, index):
+        raise JobTimeoutException("Task exceeded maximum timeout value")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(routing.engine, "lead_facts", timing_out)
+        with pytest.raises(JobTimeoutException):
+            route_all()
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.NEW and lead.routing_requested_at is not None
+    assert route_all() == 1
+    assert owners([lead]) == [anna]
+    assert Assignment.objects.filter(lead=lead).count() == 1
