@@ -6,6 +6,7 @@ and Redis with `manage.py rqworker routing` processes.
 """
 
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -170,3 +171,29 @@ LOGGING = {
         "routing": {"handlers": ["console"], "level": env.str("ROUTING_LOG_LEVEL", default="WARNING")},
     },
 }
+
+# --- Intake (forms, API, CSV) ---------------------------------------------
+# Rate limits count in this cache. The local-memory default is per process: production with several
+# processes must use a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/2.
+CACHES = {"default": _env_or_fail(env.cache_url, "CACHE_URL", default="locmemcache://")}
+# A new submission from the same email or phone as an open lead this recent is merged into it.
+INTAKE_DEDUPE_DAYS = _env_or_fail(env.int, "INTAKE_DEDUPE_DAYS", default=30)
+# Fuzzy company-name match needed (0-100) to tie a lead to an account without a known domain.
+ACCOUNT_MATCH_THRESHOLD = _env_or_fail(env.int, "ACCOUNT_MATCH_THRESHOLD", default=90)
+# Submissions of a public form per client IP, in django-ratelimit's notation ("10/m" = ten a minute).
+INTAKE_FORM_RATE = _env_or_fail(env.str, "INTAKE_FORM_RATE", default="10/m")
+# API requests per token.
+INTAKE_API_RATE = _env_or_fail(env.str, "INTAKE_API_RATE", default="600/m")
+if INTAKE_DEDUPE_DAYS < 0 or not 0 <= ACCOUNT_MATCH_THRESHOLD <= 100:
+    raise ImproperlyConfigured(
+        "Environment variables INTAKE_DEDUPE_DAYS must be 0 or more and ACCOUNT_MATCH_THRESHOLD between 0 and 100."
+    )
+for _name in ("INTAKE_FORM_RATE", "INTAKE_API_RATE"):
+    if not re.fullmatch(r"\d+/\d*[smhd]", vars()[_name]):
+        raise ImproperlyConfigured(f"Environment variable {_name} must look like 10/m (count per s, m, h or d).")
+# Behind a proxy, the client's address is in a header; name it here (e.g. HTTP_X_FORWARDED_FOR).
+RATELIMIT_IP_META_KEY = _env_or_fail(env.str, "RATELIMIT_IP_META_KEY", default="") or None
+# Embedding the form in an iframe on another site needs the CSRF cookie sent cross-site: "None" (over HTTPS).
+CSRF_COOKIE_SAMESITE = _env_or_fail(env.str, "CSRF_COOKIE_SAMESITE", default="Lax")
+if CSRF_COOKIE_SAMESITE == "None":
+    CSRF_COOKIE_SECURE = True

@@ -165,6 +165,8 @@ class Lead(models.Model):
                 fields=["sla_due_at"], name="lead_sla_due_untouched", condition=models.Q(first_touch_at__isnull=True)
             ),
             models.Index(fields=["email"], name="lead_email"),
+            # Intake dedupe: "open leads with this phone number" (leads.dedupe).
+            models.Index(fields=["phone"], name="lead_phone", condition=~models.Q(phone="")),
             models.Index(fields=["status", "created_at"], name="lead_status_created"),
         ]
         verbose_name = _("lead")
@@ -208,3 +210,111 @@ class LeadEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.message[:60]}"
+
+
+# --- Intake ---------------------------------------------------------------
+# Lead fields a form, the API or a CSV file may fill (ownership and lifecycle never come from outside).
+INTAKE_FIELDS = [
+    "first_name", "last_name", "email", "phone", "company", "website", "job_title", "country", "region",
+    "postal_code", "city", "industry", "employee_count", "deal_value", "seats", "product_interest", "use_case",
+    "source", "score", "language",
+]
+
+
+def _validate_intake_field_list(value, name):
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError({name: _("Enter a list of field names, e.g. [\"email\", \"company\"].")})
+    unknown = [item for item in value if item not in INTAKE_FIELDS]
+    if unknown:
+        raise ValidationError({name: _("Unknown field(s): %(unknown)s. Choose from: %(known)s.")
+                               % {"unknown": ", ".join(unknown), "known": ", ".join(INTAKE_FIELDS)}})
+
+
+class IntakeForm(models.Model):
+    """A public lead form at /f/<slug>/, configured by managers."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), unique=True, help_text=_("The form is served at /f/<slug>/."))
+    is_active = models.BooleanField(_("active"), default=True)
+    fields = models.JSONField(
+        _("fields"), default=list, help_text=_('Lead fields shown, in order, e.g. ["first_name", "email", "company"].')
+    )
+    required_fields = models.JSONField(_("required fields"), default=list, blank=True,
+                                       help_text=_('Fields the prospect must fill, e.g. ["email"].'))
+    labels = models.JSONField(_("labels"), default=dict, blank=True,
+                              help_text=_('Custom labels, e.g. {"company": "Your company"}.'))
+    help_texts = models.JSONField(_("help texts"), default=dict, blank=True,
+                                  help_text=_('Help under a field, e.g. {"phone": "With country code"}.'))
+    hidden_values = models.JSONField(
+        _("hidden / default values"), default=dict, blank=True,
+        help_text=_('Values set on every lead from this form, e.g. {"source": "webinar", '
+                    '"product_interest": "Email marketing"}.'),
+    )
+    thank_you_message = models.TextField(_("thank-you message"), default=_("Thank you! We will be in touch shortly."))
+    redirect_url = models.URLField(_("redirect URL"), blank=True,
+                                   help_text=_("If set, the prospect is sent here after submitting instead."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("intake form")
+        verbose_name_plural = _("intake forms")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        _validate_intake_field_list(self.fields, "fields")
+        _validate_intake_field_list(self.required_fields, "required_fields")
+        if not self.fields:
+            raise ValidationError({"fields": _("Show at least one field, e.g. [\"email\"].")})
+        missing = [name for name in self.required_fields if name not in self.fields]
+        if missing:
+            raise ValidationError({"required_fields": _("Required but not shown: %(missing)s. Add them to the fields.")
+                                   % {"missing": ", ".join(missing)}})
+        for name in ("labels", "help_texts", "hidden_values"):
+            value = getattr(self, name)
+            if not isinstance(value, dict):
+                raise ValidationError({name: _("Enter an object such as {\"email\": \"...\"}.")})
+            _validate_intake_field_list(list(value), name)
+
+
+class ApiToken(models.Model):
+    """A per-source API key; only its SHA-256 is stored, the key itself is shown once when created."""
+
+    name = models.CharField(_("name"), max_length=100)
+    source = models.CharField(_("source"), max_length=100, help_text=_("Set as the source of every lead it sends."))
+    prefix = models.CharField(_("prefix"), max_length=16, db_index=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """The answer to one API request made with an Idempotency-Key, replayed for retries."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="idempotency_records")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    merged = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Serves the replay lookup "(token, key)" and makes a second lead for one key impossible.
+            models.UniqueConstraint(fields=["token", "key"], name="idempotency_one_record_per_token_key"),
+        ]

@@ -229,3 +229,37 @@ class RoutingDecisionFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     outcome = RoutingDecision.Outcome.ASSIGNED
     explanation = "Chosen by test."
+
+
+# --- Intake ----------------------------------------------------------------
+from leads.models import ApiToken, IntakeForm  # noqa: E402
+
+
+class IntakeFormFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IntakeForm
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Contact form {n}")
+    slug = factory.Sequence(lambda n: f"contact-{n}")
+    fields = ["first_name", "last_name", "email", "phone", "company", "country"]
+    required_fields = ["email"]
+    hidden_values = {"source": "website"}
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """Build with ApiTokenFactory.create_with_secret() to get the secret a client sends."""
+
+    class Meta:
+        model = ApiToken
+
+    name = factory.Sequence(lambda n: f"Chat widget {n}")
+    source = "chat"
+
+    @classmethod
+    def _create(cls, model_class, *args, name, source, **kwargs):
+        from leads.services import api_token_create
+
+        token, raw_token = api_token_create(name=name, source=source)
+        token.secret = raw_token
+        return token
