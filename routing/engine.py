@@ -17,6 +17,8 @@ from routing.facts import lead_facts
 from routing.models import RoutingDecision, RoutingRule
 
 Outcome = RoutingDecision.Outcome
+MAX_EXCLUDED_LISTED = 200  # per rule in one decision's trace; the rest are counted by reason
+RUNNERS_UP_LISTED = 5  # eligible reps shown after the chosen one
 Target = RoutingRule.TargetType
 
 
@@ -98,16 +100,7 @@ def _apply_rule(rule, facts, entry, *, now, exclude_rep_ids, team_children):
     with_eligibility(candidates, rule, now)
     chosen, ranked = _pick(rule, candidates, facts, now)
     entry["strategy"] = rule.strategy
-    entry["candidates"] = [
-        {
-            "rep_id": rep.pk,
-            "name": rep.name,
-            "excluded": candidates.excluded.get(rep.pk, (None, None))[0],
-            "reason": candidates.excluded.get(rep.pk, (None, None))[1],
-            "state": ranked.why.get(rep.pk) if ranked else None,
-        }
-        for rep in candidates.reps
-    ]
+    entry["candidates"], entry["more_excluded"], entry["more_eligible"] = _candidate_trace(candidates, ranked)
     if chosen is not None:
         entry["result"] = f"assigned to {chosen.name}"
         entry["chosen_rep_id"] = chosen.pk
@@ -117,6 +110,27 @@ def _apply_rule(rule, facts, entry, *, now, exclude_rep_ids, team_children):
         return Decision(Outcome.POOLED, rule=rule, pool=rule.pool)
     entry["result"] = "nobody eligible: trying the next rule"
     return None
+
+
+def _candidate_trace(candidates, ranked):
+    """Every excluded rep with the reason (up to a limit), the chosen rep and a few runners-up.
+
+    A rule over a thousand reps would otherwise store a thousand entries per lead; the
+    reps left out are counted, by exclusion reason, so the explanation stays complete.
+    """
+    def entry(rep):
+        code, reason = candidates.excluded.get(rep.pk, (None, None))
+        state = ranked.why.get(rep.pk) if ranked else None
+        return {"rep_id": rep.pk, "name": rep.name, "excluded": code, "reason": reason, "state": state}
+
+    excluded = [rep for rep in candidates.reps if rep.pk in candidates.excluded]
+    more_excluded = {}
+    for rep in excluded[MAX_EXCLUDED_LISTED:]:
+        code = candidates.excluded[rep.pk][0]
+        more_excluded[code] = more_excluded.get(code, 0) + 1
+    eligible = [rep for rep in (ranked.reps if ranked else []) if rep.pk not in candidates.excluded]
+    listed = excluded[:MAX_EXCLUDED_LISTED] + eligible[: RUNNERS_UP_LISTED + 1]
+    return [entry(rep) for rep in listed], more_excluded, max(0, len(eligible) - RUNNERS_UP_LISTED - 1)
 
 
 def _pick(rule, candidates, facts, now):

@@ -56,6 +56,10 @@ def explain(trace: dict, *, outcome_text: str) -> str:
             if not rule.get("candidates"):
                 lines.append("  Nobody in this target.")
         lines.extend(_candidate_lines(rule))
+        for code, count in (rule.get("more_excluded") or {}).items():
+            lines.append(f"  … and {count} more excluded: {code.replace('_', ' ')}.")
+        if rule.get("more_eligible"):
+            lines.append(f"  … and {rule['more_eligible']} more eligible reps ranked lower.")
         if rule.get("result"):
             lines.append(f"  → {rule['result']}.")
     if trace.get("error"):

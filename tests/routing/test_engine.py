@@ -424,3 +424,24 @@ def test_a_job_timeout_leaves_the_lead_waiting_for_the_next_drain(monkeypatch):
     assert route_all() == 1
     assert owners([lead]) == [anna]
     assert Assignment.objects.filter(lead=lead).count() == 1
+
+
+def test_large_candidate_sets_are_summarised_in_the_trace(monkeypatch):
+    import routing.engine
+
+    monkeypatch.setattr(routing.engine, "MAX_EXCLUDED_LISTED", 2)
+    monkeypatch.setattr(routing.engine, "RUNNERS_UP_LISTED", 1)
+    team, reps = team_of("A1", "A2", "A3", "E1", "E2", "E3", "E4")
+    for rep in reps[:3]:
+        rep.is_active = False
+        rep.save()
+    RoutingRuleFactory(target_team=team)
+    lead = LeadFactory()
+    route_all()
+    decision = RoutingDecision.objects.get(lead=lead)
+    rule = decision.trace["rules"][0]
+    assert [c["name"] for c in rule["candidates"]][:2] == ["A1", "A2"]
+    assert len(rule["candidates"]) == 4  # two excluded, the chosen rep, one runner-up
+    assert rule["more_excluded"] == {"inactive": 1} and rule["more_eligible"] == 2
+    assert "… and 1 more excluded: inactive." in decision.explanation
+    assert "… and 2 more eligible reps ranked lower." in decision.explanation
