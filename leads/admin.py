@@ -1,15 +1,23 @@
 """Admin for accounts and leads; a lead's page shows its whole routing audit, read-only."""
 
+from functools import partial
+
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
-from leads.forms import AccountDomainForm
-from leads.models import Account, AccountDomain, Lead, LeadEvent
+from leads.csv_import import CsvFileError, csv_read, leads_import, mapping_suggest, rows_check, rows_map
+from leads.forms import AccountDomainForm, CsvMappingForm, CsvUploadForm
+from leads.models import Account, AccountDomain, ApiToken, IntakeForm, Lead, LeadEvent
+from leads.services import api_token_create
 from routing.admin import AssignmentInline, DecisionInline, ReadOnlyAdmin, ReadOnlyInline
 from routing.forms import LeadReassignForm
 from routing.reassignment import lead_reassign
@@ -109,6 +117,11 @@ class LeadAdmin(admin.ModelAdmin):
     ]
     inlines = [DecisionInline, AssignmentInline, EventInline]
     actions = ["reassign_leads"]
+    change_list_template = "admin/leads/lead/change_list.html"  # adds the "Import CSV" button
+
+    def get_urls(self):
+        import_view = self.admin_site.admin_view(partial(lead_import_csv_view, self))
+        return [path("import-csv/", import_view, name="leads_lead_import_csv"), *super().get_urls()]
 
     @admin.action(description=_("Reassign selected leads"), permissions=["change"])
     def reassign_leads(self, request, queryset):
@@ -138,3 +151,93 @@ class LeadEventAdmin(ReadOnlyAdmin):
     list_select_related = ["lead", "actor"]
     search_fields = ["message", "lead__email", "lead__company"]
     date_hierarchy = "created_at"
+
+
+# --- Intake ----------------------------------------------------------------
+
+
+# The uploaded file waits in the session between "map columns", "preview" and "import".
+CSV_SESSION_KEY = "leads_csv_import"
+CSV_MAX_BYTES = 5 * 1024 * 1024
+
+
+@admin.register(IntakeForm)
+class IntakeFormAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_active", "public_link", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description=_("public page"))
+    def public_link(self, intake_form):
+        url = reverse("leads:intake_form", args=[intake_form.slug])
+        return format_html('<a href="{}" target="_blank">{}</a>', url, url)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "source", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["source"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    search_fields = ["name", "source", "prefix"]
+    actions = ["revoke_tokens"]
+
+    def get_fields(self, request, obj=None):
+        return ["name", "source"] if obj is None else ["name", "source", *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token, raw_token = api_token_create(name=obj.name, source=obj.source)
+        obj.pk = token.pk
+        self.message_user(request, format_html(
+            _("Copy this token now, it will not be shown again: <code>{}</code>"), raw_token), messages.WARNING)
+        return None
+
+    @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
+    def revoke_tokens(self, request, queryset):
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", revoked) % revoked)
+
+
+def lead_import_csv_view(model_admin, request):
+    """Upload -> map columns and preview -> import, with a per-row report."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    context = {**model_admin.admin_site.each_context(request), "title": _("Import leads from CSV"),
+               "opts": model_admin.model._meta}
+    stored = request.session.get(CSV_SESSION_KEY)
+    if request.method == "POST" and "upload" in request.POST:
+        upload = CsvUploadForm(request.POST, request.FILES)
+        if upload.is_valid():
+            file = upload.cleaned_data["file"]
+            try:
+                if file.size > CSV_MAX_BYTES:
+                    raise CsvFileError(_("The file is larger than 5 MB; split it."))
+                content = file.read().decode("utf-8-sig", errors="replace")
+                csv_read(content)
+            except CsvFileError as error:
+                upload.add_error("file", str(error))
+            else:
+                request.session[CSV_SESSION_KEY] = {"content": content, "source": upload.cleaned_data["source"],
+                                                    "name": file.name}
+                return redirect("admin:leads_lead_import_csv")
+        return TemplateResponse(request, "admin/leads/lead/import_csv.html", {**context, "upload": upload})
+    if not stored or "restart" in request.POST:
+        request.session.pop(CSV_SESSION_KEY, None)
+        return TemplateResponse(request, "admin/leads/lead/import_csv.html", {**context, "upload": CsvUploadForm()})
+    headers, rows = csv_read(stored["content"])
+    mapping_form = CsvMappingForm(request.POST if request.method == "POST" else None, headers=headers,
+                                  initial_mapping=mapping_suggest(headers))
+    context.update({"mapping_form": mapping_form, "stored": stored, "row_count": len(rows)})
+    if request.method == "POST" and mapping_form.is_valid():
+        mapped = rows_map(rows, mapping_form.mapping())
+        if "import" in request.POST:
+            report = leads_import(mapped=mapped, source=stored["source"])
+            request.session.pop(CSV_SESSION_KEY, None)
+            return TemplateResponse(request, "admin/leads/lead/import_csv.html", {**context, "report": report})
+        checked, fields = rows_check(mapped), list(mapping_form.mapping().values())
+        preview = [{"line": row.line, "cells": [row.values.get(name, "") for name in fields], "errors": row.errors}
+                   for row in checked[:20]]
+        context.update({"preview": preview, "preview_failed": [row for row in checked if row.errors], "fields": fields})
+    return TemplateResponse(request, "admin/leads/lead/import_csv.html", context)

@@ -1,0 +1,140 @@
+"""JSON API for other systems: POST /api/v1/leads and GET /api/v1/leads/<id>, authenticated by a per-source token.
+
+Every answer is JSON; errors are {"errors": {"field": ["message"]}} (field "__all__" for the request itself).
+"""
+
+import json
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit.core import is_ratelimited
+
+from leads.models import INTAKE_FIELDS
+from leads.normalise import DECIMAL_FIELDS, INTEGER_FIELDS
+from leads.selectors import lead_for_token, lead_status_document
+from leads.services import IdempotencyConflict, api_token_authenticate, lead_submit, lead_submit_idempotent
+
+MAX_BODY_BYTES = 64 * 1024
+# The token decides the source; everything else a lead may carry can be sent.
+API_FIELDS = [name for name in INTAKE_FIELDS if name != "source"]
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def _errors(status: int, errors: dict) -> JsonResponse:
+    return JsonResponse({"errors": {field: list(messages) for field, messages in errors.items()}}, status=status)
+
+
+def _request_error(status: int, message: str) -> JsonResponse:
+    return _errors(status, {"__all__": [message]})
+
+
+def _authenticate(request):
+    scheme, _, raw_token = request.headers.get("Authorization", "").partition(" ")
+    return api_token_authenticate(raw_token.strip()) if scheme.lower() == "bearer" else None
+
+
+def _token_rate(group, request):
+    return settings.INTAKE_API_RATE
+
+
+def _guard(request, *, method: str):
+    """The checks every endpoint shares; returns (token, None) or (None, error response)."""
+    if request.method != method:
+        response = _request_error(405, f"Use {method} on this address.")
+        response["Allow"] = method
+        return None, response
+    token = _authenticate(request)
+    if token is None:
+        return None, _request_error(401, "Send a valid, unrevoked API token: Authorization: Bearer <token>.")
+    request.api_token = token
+    if is_ratelimited(request, group="api", key=lambda group, req: str(req.api_token.pk), rate=_token_rate,
+                      increment=True):
+        return None, _request_error(429, "Too many requests for this token; retry in a minute.")
+    return token, None
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _parse_body(request):
+    """The JSON object sent, or an error response naming what is wrong with the request."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+        return None, _request_error(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KB.")
+    if request.content_type != "application/json":
+        return None, _request_error(415, "Send the lead as JSON with Content-Type: application/json.")
+    try:
+        body = json.loads(request.body.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None, _request_error(400, "The body is not valid UTF-8 JSON.")
+    if not isinstance(body, dict):
+        return None, _request_error(400, "Send one JSON object, e.g. {\"email\": \"anna@acme.com\"}.")
+    return body, None
+
+
+def _type_errors(body: dict) -> dict:
+    """Unknown fields and values of the wrong JSON type, by field."""
+    errors = {}
+    for name, value in body.items():
+        if name not in API_FIELDS:
+            errors[name] = ["Unknown field. Known fields: " + ", ".join(API_FIELDS) + "."]
+        elif value is None:
+            continue
+        elif name in INTEGER_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[name] = ["Must be a whole number or null."]
+        elif name in DECIMAL_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                errors[name] = ["Must be a number (or a numeric string) or null."]
+        elif not isinstance(value, str):
+            errors[name] = ["Must be a string or null."]
+    return errors
+
+
+@csrf_exempt  # token-authenticated machine clients, no cookies
+def leads_collection(request):
+    token, error = _guard(request, method="POST")
+    if error:
+        return error
+    body, error = _parse_body(request)
+    if error:
+        return error
+    if errors := _type_errors(body):
+        return _errors(400, errors)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        return _errors(400, {"Idempotency-Key": ["Use 1 to 255 visible ASCII characters, e.g. a UUID."]})
+    raw = {name: (str(value) if value is not None else None) for name, value in body.items()}
+    try:
+        if key is None:
+            result = lead_submit(raw=raw, channel="api", source=token.source)
+        else:
+            result = lead_submit_idempotent(token=token, key=key, raw=raw)
+    except ValidationError as error:
+        return _errors(422, error.message_dict)
+    except IdempotencyConflict:
+        return _errors(422, {"Idempotency-Key": ["This key was already used with a different body; use a new key."]})
+    # A merge created nothing: 200. A replay answers as the first request did.
+    response = JsonResponse({"id": result.lead.pk, "status": result.lead.status, "merged": result.merged},
+                            status=200 if result.merged else 201)
+    if result.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@csrf_exempt
+def lead_detail(request, lead_id):
+    token, error = _guard(request, method="GET")
+    if error:
+        return error
+    lead = lead_for_token(token=token, lead_id=lead_id)
+    if lead is None:
+        return _request_error(404, "No lead with this id was sent with this token's source.")
+    return JsonResponse(lead_status_document(lead))

@@ -1,0 +1,126 @@
+import json
+
+import pytest
+
+from leads.models import IdempotencyRecord, Lead, LeadEvent
+from tests.factories import ApiTokenFactory, AssignmentFactory, LeadFactory, RepFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/leads"
+
+
+@pytest.fixture
+def token():
+    return ApiTokenFactory(source="chat")
+
+
+def post(client, token, body, **headers):
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.post(URL, data, content_type=headers.pop("content_type", "application/json"),
+                       headers={"Authorization": f"Bearer {token.secret}", **headers})
+
+
+def test_valid_lead_is_created_with_the_tokens_source(client, token):
+    response = post(client, token, {"email": "anna@acme.de", "country": "Germany", "employee_count": 250})
+    assert response.status_code == 201
+    lead = Lead.objects.get()
+    assert response.json() == {"id": lead.pk, "status": "new", "merged": False}
+    assert (lead.source, lead.country.code, lead.employee_count) == ("chat", "DE", 250)
+
+
+def test_missing_wrong_or_revoked_token_is_401(client, token):
+    assert client.post(URL, "{}", content_type="application/json").status_code == 401
+    response = client.post(URL, "{}", content_type="application/json", headers={"Authorization": "Bearer lr_nope"})
+    assert response.status_code == 401 and "API token" in response.json()["errors"]["__all__"][0]
+    token.revoked_at = token.created_at
+    token.save()
+    assert post(client, token, {"email": "a@acme.de"}).status_code == 401
+
+
+def test_each_bad_field_is_named(client, token):
+    response = post(client, token, {"email": "not-an-email", "country": "Narnia", "phone": "12"})
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"email", "country"}
+    assert not Lead.objects.exists()
+
+
+def test_unknown_fields_and_wrong_types_are_400(client, token):
+    response = post(client, token, {"email": 5, "employee_count": "250", "seats": True, "favourite_colour": "red",
+                                    "source": "ads"})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"email", "employee_count", "seats", "favourite_colour", "source"}
+
+
+@pytest.mark.parametrize(("body", "content_type", "status"), [
+    ("{not json", "application/json", 400),
+    ("[1, 2]", "application/json", 400),
+    ('{"email": NaN}', "application/json", 400),
+    (b"\xff\xfe", "application/json", 400),
+    ("email=a@b.com", "application/x-www-form-urlencoded", 415),
+    ("[" * 100_000, "application/json", 413),
+    ('{"a": ' * 5000 + "1" + "}" * 5000, "application/json", 400),
+])
+def test_malformed_requests_get_a_clear_json_4xx(client, token, body, content_type, status):
+    response = post(client, token, body, content_type=content_type)
+    assert response.status_code == status
+    assert response.json()["errors"]["__all__"]
+
+
+def test_get_on_the_collection_is_405_json(client, token):
+    response = client.get(URL, headers={"Authorization": f"Bearer {token.secret}"})
+    assert response.status_code == 405 and response["Allow"] == "POST"
+
+
+def test_duplicate_person_is_merged_and_answered_200_with_the_existing_id(client, token):
+    existing = LeadFactory(email="anna@acme.de", source="web")
+    response = post(client, token, {"email": "Anna@Acme.de", "use_case": "Pricing"})
+    assert response.status_code == 200
+    assert response.json() == {"id": existing.pk, "status": existing.status, "merged": True}
+    assert existing.events.filter(kind=LeadEvent.Kind.MERGED).count() == 1
+
+
+def test_retry_with_the_same_idempotency_key_returns_the_same_lead(client, token):
+    first = post(client, token, {"email": "anna@acme.de"}, **{"Idempotency-Key": "abc-1"})
+    again = post(client, token, {"email": "anna@acme.de"}, **{"Idempotency-Key": "abc-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"] and again["Idempotent-Replayed"] == "true"
+    assert Lead.objects.count() == 1 and IdempotencyRecord.objects.count() == 1
+
+
+def test_same_idempotency_key_with_a_different_body_is_refused(client, token):
+    post(client, token, {"email": "anna@acme.de"}, **{"Idempotency-Key": "abc-1"})
+    response = post(client, token, {"email": "bob@acme.de"}, **{"Idempotency-Key": "abc-1"})
+    assert response.status_code == 422
+    assert "different body" in response.json()["errors"]["Idempotency-Key"][0]
+    assert Lead.objects.count() == 1
+
+
+def test_lead_status_shows_owner_and_assignment_history(client, token):
+    rep = RepFactory()
+    lead = LeadFactory(source="chat", owner=rep, status=Lead.Status.ASSIGNED)
+    AssignmentFactory(lead=lead, rep=rep)
+    response = client.get(f"{URL}/{lead.pk}", headers={"Authorization": f"Bearer {token.secret}"})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["status"], body["owner"]["id"]) == (lead.pk, "assigned", rep.pk)
+    assert [a["rep"]["id"] for a in body["assignments"]] == [rep.pk]
+
+
+def test_leads_of_other_sources_are_not_found(client, token):
+    other = LeadFactory(source="ads")
+    for lead_id in (other.pk, 10**30):
+        response = client.get(f"{URL}/{lead_id}", headers={"Authorization": f"Bearer {token.secret}"})
+        assert response.status_code == 404
+
+
+def test_a_lead_this_source_was_merged_into_is_visible(client, token):
+    existing = LeadFactory(email="anna@acme.de", source="web")
+    post(client, token, {"email": "anna@acme.de"})
+    response = client.get(f"{URL}/{existing.pk}", headers={"Authorization": f"Bearer {token.secret}"})
+    assert response.status_code == 200
+
+
+def test_too_many_requests_for_one_token_are_429(client, token, settings):
+    settings.INTAKE_API_RATE = "2/m"
+    statuses = [post(client, token, {"email": f"a{i}@acme.de"}).status_code for i in range(3)]
+    assert statuses == [201, 201, 429]
