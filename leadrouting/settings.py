@@ -138,7 +138,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+# Reps sign in on the app's own page (the admin's refuses non-staff users) and land on their queue.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/home/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # --- I18N -----------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,0 +1,74 @@
+"""Hybrid push-pull: a rep claims a lead waiting in one of their pools.
+
+The claim is a conditional UPDATE (`... WHERE owner IS NULL AND pool = <the pool>`): when two
+reps claim the same lead at once, PostgreSQL serialises the two updates on the row, the
+second finds the owner already set and updates 0 rows, and "0 rows" means "someone else won".
+"""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leads.models import Lead, LeadEvent
+from reps.models import Rep
+from routing.models import Assignment, RoutingDecision
+from routing.selectors import claimable_pools_for
+from routing.sla import sla_deadline
+
+
+class LeadAlreadyClaimed(Exception):
+    """Another rep claimed the lead first; nothing changed."""
+
+
+def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
+    """Makes `rep` the owner of a pooled lead; raises LeadAlreadyClaimed when another rep was faster."""
+    lead = Lead.objects.filter(pk=lead_id).select_related("pool").first()
+    if lead is None or lead.owner_id is not None or lead.pool_id is None:
+        raise LeadAlreadyClaimed
+    if not claimable_pools_for(rep).filter(pk=lead.pool_id).exists():
+        raise PermissionDenied(_("You are not a member of this lead's pool."))
+    with transaction.atomic():
+        # The rep's row lock orders the capacity check with an assignment the engine makes to them now.
+        rep = Rep.objects.select_for_update().select_related("user").get(pk=rep.pk)
+        _check_capacity(rep)
+        rule = _pool_rule(lead_id)
+        now = timezone.now()
+        claimed = Lead.objects.filter(pk=lead_id, owner__isnull=True, pool_id=lead.pool_id).update(
+            owner=rep, pool=None, status=Lead.Status.ASSIGNED, assigned_at=now, routing_requested_at=None,
+            sla_due_at=sla_deadline(rule=rule, assigned_at=now), updated_at=now,
+        )
+        if claimed == 0:
+            raise LeadAlreadyClaimed
+        pool_name = lead.pool.name
+        lead = Lead.objects.get(pk=lead_id)
+        reason = _("Claimed from pool '%(pool)s'") % {"pool": pool_name}
+        Assignment.objects.create(lead=lead, rep=rep, rule=rule, kind=Assignment.Kind.CLAIM, actor=actor, reason=reason)
+        LeadEvent.objects.create(
+            lead=lead, kind=LeadEvent.Kind.REASSIGNED, actor=actor,
+            message=_("%(rep)s claimed the lead from pool '%(pool)s'.") % {"rep": rep.name, "pool": pool_name},
+            data={"to_rep_id": rep.pk, "claimed": True},
+        )
+    return lead
+
+
+def _check_capacity(rep):
+    if rep.max_open_leads is None:
+        return
+    open_count = Lead.objects.filter(owner=rep, status__in=Lead.OPEN_STATUSES).count()
+    if open_count >= rep.max_open_leads:
+        raise ValidationError(
+            _("You already have %(count)s open leads, your limit. Close or hand over one before claiming another.")
+            % {"count": open_count}
+        )
+
+
+def _pool_rule(lead_id):
+    """The rule that sent the lead to its pool: its SLA applies to the claimed lead."""
+    decision = (
+        RoutingDecision.objects.filter(lead_id=lead_id, outcome=RoutingDecision.Outcome.POOLED)
+        .select_related("rule").order_by("-created_at", "-id").first()
+    )
+    return decision.rule if decision else None
+

@@ -1,0 +1,287 @@
+"""Reads for the rep queue, the lead timeline, the manager dashboard and the reassignment log."""
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
+from django.utils import timezone
+
+from leads.models import Lead, LeadEvent
+from reps.models import Rep, Team
+from routing.models import Assignment, Pool, RoutingDecision
+
+SALES_MANAGERS_GROUP = "Sales managers"
+REASSIGNMENT_KINDS = (Assignment.Kind.REASSIGN, Assignment.Kind.MANUAL)
+# Written by routing.reassignment.sla_reassign_overdue at the start of the reason.
+SLA_BREACH_REASON_PREFIX = "SLA breach"
+PERIOD_DAYS = {"today": 0, "7d": 7, "30d": 30}
+
+
+# --- Who may see what ------------------------------------------------------
+
+def is_sales_manager(user: AbstractBaseUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.groups.filter(name=SALES_MANAGERS_GROUP).exists()
+
+
+def rep_for(user: AbstractBaseUser) -> Rep | None:
+    return Rep.objects.filter(user_id=user.pk).select_related("user").first() if user.is_authenticated else None
+
+
+def user_can_view_lead(user: AbstractBaseUser, lead: Lead) -> bool:
+    """The owner, sales managers and superusers; nobody else, not even a previous owner."""
+    if is_sales_manager(user):
+        return True
+    return lead.owner_id is not None and Rep.objects.filter(pk=lead.owner_id, user_id=user.pk).exists()
+
+
+def claimable_pools_for(rep: Rep) -> QuerySet:
+    """Pools that list the rep, or one of the rep's teams, as allowed to claim."""
+    return Pool.objects.filter(Q(reps=rep) | Q(teams__members=rep)).distinct()
+
+
+# --- The rep's queue ---------------------------------------------------------
+
+def _with_routing_reason(leads: QuerySet) -> QuerySet:
+    latest_decision = RoutingDecision.objects.filter(lead=OuterRef("pk")).order_by("-created_at", "-id")
+    current = Assignment.objects.filter(lead=OuterRef("pk"), is_current=True)
+    return leads.annotate(
+        latest_explanation=Subquery(latest_decision.values("explanation")[:1]),
+        current_kind=Subquery(current.values("kind")[:1]),
+        current_reason=Subquery(current.values("reason")[:1]),
+    )
+
+
+def routing_reason_line(lead: Lead) -> str:
+    """One line on why the lead is here: a hand-made move's reason, or the rule that matched."""
+    if lead.current_kind in (Assignment.Kind.MANUAL, Assignment.Kind.CLAIM, Assignment.Kind.REASSIGN) \
+            and lead.current_reason:
+        return lead.current_reason
+    lines = [line.strip() for line in (lead.latest_explanation or "").splitlines() if line.strip()]
+    matched = [line for line in lines if line.startswith("Rule ") and " matched" in line]
+    if matched:
+        return matched[-1]
+    return lines[-1] if lines else (lead.current_reason or "")
+
+
+def rep_open_leads(rep: Rep) -> list:
+    """The rep's open leads, untouched ones with the nearest first-touch deadline first."""
+    urgent_at = Case(When(first_touch_at__isnull=True, then=F("sla_due_at")))
+    leads = (
+        _with_routing_reason(Lead.objects.filter(owner=rep, status__in=Lead.OPEN_STATUSES))
+        .annotate(urgent_at=urgent_at)
+        .order_by(F("urgent_at").asc(nulls_last=True), "created_at", "pk")
+    )
+    leads = list(leads)
+    for lead in leads:
+        lead.routing_reason = routing_reason_line(lead)
+    return leads
+
+
+def pool_leads_for(rep: Rep) -> QuerySet:
+    """Leads waiting, unowned, in the rep's pools; oldest first, as they have waited longest."""
+    return (
+        Lead.objects.filter(owner__isnull=True, pool__in=claimable_pools_for(rep))
+        .select_related("pool")
+        .order_by("created_at", "pk")
+    )
+
+
+# --- The lead's timeline -----------------------------------------------------
+
+@dataclass
+class TimelineEntry:
+    at: dt.datetime
+    kind: str
+    title: str
+    message: str
+    actor: str = ""
+    explanation: str = ""
+
+
+def lead_timeline(lead: Lead) -> list:
+    """Every event of the lead, each routing event with its decision's full explanation."""
+    events = list(LeadEvent.objects.filter(lead=lead).select_related("actor"))
+    decision_ids = [e.data.get("decision_id") for e in events if isinstance(e.data, dict) and e.data.get("decision_id")]
+    explanations = dict(RoutingDecision.objects.filter(pk__in=decision_ids).values_list("pk", "explanation"))
+    entries = []
+    if not any(e.kind == LeadEvent.Kind.CREATED for e in events):
+        entries.append(TimelineEntry(at=lead.created_at, kind=LeadEvent.Kind.CREATED,
+                                     title=str(LeadEvent.Kind.CREATED.label), message=lead.source))
+    for event in events:
+        decision_id = event.data.get("decision_id") if isinstance(event.data, dict) else None
+        entries.append(TimelineEntry(
+            at=event.created_at, kind=event.kind, title=event.get_kind_display(), message=event.message,
+            actor=_user_name(event.actor), explanation=explanations.get(decision_id, ""),
+        ))
+    return entries
+
+
+def _user_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+# --- The manager dashboard ---------------------------------------------------
+
+def period_start(period: str, *, now: dt.datetime) -> dt.datetime:
+    """Midnight today (in the current time zone) for "today", else that many days back."""
+    days = PERIOD_DAYS.get(period, 7)
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today if days == 0 else now - dt.timedelta(days=days)
+
+
+def team_rep_ids(team: Team | None) -> list | None:
+    """Reps of the team and its sub-teams; None means every rep."""
+    if team is None:
+        return None
+    team_ids, frontier = {team.pk}, [team.pk]
+    while frontier:
+        frontier = list(Team.objects.filter(parent_id__in=frontier).exclude(pk__in=team_ids).values_list("pk", flat=True))
+        team_ids.update(frontier)
+    return list(Rep.objects.filter(teams__in=team_ids).values_list("pk", flat=True).distinct())
+
+
+def percentile(sorted_values: list, fraction: float):
+    """Nearest-rank percentile of already sorted values; None for none."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+@dataclass
+class RepRow:
+    rep_id: int
+    name: str
+    assigned: int = 0
+    owned: int = 0
+    converted: int = 0
+
+    @property
+    def conversion_rate(self):
+        return self.converted / self.owned if self.owned else None
+
+
+@dataclass
+class Dashboard:
+    since: dt.datetime
+    received: int = 0
+    routed: int = 0
+    median_to_first_touch: dt.timedelta | None = None
+    p90_to_first_touch: dt.timedelta | None = None
+    touched: int = 0
+    sla_reassigned: int = 0
+    contacted_late: int = 0
+    overdue_now: int = 0
+    reassignments: int = 0
+    reps: list = field(default_factory=list)
+    rules: list = field(default_factory=list)
+    waiting: list = field(default_factory=list)
+    unroutable: list = field(default_factory=list)
+
+
+def dashboard(*, team: Team | None, since: dt.datetime, now: dt.datetime, list_limit: int = 25) -> Dashboard:
+    """Funnel, speed to lead, SLA, distribution and conversion for leads created since `since`."""
+    rep_ids = team_rep_ids(team)
+    leads = Lead.objects.filter(created_at__gte=since)
+    assignments = Assignment.objects.filter(created_at__gte=since)
+    if rep_ids is not None:
+        # A team's leads are those routed to its reps at some point.
+        leads = leads.filter(pk__in=Assignment.objects.filter(rep_id__in=rep_ids).values("lead_id"))
+        assignments = assignments.filter(rep_id__in=rep_ids)
+    board = Dashboard(since=since)
+    board.received = leads.count()
+    board.routed = leads.filter(Q(owner__isnull=False) | Q(assignments__isnull=False)).distinct().count()
+    durations = sorted(
+        first_touch - created for created, first_touch
+        in leads.filter(first_touch_at__isnull=False).values_list("created_at", "first_touch_at")
+    )
+    board.touched = len(durations)
+    board.median_to_first_touch = percentile(durations, 0.5)
+    board.p90_to_first_touch = percentile(durations, 0.9)
+    board.reassignments = assignments.filter(kind__in=REASSIGNMENT_KINDS).count()
+    board.sla_reassigned = assignments.filter(kind=Assignment.Kind.REASSIGN,
+                                              reason__startswith=SLA_BREACH_REASON_PREFIX).count()
+    board.contacted_late = leads.filter(first_touch_at__gt=F("sla_due_at")).count()
+    board.overdue_now = leads.filter(status=Lead.Status.ASSIGNED, first_touch_at__isnull=True,
+                                     sla_due_at__lt=now).count()
+    board.reps = _rep_rows(leads, assignments, rep_ids)
+    board.rules = _rule_rows(leads)
+    board.waiting = list(
+        Lead.objects.filter(owner__isnull=True, pool__isnull=False).select_related("pool")
+        .order_by("created_at")[:list_limit]
+    )
+    board.unroutable = list(Lead.objects.filter(status=Lead.Status.UNROUTABLE).order_by("created_at")[:list_limit])
+    return board
+
+
+def _rep_rows(leads, assignments, rep_ids) -> list:
+    reps = Rep.objects.filter(is_active=True).select_related("user")
+    if rep_ids is not None:
+        reps = reps.filter(pk__in=rep_ids)
+    rows = {rep.pk: RepRow(rep_id=rep.pk, name=rep.name) for rep in reps}
+    for rep_id, count in assignments.values_list("rep_id").annotate(n=Count("pk")).order_by():
+        if rep_id in rows:
+            rows[rep_id].assigned = count
+    owned = leads.filter(owner__isnull=False).values_list("owner_id").annotate(
+        n=Count("pk"), won=Count("pk", filter=Q(status=Lead.Status.CONVERTED))).order_by()
+    for rep_id, count, won in owned:
+        if rep_id in rows:
+            rows[rep_id].owned, rows[rep_id].converted = count, won
+    return sorted(rows.values(), key=lambda row: (-row.assigned, row.name))
+
+
+def _rule_rows(leads) -> list:
+    """Conversion by the rule behind each lead's current assignment."""
+    current = Assignment.objects.filter(is_current=True, lead__in=leads)
+    rows = (
+        current.values("rule_id", "rule__name")
+        .annotate(owned=Count("lead_id"), converted=Count("lead_id", filter=Q(lead__status=Lead.Status.CONVERTED)))
+        .order_by("-owned", "rule__name")
+    )
+    return [
+        {"name": row["rule__name"], "owned": row["owned"], "converted": row["converted"],
+         "conversion_rate": row["converted"] / row["owned"] if row["owned"] else None}
+        for row in rows
+    ]
+
+
+# --- The reassignment log ----------------------------------------------------
+
+def reassignment_log(*, date_from: dt.date | None = None, date_to: dt.date | None = None, rep: Rep | None = None,
+                     team: Team | None = None, reason: str = "", rule=None) -> QuerySet:
+    """Reassignments newest first, each with the rep who had the lead before (`from_rep_name`)."""
+    previous = Assignment.objects.filter(lead=OuterRef("lead"), pk__lt=OuterRef("pk")).order_by("-pk")
+    log = (
+        Assignment.objects.filter(kind__in=REASSIGNMENT_KINDS)
+        .select_related("lead", "rep__user", "rule", "actor")
+        .annotate(from_rep_id=Subquery(previous.values("rep_id")[:1]))
+        .order_by("-created_at", "-pk")
+    )
+    if date_from:
+        log = log.filter(created_at__date__gte=date_from)
+    if date_to:
+        log = log.filter(created_at__date__lte=date_to)
+    if rep is not None:
+        log = log.filter(Q(rep=rep) | Q(from_rep_id=rep.pk))
+    if team is not None:
+        rep_ids = team_rep_ids(team)
+        log = log.filter(Q(rep_id__in=rep_ids) | Q(from_rep_id__in=rep_ids))
+    if reason:
+        log = log.filter(reason__icontains=reason)
+    if rule is not None:
+        log = log.filter(rule=rule)
+    return log
+
+
+def with_from_reps(entries) -> list:
+    """Attaches `from_rep` to each log entry with one query for all of them."""
+    entries = list(entries)
+    ids = {entry.from_rep_id for entry in entries if entry.from_rep_id}
+    reps = {rep.pk: rep for rep in Rep.objects.filter(pk__in=ids).select_related("user")}
+    for entry in entries:
+        entry.from_rep = reps.get(entry.from_rep_id)
+    return entries

@@ -1,0 +1,40 @@
+"""Small filters for the routing pages: who the user is, and numbers people read."""
+
+from django import template
+from django.utils.translation import gettext as _
+
+from routing import selectors
+
+register = template.Library()
+
+
+@register.filter
+def is_sales_manager(user) -> bool:
+    return selectors.is_sales_manager(user)
+
+
+@register.filter
+def has_rep(user) -> bool:
+    return selectors.rep_for(user) is not None
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta as "45 s", "12 min" or "3 h 5 min"; an em dash for none."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return _("%(s)s s") % {"s": seconds}
+    minutes = seconds // 60
+    if minutes < 60:
+        return _("%(m)s min") % {"m": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    return _("%(d)s days") % {"d": hours // 24}
+
+
+@register.filter
+def percent(value) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"

@@ -1,0 +1,50 @@
+"""Forms of the rep queue, the dashboard and the reassignment log (the admin's forms are in routing.forms)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from leads.lifecycle import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
+from reps.models import Rep, Team
+from routing.models import RoutingRule
+
+
+class LostForm(forms.Form):
+    reason = forms.CharField(label=_("Why was it lost?"), max_length=REASON_MAX_LENGTH)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AwayForm(forms.Form):
+    until = forms.DateTimeField(
+        label=_("Back at (optional)"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty to stay away until you switch back."),
+    )
+
+
+class DashboardFilterForm(forms.Form):
+    PERIODS = [("today", _("Today")), ("7d", _("Last 7 days")), ("30d", _("Last 30 days"))]
+
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
+                                  empty_label=_("All teams"))
+    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False, initial="7d")
+
+
+class ReassignmentFilterForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    rep = forms.ModelChoiceField(label=_("Rep"), queryset=Rep.objects.select_related("user"), required=False,
+                                 empty_label=_("Any rep"))
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
+                                  empty_label=_("Any team"))
+    reason = forms.CharField(label=_("Reason contains"), required=False, max_length=200)
+    rule = forms.ModelChoiceField(label=_("Rule"), queryset=RoutingRule.objects.all(), required=False,
+                                  empty_label=_("Any rule"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The end date is before the start date; swap them."))
+        return data

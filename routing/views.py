@@ -1,0 +1,204 @@
+"""Pages for people: the rep's queue and pool, the lead's timeline, the manager dashboard, the reassignment log."""
+
+import csv
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from leads import lifecycle
+from leads.models import Lead
+from reps.services import rep_set_available, rep_set_away
+from routing import selectors
+from routing.claims import LeadAlreadyClaimed, lead_claim
+from routing.view_forms import AwayForm, DashboardFilterForm, LostForm, NoteForm, ReassignmentFilterForm
+
+# action in the URL -> (service, form with its extra argument, message on success)
+LEAD_ACTIONS = {
+    "accept": (lifecycle.lead_accept, None, gettext_lazy("%(lead)s accepted.")),
+    "contacted": (lifecycle.lead_mark_contacted, None, gettext_lazy("%(lead)s marked contacted: the SLA clock stopped.")),
+    "qualified": (lifecycle.lead_qualify, None, gettext_lazy("%(lead)s marked qualified.")),
+    "converted": (lifecycle.lead_convert, None, gettext_lazy("%(lead)s marked converted.")),
+    "lost": (lifecycle.lead_lose, LostForm, gettext_lazy("%(lead)s marked lost.")),
+    "note": (lifecycle.lead_add_note, NoteForm, gettext_lazy("Note added to %(lead)s.")),
+}
+# Distribution chart, in SVG units: one row per rep, names left of the bars.
+CHART_ROW_HEIGHT, CHART_LABEL_WIDTH, CHART_BAR_MAX = 28, 180, 400
+
+
+def rep_required(view):
+    """Logged in and a rep: the queue and the pool belong to reps."""
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        rep = selectors.rep_for(request.user)
+        if rep is None:
+            raise PermissionDenied(_("Only reps have a lead queue."))
+        return view(request, rep, *args, **kwargs)
+    return wrapper
+
+
+def manager_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not selectors.is_sales_manager(request.user):
+            raise PermissionDenied(_("Only sales managers can open this page."))
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+def home(request):
+    if selectors.rep_for(request.user) is None and selectors.is_sales_manager(request.user):
+        return redirect("routing:dashboard")
+    return redirect("routing:queue")
+
+
+@rep_required
+def queue(request, rep):
+    return render(request, "routing/queue.html", {
+        "rep": rep, "leads": selectors.rep_open_leads(rep), "pool_count": selectors.pool_leads_for(rep).count(),
+        "away_form": AwayForm(), "tab": "queue", "now": timezone.now(),
+    })
+
+
+@rep_required
+def pool(request, rep):
+    leads = selectors.pool_leads_for(rep)
+    return render(request, "routing/pool.html", {"rep": rep, "leads": leads, "pool_count": len(leads), "tab": "pool"})
+
+
+@require_POST
+@login_required
+def lead_action(request, lead_id, action):
+    if action not in LEAD_ACTIONS:
+        raise PermissionDenied
+    service, form_class, done = LEAD_ACTIONS[action]
+    lead = get_object_or_404(Lead, pk=lead_id)
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, _("%(lead)s: %(errors)s") % {"lead": lead, "errors": " ".join(
+            str(error) for errors in form.errors.values() for error in errors)})
+        return redirect(_back(request))
+    try:
+        service(lead_id=lead.pk, actor=request.user, **(form.cleaned_data if form else {}))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done % {"lead": lead})
+    return redirect(_back(request))
+
+
+@require_POST
+@rep_required
+def claim(request, rep, lead_id):
+    try:
+        lead = lead_claim(lead_id=lead_id, rep=rep, actor=request.user)
+    except LeadAlreadyClaimed:
+        messages.warning(request, _("Another rep claimed this lead first. Pick another one from the pool."))
+        return redirect("routing:pool")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("routing:pool")
+    messages.success(request, _("%(lead)s is yours now; it is in your queue.") % {"lead": lead})
+    return redirect("routing:queue")
+
+
+@require_POST
+@rep_required
+def away(request, rep):
+    form = AwayForm(request.POST)
+    try:
+        if request.POST.get("state") == "available":
+            rep_set_available(rep=rep, actor=request.user)
+            messages.success(request, _("Welcome back: new leads can be routed to you again."))
+        elif form.is_valid():
+            rep_set_away(rep=rep, until=form.cleaned_data["until"], actor=request.user)
+            messages.success(request, _("You are away: new leads go to other reps meanwhile."))
+        else:
+            messages.error(request, " ".join(form.errors.get("until", [])))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("routing:queue")
+
+
+@login_required
+def lead_detail(request, lead_id):
+    lead = get_object_or_404(Lead.objects.select_related("owner__user", "pool", "account"), pk=lead_id)
+    if not selectors.user_can_view_lead(request.user, lead):
+        raise PermissionDenied(_("This lead is not yours."))
+    is_owner = lead.owner is not None and lead.owner.user_id == request.user.pk
+    return render(request, "routing/lead_detail.html", {
+        "lead": lead, "timeline": selectors.lead_timeline(lead), "is_owner": is_owner,
+    })
+
+
+@manager_required
+def dashboard(request):
+    form = DashboardFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    now = timezone.now()
+    period = filters.get("period") or "7d"
+    board = selectors.dashboard(team=filters.get("team"), since=selectors.period_start(period, now=now), now=now)
+    return render(request, "routing/dashboard.html", {
+        "form": form, "board": board, "period": period, "chart": _bar_chart(board.reps),
+    })
+
+
+@manager_required
+def reassignments(request):
+    form = ReassignmentFilterForm(request.GET or None)
+    log = selectors.reassignment_log(**form.cleaned_data) if form.is_valid() else selectors.reassignment_log()
+    page = Paginator(log, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "routing/reassignments.html", {
+        "form": form, "page": page, "entries": selectors.with_from_reps(page.object_list), "query": query.urlencode(),
+    })
+
+
+@manager_required
+def reassignments_csv(request):
+    form = ReassignmentFilterForm(request.GET or None)
+    log = selectors.reassignment_log(**form.cleaned_data) if form.is_valid() else selectors.reassignment_log()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="reassignments.csv"'
+    writer = csv.writer(response)
+    writer.writerow([_("When"), _("Lead ID"), _("Lead"), _("From"), _("To"), _("Kind"), _("Reason"), _("Rule"),
+                     _("By")])
+    for entry in selectors.with_from_reps(log.iterator(chunk_size=500)):
+        writer.writerow([
+            entry.created_at.isoformat(), entry.lead_id, str(entry.lead), entry.from_rep.name if entry.from_rep else "",
+            entry.rep.name, entry.get_kind_display(), entry.reason, entry.rule.name if entry.rule else "",
+            (entry.actor.get_username() if entry.actor else _("system")),
+        ])
+    return response
+
+
+def _back(request):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("routing:queue")
+
+
+def _bar_chart(rows):
+    """Geometry of the distribution chart (SVG units): bar lengths relative to the busiest rep."""
+    top = max((row.assigned for row in rows), default=0) or 1
+    bars = []
+    for index, row in enumerate(rows):
+        width = round(row.assigned * CHART_BAR_MAX / top, 1)
+        bars.append({"row": row, "y": index * CHART_ROW_HEIGHT, "width": width,
+                     "value_x": CHART_LABEL_WIDTH + width + 6})
+    return {"bars": bars, "height": max(len(rows), 1) * CHART_ROW_HEIGHT, "label_width": CHART_LABEL_WIDTH,
+            "bar_max": CHART_BAR_MAX, "width": CHART_LABEL_WIDTH + CHART_BAR_MAX + 50}
