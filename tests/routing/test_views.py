@@ -1,0 +1,365 @@
+"""The people's pages: rep queue and pool, lead timeline, manager dashboard, reassignment log; who may see what."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.models import Lead, LeadEvent
+from reps.models import Rep
+from routing.models import Assignment, RoutingRule
+from routing.reassignment import lead_reassign
+from routing.services import route_pending_leads
+from tests.factories import (
+    LeadFactory, PoolFactory, RepFactory, RoutingRuleFactory, RuleConditionFactory, TeamFactory, UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def rep_named(name, **kwargs):
+    return RepFactory(user=UserFactory(username=name.lower(), first_name=name, last_name=""), **kwargs)
+
+
+def manager_user(**fields):
+    user = UserFactory(**fields)
+    user.groups.add(Group.objects.get(name="Sales managers"))
+    return user
+
+
+def routed_lead_for(rep, **fields):
+    """A lead routed to `rep` by the real engine (a rule per rep, on the lead's source), with its decision and timeline."""
+    source = f"for-{rep.user.username}"
+    if not RoutingRule.objects.filter(target_rep=rep).exists():
+        rule = RoutingRuleFactory(name=f"To {rep.name}", target_type=RoutingRule.TargetType.REP, target_rep=rep)
+        RuleConditionFactory(rule=rule, field="source", operator="equals", value=source)
+    lead = LeadFactory(source=source, **fields)
+    route_pending_leads(limit=10, worker="test")
+    lead.refresh_from_db()
+    assert lead.owner == rep
+    return lead
+
+
+def flash(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def anna():
+    return rep_named("Anna")
+
+
+@pytest.fixture
+def ben():
+    return rep_named("Ben")
+
+
+# --- Queue -------------------------------------------------------------------
+
+def test_the_queue_needs_a_login(client):
+    response = client.get(reverse("routing:queue"))
+
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/queue/")
+
+
+def test_a_user_who_is_not_a_rep_gets_403_on_the_queue(client):
+    client.force_login(UserFactory())
+
+    assert client.get(reverse("routing:queue")).status_code == 403
+
+
+def test_the_queue_lists_only_the_reps_open_leads_most_urgent_first_with_the_routing_reason(client, anna, ben):
+    later = routed_lead_for(anna, first_name="Later", last_name="Lead")
+    sooner = routed_lead_for(anna, first_name="Sooner", last_name="Lead")
+    Lead.objects.filter(pk=sooner.pk).update(sla_due_at=timezone.now() + dt.timedelta(minutes=1))
+    closed = routed_lead_for(anna, first_name="Closed", last_name="Lead")
+    Lead.objects.filter(pk=closed.pk).update(status=Lead.Status.CONVERTED)
+    routed_lead_for(ben, first_name="Bens", last_name="Lead")
+    client.force_login(anna.user)
+
+    response = client.get(reverse("routing:queue"))
+
+    assert [lead.pk for lead in response.context["leads"]] == [sooner.pk, later.pk]
+    html = response.content.decode()
+    assert "Rule 1 &#x27;To Anna&#x27; matched: source equals" in html
+    assert "Bens Lead" not in html and "Closed Lead" not in html
+
+
+def test_marking_contacted_from_the_queue_records_the_first_touch(client, anna):
+    lead = routed_lead_for(anna)
+    client.force_login(anna.user)
+
+    response = client.post(reverse("routing:lead_action", args=[lead.pk, "contacted"]), {"next": "/queue/"})
+
+    assert response.status_code == 302 and response["Location"] == "/queue/"
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.CONTACTED and lead.first_touch_at is not None
+    assert "SLA clock stopped" in flash(response)[0]
+
+
+def test_losing_without_a_reason_says_what_is_missing(client, anna):
+    lead = routed_lead_for(anna)
+    client.force_login(anna.user)
+
+    response = client.post(reverse("routing:lead_action", args=[lead.pk, "lost"]), {"reason": ""})
+
+    assert Lead.objects.get(pk=lead.pk).status == Lead.Status.ASSIGNED
+    assert "This field is required." in flash(response)[0]
+
+
+def test_a_note_from_the_queue_lands_on_the_timeline(client, anna):
+    lead = routed_lead_for(anna)
+    client.force_login(anna.user)
+
+    client.post(reverse("routing:lead_action", args=[lead.pk, "note"]), {"text": "Call back Tuesday"})
+
+    assert LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.NOTE, message="Call back Tuesday").exists()
+
+
+def test_a_rep_cannot_act_on_another_reps_lead(client, anna, ben):
+    lead = routed_lead_for(anna)
+    client.force_login(ben.user)
+
+    response = client.post(reverse("routing:lead_action", args=[lead.pk, "contacted"]))
+
+    assert response.status_code == 403
+    assert Lead.objects.get(pk=lead.pk).first_touch_at is None
+
+
+def test_actions_need_a_post(client, anna):
+    lead = routed_lead_for(anna)
+    client.force_login(anna.user)
+
+    assert client.get(reverse("routing:lead_action", args=[lead.pk, "accept"])).status_code == 405
+
+
+def test_the_away_toggle_uses_the_rep_services(client, anna):
+    client.force_login(anna.user)
+
+    client.post(reverse("routing:away"), {"state": "away"})
+    assert Rep.objects.get(pk=anna.pk).status == Rep.Status.AWAY
+    client.post(reverse("routing:away"), {"state": "available"})
+    assert Rep.objects.get(pk=anna.pk).status == Rep.Status.AVAILABLE
+
+
+def test_a_return_time_in_the_past_is_refused_with_a_message(client, anna):
+    client.force_login(anna.user)
+
+    response = client.post(reverse("routing:away"), {"state": "away", "until": "2000-01-01T09:00"})
+
+    assert Rep.objects.get(pk=anna.pk).status == Rep.Status.AVAILABLE
+    assert "already passed" in flash(response)[0]
+
+
+# --- Pool ------------------------------------------------------------------------
+
+@pytest.fixture
+def pools(anna, ben):
+    team = TeamFactory(name="Inbound")
+    ben.teams.add(team)
+    by_rep, by_team, foreign = PoolFactory(name="Anna's pool"), PoolFactory(name="Team pool"), PoolFactory(name="Other")
+    by_rep.reps.add(anna)
+    by_team.teams.add(team)
+    leads = {name: LeadFactory(first_name=name, last_name="Waiting", pool=pool, routing_requested_at=None)
+             for name, pool in (("Rep", by_rep), ("Team", by_team), ("Foreign", foreign))}
+    return {"team": team, "leads": leads}
+
+
+def test_the_pool_tab_lists_leads_in_pools_the_rep_belongs_to(client, anna, ben, pools):
+    client.force_login(ben.user)
+    ben_sees = {lead.first_name for lead in client.get(reverse("routing:pool")).context["leads"]}
+    client.force_login(anna.user)
+    anna_sees = {lead.first_name for lead in client.get(reverse("routing:pool")).context["leads"]}
+
+    assert (anna_sees, ben_sees) == ({"Rep"}, {"Team"})
+
+
+def test_claiming_makes_the_rep_the_owner_with_an_assignment_and_an_event(client, ben, pools):
+    lead = pools["leads"]["Team"]
+    client.force_login(ben.user)
+
+    response = client.post(reverse("routing:claim", args=[lead.pk]))
+
+    assert response["Location"] == reverse("routing:queue")
+    lead.refresh_from_db()
+    assert (lead.owner, lead.pool, lead.status) == (ben, None, Lead.Status.ASSIGNED)
+    assert lead.sla_due_at is not None
+    assignment = Assignment.objects.get(lead=lead, is_current=True)
+    assert (assignment.kind, assignment.actor, assignment.reason) == (
+        Assignment.Kind.CLAIM, ben.user, "Claimed from pool 'Team pool'")
+    assert LeadEvent.objects.get(lead=lead).message == "Ben claimed the lead from pool 'Team pool'."
+
+
+def test_claiming_from_a_pool_the_rep_is_not_in_is_403(client, anna, pools):
+    lead = pools["leads"]["Team"]
+    client.force_login(anna.user)
+
+    assert client.post(reverse("routing:claim", args=[lead.pk])).status_code == 403
+    assert Lead.objects.get(pk=lead.pk).owner is None
+
+
+def test_the_second_claim_gets_a_clear_message(client, anna, pools):
+    lead = pools["leads"]["Rep"]
+    other = rep_named("Carla")
+    lead.pool.reps.add(other)
+    client.force_login(other.user)
+    client.post(reverse("routing:claim", args=[lead.pk]))
+    client.force_login(anna.user)
+
+    response = client.post(reverse("routing:claim", args=[lead.pk]))
+
+    assert response["Location"] == reverse("routing:pool")
+    assert flash(response)[-1] == "Another rep claimed this lead first. Pick another one from the pool."
+    assert Lead.objects.get(pk=lead.pk).owner == other
+    assert Assignment.objects.filter(lead=lead).count() == 1
+
+
+def test_a_rep_at_their_open_lead_limit_cannot_claim(client, anna, pools):
+    Rep.objects.filter(pk=anna.pk).update(max_open_leads=1)
+    routed_lead_for(anna)
+    client.force_login(anna.user)
+
+    response = client.post(reverse("routing:claim", args=[pools["leads"]["Rep"].pk]))
+
+    assert "your limit" in flash(response)[0]
+    assert Lead.objects.get(pk=pools["leads"]["Rep"].pk).owner is None
+
+
+# --- Lead timeline ----------------------------------------------------------------
+
+def test_the_owner_sees_the_timeline_with_the_full_routing_explanation(client, anna):
+    lead = routed_lead_for(anna)
+    client.force_login(anna.user)
+
+    response = client.get(reverse("routing:lead_detail", args=[lead.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Chosen: Anna by rule &#x27;To Anna&#x27;." in html
+    assert "Anna: chosen" in html  # the candidate lines of the explanation
+
+
+def test_another_rep_gets_403_on_the_lead_page_even_as_a_previous_owner(client, anna, ben):
+    lead = routed_lead_for(anna)
+    lead_reassign(lead_id=lead.pk, to_rep=ben, actor=None, reason="Anna is on leave")
+    client.force_login(anna.user)
+
+    assert client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code == 403
+
+
+@pytest.mark.parametrize("who", ["manager", "superuser"])
+def test_managers_and_superusers_see_every_lead_with_its_reassignments(client, anna, ben, who):
+    lead = routed_lead_for(anna)
+    boss = manager_user(first_name="Maria", last_name="Boss")
+    lead_reassign(lead_id=lead.pk, to_rep=ben, actor=boss, reason="Speaks Italian")
+    client.force_login(boss if who == "manager" else UserFactory(is_superuser=True, is_staff=True))
+
+    response = client.get(reverse("routing:lead_detail", args=[lead.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Anna → Ben, Speaks Italian." in html and "by Maria Boss" in html
+
+
+# --- Dashboard ------------------------------------------------------------------------
+
+def test_the_dashboard_is_for_sales_managers_only(client, anna):
+    client.force_login(anna.user)
+
+    assert client.get(reverse("routing:dashboard")).status_code == 403
+
+
+def test_the_dashboard_shows_volume_speed_to_lead_distribution_and_conversion(client, anna, ben):
+    team = TeamFactory(name="Field")
+    anna.teams.add(team)
+    leads = [routed_lead_for(anna) for _ in range(3)]
+    routed_lead_for(ben)
+    for minutes, lead in zip((2, 10, 30), leads):
+        Lead.objects.filter(pk=lead.pk).update(first_touch_at=lead.created_at + dt.timedelta(minutes=minutes))
+    Lead.objects.filter(pk=leads[0].pk).update(status=Lead.Status.CONVERTED)
+    client.force_login(manager_user())
+
+    response = client.get(reverse("routing:dashboard"), {"team": team.pk, "period": "today"})
+
+    board = response.context["board"]
+    assert (board.received, board.routed, board.touched) == (3, 3, 3)
+    assert board.median_to_first_touch == dt.timedelta(minutes=10)
+    assert board.p90_to_first_touch == dt.timedelta(minutes=30)
+    assert [(row.name, row.assigned, row.converted) for row in board.reps] == [("Anna", 3, 1)]
+    assert [(row["name"], row["owned"], row["converted"]) for row in board.rules] == [("To Anna", 3, 1)]
+    html = response.content.decode()
+    assert "<svg" in html and 'class="bar-fill"' in html and "10 min" in html and "33 %" in html
+
+
+def test_the_dashboard_lists_waiting_and_unroutable_leads_with_links(client):
+    waiting = LeadFactory(pool=PoolFactory(), routing_requested_at=None)
+    stuck = LeadFactory(status=Lead.Status.UNROUTABLE, routing_requested_at=None)
+    client.force_login(manager_user())
+
+    html = client.get(reverse("routing:dashboard")).content.decode()
+
+    assert reverse("routing:lead_detail", args=[waiting.pk]) in html
+    assert reverse("routing:lead_detail", args=[stuck.pk]) in html
+
+
+# --- Reassignment log ------------------------------------------------------------------
+
+@pytest.fixture
+def moves(anna, ben):
+    first, second = routed_lead_for(anna), routed_lead_for(anna)
+    boss = manager_user(username="boss")
+    lead_reassign(lead_id=first.pk, to_rep=ben, actor=boss, reason="Speaks Italian")
+    lead_reassign(lead_id=second.pk, to_rep=ben, actor=boss, reason="Anna on leave")
+    return {"boss": boss, "first": first, "second": second}
+
+
+def test_the_reassignment_log_shows_old_and_new_owner_and_filters_by_reason(client, moves):
+    client.force_login(moves["boss"])
+
+    response = client.get(reverse("routing:reassignments"), {"reason": "italian"})
+
+    entries = response.context["entries"]
+    assert [(e.lead_id, e.from_rep.name, e.rep.name, e.reason) for e in entries] == [
+        (moves["first"].pk, "Anna", "Ben", "Speaks Italian")]
+    assert "Anna → Ben" in response.content.decode()
+
+
+def test_the_reassignment_log_filters_by_rep_on_either_side(client, moves, anna):
+    client.force_login(moves["boss"])
+
+    response = client.get(reverse("routing:reassignments"), {"rep": anna.pk})
+
+    assert len(response.context["entries"]) == 2
+
+
+def test_the_reassignment_log_exports_csv_with_the_same_filters(client, moves):
+    client.force_login(moves["boss"])
+
+    response = client.get(reverse("routing:reassignments_csv"), {"reason": "leave"})
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:5] == ["When", "Lead ID", "Lead", "From", "To"]
+    assert [(row[1], row[3], row[4], row[6], row[8]) for row in rows[1:]] == [
+        (str(moves["second"].pk), "Anna", "Ben", "Anna on leave", "boss")]
+
+
+def test_the_reassignment_log_is_403_for_reps(client, anna):
+    client.force_login(anna.user)
+
+    assert client.get(reverse("routing:reassignments")).status_code == 403
+    assert client.get(reverse("routing:reassignments_csv")).status_code == 403
+
+
+# --- Login ---------------------------------------------------------------------------
+
+def test_a_rep_logs_in_on_the_app_page_and_lands_on_the_queue(client, anna):
+    response = client.post(reverse("routing:login"), {"username": "anna", "password": "pass-1234"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("routing:queue")
+    assert response.context["rep"] == anna
