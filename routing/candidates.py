@@ -4,7 +4,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from leads.models import Lead
 from reps.availability import unavailability
@@ -22,25 +22,32 @@ class Candidates:
     excluded: dict = field(default_factory=dict)  # rep.pk -> (code, text)
     open_counts: dict = field(default_factory=dict)  # rep.pk -> open leads
     note: str = ""  # how the candidate set was found, for the audit trail
+    # The same reps as a query, so per-rep counts run as one subquery instead of a list of a thousand ids.
+    queryset: object = None
 
 
-def _reps(**filters):
-    return list(Rep.objects.filter(**filters).select_related("user", "calendar").distinct())
+def _candidates(condition, note) -> Candidates:
+    queryset = Rep.objects.filter(condition).distinct()
+    reps = list(queryset.select_related("user", "calendar"))
+    return Candidates(reps, note=note, queryset=queryset.values("pk") if len(reps) > SUBQUERY_FROM else None)
+
+
+SUBQUERY_FROM = 50  # candidate sets larger than this are passed to later queries as a subquery
 
 
 def candidate_reps(rule: RoutingRule, facts, *, team_children: dict) -> Candidates:
     """The rule's target as a list of reps, before availability and capacity."""
     if rule.target_type == Target.REP:
-        return Candidates(_reps(pk=rule.target_rep_id), note=f"rep {rule.target_rep}")
+        return _candidates(Q(pk=rule.target_rep_id), f"rep {rule.target_rep}")
     if rule.target_type == Target.TEAM:
         team_ids = team_ids_below(rule.target_team_id, team_children) if rule.include_sub_teams else [rule.target_team_id]
         scope = " and sub-teams" if rule.include_sub_teams and len(team_ids) > 1 else ""
-        return Candidates(_reps(teams__in=team_ids), note=f"team {rule.target_team}{scope}")
+        return _candidates(Q(teams__in=team_ids), f"team {rule.target_team}{scope}")
     if rule.target_type == Target.TERRITORY:
         return _territory_reps(facts)
     if rule.target_type == Target.SKILLS:
         skill_ids = [req.skill_id for req in rule.skill_requirements.all()]
-        return Candidates(_reps(skill_levels__skill__in=skill_ids), note="reps with the required skills")
+        return _candidates(Q(skill_levels__skill__in=skill_ids), "reps with the required skills")
     if rule.target_type == Target.ACCOUNT_OWNER:
         return _account_owner(rule, facts)
     return Candidates([])
@@ -49,11 +56,11 @@ def candidate_reps(rule: RoutingRule, facts, *, team_children: dict) -> Candidat
 def _territory_reps(facts) -> Candidates:
     """Reps covering the lead's territory; when nobody covers it, the nearest parent territory that is covered."""
     for territory_id in facts.get("territory_chain") or []:
-        reps = _reps(territories=territory_id) + _reps(teams__territories=territory_id)
-        unique = list({rep.pk: rep for rep in reps}.values())
-        if unique:
+        candidates = _candidates(Q(territories=territory_id) | Q(teams__territories=territory_id), "")
+        if candidates.reps:
             name = Territory.objects.filter(pk=territory_id).values_list("name", flat=True).first()
-            return Candidates(unique, note=f"reps covering territory {name}")
+            candidates.note = f"reps covering territory {name}"
+            return candidates
     return Candidates([], note="no territory matches the lead, or nobody covers it")
 
 
@@ -62,11 +69,11 @@ def _account_owner(rule, facts) -> Candidates:
     if account is None:
         return Candidates([], note="no matched account")
     if account.owner_id:
-        return Candidates(_reps(pk=account.owner_id), note=f"owner of account {account}")
+        return _candidates(Q(pk=account.owner_id), f"owner of account {account}")
     if rule.use_parent_account_owner:
         for parent in account.ancestors():
             if parent.owner_id:
-                return Candidates(_reps(pk=parent.owner_id), note=f"owner of parent account {parent}")
+                return _candidates(Q(pk=parent.owner_id), f"owner of parent account {parent}")
     return Candidates([], note=f"account {account} has no owner")
 
 
@@ -139,7 +146,9 @@ def with_eligibility(candidates: Candidates, rule, at) -> Candidates:
         return candidates
     unavailable = unavailability(reps, at)
     skills = _skill_problems(rule, reps)
-    candidates.open_counts = open_lead_counts([rep.pk for rep in reps])
+    candidates.open_counts = open_lead_counts(
+        candidates.queryset if candidates.queryset is not None else [rep.pk for rep in reps]
+    )
     today = leads_today_counts(reps, at)
     for rep in reps:
         reason = unavailable.get(rep.pk)

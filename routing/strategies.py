@@ -20,20 +20,41 @@ SIZE_BANDS = [(1, 49), (50, 249), (250, 999), (1000, None)]
 @dataclass
 class Ranked:
     reps: list  # best first
-    states: dict  # rep.pk -> RotationState
+    states: dict  # rep.pk -> State
     why: dict  # rep.pk -> short text: the state the strategy used for this rep
 
 
+@dataclass
+class State:
+    """A RotationState row as the strategies read it (plain values: a thousand model instances cost too much)."""
+
+    pk: int
+    rep_id: int
+    last_assigned_at: object
+    last_assigned_seq: int
+    assigned_count: int
+    virtual_pass: float
+
+
+STATE_FIELDS = ("pk", "rep_id", "last_assigned_at", "last_assigned_seq", "assigned_count", "virtual_pass")
+
+
+def _read_states(queryset, wanted) -> dict:
+    return {row[1]: State(*row) for row in queryset.values_list(*STATE_FIELDS) if row[1] in wanted}
+
+
 def rotation_states(rule, reps) -> dict:
-    """RotationState per rep, created at the rule's current virtual time so newcomers join fairly."""
-    states = {s.rep_id: s for s in RotationState.objects.filter(rule=rule, rep__in=reps)}
+    """State per rep, created at the rule's current virtual time so newcomers join fairly."""
+    # All of the rule's states (about its candidate set): no list of a thousand rep ids to send.
+    wanted = {rep.pk for rep in reps}
+    states = _read_states(RotationState.objects.filter(rule=rule), wanted)
     missing = [rep for rep in reps if rep.pk not in states]
     if missing:
         start_pass = min((s.virtual_pass for s in states.values()), default=0.0)
         RotationState.objects.bulk_create(
             [RotationState(rule=rule, rep=rep, virtual_pass=start_pass) for rep in missing], ignore_conflicts=True
         )
-        states.update({s.rep_id: s for s in RotationState.objects.filter(rule=rule, rep__in=missing)})
+        states.update(_read_states(RotationState.objects.filter(rule=rule, rep__in=missing), wanted))
     return states
 
 
