@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
+from reps.selectors import team_ids_below
 from routing.models import Assignment, Pool, RoutingDecision
 
 SALES_MANAGERS_GROUP = "Sales managers"
@@ -137,11 +138,7 @@ def team_rep_ids(team: Team | None) -> list | None:
     """Reps of the team and its sub-teams; None means every rep."""
     if team is None:
         return None
-    team_ids, frontier = {team.pk}, [team.pk]
-    while frontier:
-        frontier = list(Team.objects.filter(parent_id__in=frontier).exclude(pk__in=team_ids).values_list("pk", flat=True))
-        team_ids.update(frontier)
-    return list(Rep.objects.filter(teams__in=team_ids).values_list("pk", flat=True).distinct())
+    return list(Rep.objects.filter(teams__in=team_ids_below(team.pk)).values_list("pk", flat=True).distinct())
 
 
 def percentile(sorted_values: list, fraction: float):
