@@ -126,10 +126,20 @@ ROUTING_MAX_REASSIGNMENTS = _env_or_fail(env.int, "ROUTING_MAX_REASSIGNMENTS", d
 for _name in ("ROUTING_DEFAULT_SLA_MINUTES", "ROUTING_MAX_REASSIGNMENTS"):
     if vars()[_name] < 1:
         raise ImproperlyConfigured(f"Environment variable {_name} must be a whole number of at least 1.")
+# Reps get a reminder this many minutes before their first-touch deadline; 0 sends none.
+ROUTING_SLA_REMINDER_MINUTES = _env_or_fail(env.int, "ROUTING_SLA_REMINDER_MINUTES", default=5)
+if ROUTING_SLA_REMINDER_MINUTES < 0:
+    raise ImproperlyConfigured("Environment variable ROUTING_SLA_REMINDER_MINUTES must be 0 (no reminder) or more.")
 
 # --- Email ----------------------------------------------------------------
 vars().update(_env_or_fail(env.email_url, "EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = _env_or_fail(env.str, "DEFAULT_FROM_EMAIL", default="leadrouting <noreply@localhost>")
+# Links in emails point here: the address people open the app at, without a trailing slash.
+SITE_URL = _env_or_fail(env.str, "SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        "Environment variable SITE_URL must start with http:// or https://, e.g. https://leads.example.com."
+    )
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
 from routing.models import Assignment
+from routing.notifications import notify_assignment_on_commit, notify_escalation_on_commit, notify_moved_away_on_commit
 from routing.services import lead_route_claimed, worker_name
 from routing.sla import sla_deadline, sla_minutes_for
 
@@ -117,11 +118,14 @@ def _escalate(lead, *, rule, reason):
     manager_rep = _manager_rep_for(rule, exclude_rep_id=lead.owner_id)
     Lead.objects.filter(pk=lead.pk).update(sla_due_at=None)
     lead.sla_due_at = None
-    if manager_rep is not None:
-        _assign_by_hand(lead, manager_rep, actor=None, reason=_("%(reason)s: escalated to a manager") % {"reason": reason},
-                        kind=Assignment.Kind.REASSIGN, with_deadline=False)
-        return
     team = rule.target_team if rule is not None else None
+    notify_escalation_on_commit(lead_id=lead.pk, team_id=team.pk if team else None, reason=reason,
+                                escalated_to_id=manager_rep.pk if manager_rep else None)
+    if manager_rep is not None:
+        # The managers' escalation email tells the manager the lead is theirs: no second email.
+        _assign_by_hand(lead, manager_rep, actor=None, reason=_("%(reason)s: escalated to a manager") % {"reason": reason},
+                        kind=Assignment.Kind.REASSIGN, with_deadline=False, notify_new_owner=False)
+        return
     LeadEvent.objects.create(
         lead=lead, kind=LeadEvent.Kind.ESCALATED,
         message=_("%(reason)s. Needs a manager: no manager of %(team)s can take it; assign it by hand.")
@@ -166,6 +170,8 @@ def _route_again(lead, *, exclude_rep_ids, actor, reason, release=False):
         lead.owner, lead.status, lead.sla_due_at = None, Lead.Status.UNROUTABLE, None
     if lead.owner_id != (old_owner.pk if old_owner else None):
         _count_reassignment(lead)
+    if old_owner is not None and lead.owner_id is None:
+        notify_moved_away_on_commit(lead_id=lead.pk, previous_owner_id=old_owner.pk, reason=reason)
     new_owner = lead.owner if lead.owner_id else None
     # One timeline line per reassignment: who had it, who has it now, why, and what the rules decided.
     event = LeadEvent.objects.filter(lead=lead, data__decision_id=record.pk).first()
@@ -175,7 +181,8 @@ def _route_again(lead, *, exclude_rep_ids, actor, reason, release=False):
         event.save(update_fields=["kind", "message"])
 
 
-def _assign_by_hand(lead, rep, *, actor, reason, kind=Assignment.Kind.MANUAL, with_deadline=True):
+def _assign_by_hand(lead, rep, *, actor, reason, kind=Assignment.Kind.MANUAL, with_deadline=True,
+                    notify_new_owner=True):
     if not rep.is_active:
         raise ValidationError({"to_rep": _("%(rep)s is inactive; choose an active rep.") % {"rep": rep}})
     if rep.pk == lead.owner_id:
@@ -184,7 +191,10 @@ def _assign_by_hand(lead, rep, *, actor, reason, kind=Assignment.Kind.MANUAL, wi
     old_owner = lead.owner
     current = _end_current_assignment(lead, now)
     rule = current.rule if current else None
-    Assignment.objects.create(lead=lead, rep=rep, rule=rule, kind=kind, actor=actor, reason=reason)
+    assignment = Assignment.objects.create(lead=lead, rep=rep, rule=rule, kind=kind, actor=actor, reason=reason)
+    notify_assignment_on_commit(
+        assignment, previous_owner_id=old_owner.pk if old_owner else None, notify_new_owner=notify_new_owner
+    )
     changes = {
         "owner": rep, "status": Lead.Status.ASSIGNED, "assigned_at": now, "pool": None, "routing_requested_at": None,
         "sla_due_at": sla_deadline(rule=rule, assigned_at=now) if with_deadline else None, "updated_at": now,

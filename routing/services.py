@@ -13,6 +13,7 @@ from leads.models import Lead, LeadEvent
 from routing.engine import Decision, Outcome, decide
 from routing.explain import explain
 from routing.models import Assignment, RoutingDecision
+from routing.notifications import notify_assignment_on_commit
 from routing.ruleset import current_ruleset
 from routing.sla import sla_deadline
 
@@ -118,6 +119,7 @@ def _record(lead, decision, *, started, now, worker, kind, actor=None, reason=""
             lead=lead, rep=decision.rep, rule=decision.rule, strategy=decision.strategy, kind=kind, actor=actor,
             reason=reason or f"Rule '{decision.rule}'",
         )
+        notify_assignment_on_commit(assignment, previous_owner_id=lead.owner_id)
         changes.update(owner=decision.rep, status=Lead.Status.ASSIGNED, assigned_at=now, pool=None)
         changes["sla_due_at"] = sla_deadline(rule=decision.rule, assigned_at=now)
     elif decision.outcome == Outcome.POOLED:

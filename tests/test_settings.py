@@ -25,6 +25,8 @@ def run_check(**variables):
         ("REDIS_URL", "http://127.0.0.1:6379"),
         ("TIME_ZONE", "Mars/Olympus_Mons"),
         ("ROUTING_SWEEP_AFTER_SECONDS", "soon"),
+        ("ROUTING_SLA_REMINDER_MINUTES", "-1"),
+        ("SITE_URL", "leads.example.com"),
     ],
 )
 def test_bad_value_fails_at_start_naming_the_variable(variable, value):

@@ -6,12 +6,13 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from routing.jobs import sweep_stale_leads
+from routing.notifications import sla_send_reminders
 from routing.reassignment import sla_reassign_overdue
 
 
 class Command(BaseCommand):
-    help = ("Wakes routing workers for leads that waited too long (lost Redis message, Redis outage) and reassigns "
-            "leads past their first-touch deadline. Run one or more.")
+    help = ("Wakes routing workers for leads that waited too long (lost Redis message, Redis outage), reassigns "
+            "leads past their first-touch deadline and reminds owners before it. Run one or more.")
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=max(1, settings.ROUTING_SWEEP_AFTER_SECONDS / 2))
@@ -25,6 +26,8 @@ class Command(BaseCommand):
                     self.stdout.write("Woke routing workers for leads waiting too long.")
                 if moved := sla_reassign_overdue(now=timezone.now()):
                     self.stdout.write(f"Reassigned or escalated {moved} leads past their first-touch deadline.")
+                if reminded := sla_send_reminders(now=timezone.now()):
+                    self.stdout.write(f"Reminded the owners of {reminded} leads close to their first-touch deadline.")
             except Exception as error:  # noqa: BLE001 — the sweeper outlives database restarts
                 self.stderr.write(f"Sweep failed, retrying: {error}")
             if once:

@@ -1,0 +1,205 @@
+"""Emails about routing: a new lead for a rep, a lead moved away, a first-touch reminder, an escalation.
+
+Writers register a notification with `*_on_commit`: nothing is sent for a transaction that
+rolls back, and the email is built from the committed rows (reloaded by primary key), so it
+never shows a state another write in the same transaction has already replaced. A mail
+server that fails must not undo or stop routing: the error is logged and the lead keeps
+its new owner. Reps who left (inactive) and people without an email address get nothing.
+"""
+
+import datetime as dt
+import logging
+import zoneinfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leads.models import Lead, LeadEvent
+from reps.models import Rep, Team
+from routing.models import Assignment
+
+logger = logging.getLogger("routing")
+
+
+def lead_url(lead_id: int) -> str:
+    """The absolute address of the lead's page, for links in emails."""
+    return settings.SITE_URL + reverse("admin:leads_lead_change", args=[lead_id])
+
+
+# --- Registering notifications (inside the writer's transaction) -------------------------------
+
+
+def notify_assignment_on_commit(assignment: Assignment, *, previous_owner_id: int | None, notify_new_owner=True):
+    """Tells the new owner about the lead and the previous owner (if any) that it moved away, once committed."""
+    transaction.on_commit(
+        lambda: _send_assignment(assignment.pk, previous_owner_id=previous_owner_id, notify_new_owner=notify_new_owner)
+    )
+
+
+def notify_moved_away_on_commit(*, lead_id: int, previous_owner_id: int, reason: str):
+    """Tells a rep a lead left them without going to another rep (pooled, nurtured, unassigned)."""
+    transaction.on_commit(lambda: _send_moved_away(lead_id, previous_owner_id, reason=reason, new_owner=None))
+
+
+def notify_escalation_on_commit(*, lead_id: int, team_id: int | None, reason: str, escalated_to_id: int | None):
+    """Tells the managers of the team that an untouched lead needs them (and to whom it went, if anyone)."""
+    transaction.on_commit(lambda: _send_escalation(lead_id, team_id, reason=reason, escalated_to_id=escalated_to_id))
+
+
+# --- First-touch reminders (the sweep) -----------------------------------------------------------
+
+
+def sla_send_reminders(*, now: dt.datetime, limit: int = 500) -> int:
+    """Reminds owners of untouched leads due within ROUTING_SLA_REMINDER_MINUTES, once per assignment.
+
+    The reminder is recorded as a note on the lead's timeline (data {"sla_reminder": true})
+    in the same transaction: that row is what makes a second sweep, or a concurrent
+    sweeper, skip the lead. A reassigned lead has a new `assigned_at`, so its new owner
+    is reminded again.
+    """
+    minutes = settings.ROUTING_SLA_REMINDER_MINUTES
+    if minutes <= 0:
+        return 0
+    window_end = now + dt.timedelta(minutes=minutes)
+    sent = 0
+    while sent < limit:
+        with transaction.atomic():
+            lead = _claim_next_lead_to_remind(now, window_end)
+            if lead is None:
+                break
+            # Locked now: a statement with a fresh snapshot sees a reminder another sweeper just committed.
+            if not _reminders_since_assignment(lead).exists():
+                LeadEvent.objects.create(
+                    lead=lead, kind=LeadEvent.Kind.NOTE,
+                    message=_("Reminder sent to %(rep)s: first contact due by %(due)s.")
+                    % {"rep": lead.owner.name, "due": _format_time(lead.sla_due_at, lead.owner)},
+                    data={"sla_reminder": True, "rep_id": lead.owner_id},
+                )
+                transaction.on_commit(lambda lead_id=lead.pk: _send_reminder(lead_id))
+                sent += 1
+    return sent
+
+
+def _reminders_since_assignment(lead):
+    """Reminder notes written since the lead's current assignment; `lead` is a Lead or OuterRef("pk")."""
+    assigned_at = OuterRef("assigned_at") if isinstance(lead, OuterRef) else lead.assigned_at
+    return LeadEvent.objects.filter(
+        lead=lead, kind=LeadEvent.Kind.NOTE, data__sla_reminder=True, created_at__gte=assigned_at
+    )
+
+
+def _claim_next_lead_to_remind(now, window_end):
+    # Served by the partial index lead_sla_due_untouched; SKIP LOCKED lets several sweepers share the work.
+    return (
+        Lead.objects.select_for_update(skip_locked=True, of=("self",))
+        .annotate(already_reminded=Exists(_reminders_since_assignment(OuterRef("pk"))))
+        .filter(
+            sla_due_at__gt=now, sla_due_at__lte=window_end, first_touch_at__isnull=True,
+            status=Lead.Status.ASSIGNED, owner__isnull=False, already_reminded=False,
+        )
+        .select_related("owner__user")
+        .order_by("sla_due_at", "pk")
+        .first()
+    )
+
+
+# --- Sending (after commit) ----------------------------------------------------------------------
+
+
+def _send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
+    assignment = (
+        Assignment.objects.select_related("lead", "rep__user", "rule").filter(pk=assignment_id, is_current=True).first()
+    )
+    if assignment is None:
+        return  # already replaced by a later assignment: its own email tells the story
+    lead = assignment.lead
+    if notify_new_owner:
+        _send(
+            "lead_assigned", to_rep=assignment.rep,
+            subject=_("New lead for you: %(lead)s") % {"lead": lead},
+            context={"lead": lead, "assignment": assignment, "due": _format_time(lead.sla_due_at, assignment.rep)},
+        )
+    if previous_owner_id and previous_owner_id != assignment.rep_id:
+        _send_moved_away(lead.pk, previous_owner_id, reason=assignment.reason, new_owner=assignment.rep)
+
+
+def _send_moved_away(lead_id, previous_owner_id, *, reason, new_owner):
+    lead = Lead.objects.filter(pk=lead_id).first()
+    previous = Rep.objects.select_related("user").filter(pk=previous_owner_id).first()
+    if lead is None or previous is None or lead.owner_id == previous.pk:
+        return
+    _send(
+        "lead_moved_away", to_rep=previous,
+        subject=_("Lead moved away from you: %(lead)s") % {"lead": lead},
+        context={"lead": lead, "reason": reason, "new_owner": new_owner},
+    )
+
+
+def _send_reminder(lead_id):
+    lead = Lead.objects.select_related("owner__user").filter(pk=lead_id).first()
+    if lead is None or lead.owner is None or lead.first_touch_at is not None or lead.sla_due_at is None:
+        return
+    _send(
+        "sla_reminder", to_rep=lead.owner,
+        subject=_("Contact %(lead)s by %(due)s") % {"lead": lead, "due": _format_time(lead.sla_due_at, lead.owner)},
+        context={"lead": lead, "due": _format_time(lead.sla_due_at, lead.owner)},
+    )
+
+
+def _send_escalation(lead_id, team_id, *, reason, escalated_to_id):
+    lead = Lead.objects.select_related("owner__user").filter(pk=lead_id).first()
+    team = Team.objects.filter(pk=team_id).first() if team_id else None
+    if lead is None:
+        return
+    escalated_to = lead.owner if escalated_to_id and lead.owner_id == escalated_to_id else None
+    managers = list(team.managers.filter(is_active=True).exclude(email="")) if team else []
+    if not managers:
+        logger.warning("Lead %s escalated but %s has no manager with an email address.", lead_id, team or "no team")
+        return
+    for manager in managers:
+        _send_email(
+            "lead_escalated", to=manager.email,
+            subject=_("Escalated lead needs you: %(lead)s") % {"lead": lead},
+            context={"lead": lead, "reason": reason, "team": team, "escalated_to": escalated_to,
+                     "recipient_name": manager.get_full_name() or manager.get_username()},
+        )
+
+
+def _send(template, *, to_rep, subject, context):
+    if not to_rep.is_active or not to_rep.user.email:
+        return
+    _send_email(template, to=to_rep.user.email, subject=subject,
+                context={**context, "rep": to_rep, "recipient_name": to_rep.name})
+
+
+def _send_email(template, *, to, subject, context):
+    context = {**context, "lead_url": lead_url(context["lead"].pk), "site_url": settings.SITE_URL}
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=[to]
+    )
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    try:
+        message.send()
+    except Exception:  # noqa: BLE001 — the routing is committed; a mail outage must not turn it into an error
+        logger.exception("Could not send the %s email to %s", template, to)
+
+
+def _format_time(moment, rep) -> str:
+    """The instant in the rep's own time zone, e.g. '14:30 (Europe/Berlin), Mon 2 Mar'."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment, _zone(rep))
+    return f"{local:%H:%M} ({rep.time_zone}), {local:%a} {local.day} {local:%b}"
+
+
+def _zone(rep):
+    try:
+        return zoneinfo.ZoneInfo(rep.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC

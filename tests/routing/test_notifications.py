@@ -1,0 +1,235 @@
+"""Emails on assignment, reassignment away, escalation and before the first-touch deadline; only after commit."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import transaction
+
+from leads.models import Lead, LeadEvent
+from routing.models import RoutingRule
+from routing.notifications import sla_send_reminders
+from routing.reassignment import lead_reassign, rep_deactivate, sla_reassign_overdue
+from routing.services import route_pending_leads
+from tests.factories import LeadFactory, PoolFactory, RepFactory, RoutingRuleFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+
+
+def rep_named(name, **kwargs):
+    return RepFactory(user=UserFactory(username=name.lower(), first_name=name, last_name=""), **kwargs)
+
+
+@pytest.fixture
+def sales():
+    """A team of two routed round robin with a 30-minute deadline; Ben's calendar is in Berlin."""
+    team = TeamFactory(name="Sales")
+    anna = rep_named("Anna", teams=[team])
+    ben = rep_named("Ben", teams=[team], time_zone="Europe/Berlin")
+    rule = RoutingRuleFactory(name="Everyone", target_team=team, strategy=RoutingRule.Strategy.ROUND_ROBIN,
+                              sla_minutes=30)
+    return {"team": team, "anna": anna, "ben": ben, "rule": rule}
+
+
+def route(django_capture_on_commit_callbacks, at=START):
+    with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
+        route_pending_leads(limit=10, worker="test")
+
+
+def routed_lead(django_capture_on_commit_callbacks):
+    """A lead routed at START, its assignment email already read."""
+    lead = LeadFactory()
+    route(django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    return Lead.objects.select_related("owner__user").get(pk=lead.pk)
+
+
+def test_assigned_rep_gets_the_lead_summary_link_and_deadline(sales, django_capture_on_commit_callbacks, settings):
+    settings.SITE_URL = "https://leads.example.com"
+    lead = LeadFactory(first_name="Jana", last_name="Novak", company="Acme GmbH", phone="+49 30 1234")
+    route(django_capture_on_commit_callbacks)
+
+    lead.refresh_from_db()
+    [email] = mail.outbox
+    assert email.to == [lead.owner.user.email]
+    assert email.subject == "New lead for you: Jana Novak"
+    assert "Acme GmbH" in email.body and "+49 30 1234" in email.body
+    assert f"https://leads.example.com/admin/leads/lead/{lead.pk}/change/" in email.body
+    assert "10:30 (UTC), Mon 2 Mar" in email.body
+    html, mimetype = email.alternatives[0]
+    assert mimetype == "text/html" and f'href="https://leads.example.com/admin/leads/lead/{lead.pk}/change/"' in html
+
+
+def test_deadline_is_shown_in_the_reps_time_zone(sales, django_capture_on_commit_callbacks):
+    LeadFactory()
+    LeadFactory()  # round robin: one lead each
+    route(django_capture_on_commit_callbacks)
+
+    [to_ben] = [email for email in mail.outbox if email.to == [sales["ben"].user.email]]
+    assert "11:30 (Europe/Berlin), Mon 2 Mar" in to_ben.body
+
+
+def test_rolled_back_assignment_sends_nothing(sales, django_capture_on_commit_callbacks):
+    LeadFactory()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                route_pending_leads(limit=10, worker="test")
+                assert Lead.objects.filter(owner__isnull=False).exists()
+                raise RuntimeError("the request failed after routing")
+        except RuntimeError:
+            pass
+
+    assert callbacks == [] and mail.outbox == []
+    assert not Lead.objects.filter(owner__isnull=False).exists()
+
+
+def test_reassignment_tells_the_new_owner_and_the_previous_owner(sales, django_capture_on_commit_callbacks):
+    lead = routed_lead(django_capture_on_commit_callbacks)
+    old, new = lead.owner, (sales["ben"] if lead.owner == sales["anna"] else sales["anna"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_reassign(lead_id=lead.pk, to_rep=new, actor=UserFactory(), reason="Speaks Czech")
+
+    by_recipient = {email.to[0]: email for email in mail.outbox}
+    assert set(by_recipient) == {old.user.email, new.user.email}
+    away = by_recipient[old.user.email]
+    assert away.subject.startswith("Lead moved away from you")
+    assert f"it now belongs to {new.name}" in away.body and "Reason: Speaks Czech." in away.body
+    assert "Speaks Czech" in by_recipient[new.user.email].body
+
+
+def test_previous_owner_is_told_when_the_lead_goes_back_to_a_pool(sales, django_capture_on_commit_callbacks):
+    lead = routed_lead(django_capture_on_commit_callbacks)
+    owner = lead.owner
+    sales["rule"].is_active = False
+    sales["rule"].save()
+    RoutingRuleFactory(name="Park", target_type=RoutingRule.TargetType.POOL, pool=PoolFactory(name="Overflow"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_reassign(lead_id=lead.pk, actor=UserFactory(), reason="Route again")
+
+    [email] = mail.outbox
+    assert email.to == [owner.user.email] and "is no longer yours." in email.body
+
+
+def test_sla_breach_mails_the_new_owner_and_the_rep_who_missed_it(sales, django_capture_on_commit_callbacks):
+    missed = routed_lead(django_capture_on_commit_callbacks).owner
+    breach = START + dt.timedelta(minutes=31)
+
+    with time_machine.travel(breach, tick=False), django_capture_on_commit_callbacks(execute=True):
+        sla_reassign_overdue(now=breach)
+
+    subjects = {email.to[0]: email.subject for email in mail.outbox}
+    assert subjects[missed.user.email].startswith("Lead moved away from you")
+    assert len(subjects) == 2
+
+
+def breach_until_escalated(django_capture_on_commit_callbacks):
+    """With ROUTING_MAX_REASSIGNMENTS = 1: the first breach moves the lead, the second escalates it."""
+    now = START
+    for _ in range(2):
+        now += dt.timedelta(minutes=31)
+        with time_machine.travel(now, tick=False), django_capture_on_commit_callbacks(execute=True):
+            sla_reassign_overdue(now=now)
+
+
+def test_escalation_mails_the_team_managers(sales, django_capture_on_commit_callbacks, settings):
+    settings.ROUTING_MAX_REASSIGNMENTS = 1
+    boss = UserFactory(username="boss", first_name="Bea", last_name="Boss")
+    no_email = UserFactory(username="quiet", email="")
+    sales["team"].managers.add(boss, no_email)
+    lead = LeadFactory()
+    route(django_capture_on_commit_callbacks)
+    breach_until_escalated(django_capture_on_commit_callbacks)
+
+    [escalation] = [email for email in mail.outbox if email.to == [boss.email]]
+    assert escalation.subject.startswith("Escalated lead needs you")
+    assert "Hello Bea Boss" in escalation.body
+    assert "reassign it by hand" in escalation.body  # no manager is a rep: the lead stays where it is
+    assert f"/admin/leads/lead/{lead.pk}/change/" in escalation.body
+
+
+def test_manager_who_takes_the_escalated_lead_gets_one_email(sales, django_capture_on_commit_callbacks, settings):
+    settings.ROUTING_MAX_REASSIGNMENTS = 1
+    maria = rep_named("Maria")
+    sales["team"].managers.add(maria.user)
+    LeadFactory()
+    route(django_capture_on_commit_callbacks)
+    breach_until_escalated(django_capture_on_commit_callbacks)
+
+    [to_maria] = [email for email in mail.outbox if email.to == [maria.user.email]]
+    assert "It is now assigned to Maria." in to_maria.body
+
+
+class TestReminder:
+    @pytest.fixture
+    def assigned(self, sales, django_capture_on_commit_callbacks, settings):
+        settings.ROUTING_SLA_REMINDER_MINUTES = 5
+        return routed_lead(django_capture_on_commit_callbacks)
+
+    def remind(self, at, django_capture_on_commit_callbacks):
+        with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
+            return sla_send_reminders(now=at)
+
+    def test_no_reminder_before_the_window(self, assigned, django_capture_on_commit_callbacks):
+        assert self.remind(START + dt.timedelta(minutes=24), django_capture_on_commit_callbacks) == 0
+        assert mail.outbox == []
+
+    def test_reminder_is_sent_once_and_recorded_on_the_timeline(self, assigned, django_capture_on_commit_callbacks):
+        assert self.remind(START + dt.timedelta(minutes=26), django_capture_on_commit_callbacks) == 1
+        assert self.remind(START + dt.timedelta(minutes=28), django_capture_on_commit_callbacks) == 0
+
+        [email] = mail.outbox
+        assert email.to == [assigned.owner.user.email]
+        assert email.subject == f"Contact {assigned} by 10:30 (UTC), Mon 2 Mar"
+        note = LeadEvent.objects.get(lead=assigned, kind=LeadEvent.Kind.NOTE)
+        assert note.data["sla_reminder"] is True
+
+    def test_touched_lead_gets_no_reminder(self, assigned, django_capture_on_commit_callbacks):
+        Lead.objects.filter(pk=assigned.pk).update(first_touch_at=START + dt.timedelta(minutes=2))
+        assert self.remind(START + dt.timedelta(minutes=26), django_capture_on_commit_callbacks) == 0
+
+    def test_new_owner_after_a_breach_is_reminded_again(self, assigned, django_capture_on_commit_callbacks):
+        self.remind(START + dt.timedelta(minutes=26), django_capture_on_commit_callbacks)
+        breach = START + dt.timedelta(minutes=31)
+        with time_machine.travel(breach, tick=False), django_capture_on_commit_callbacks(execute=True):
+            sla_reassign_overdue(now=breach)
+        mail.outbox.clear()
+
+        assert self.remind(breach + dt.timedelta(minutes=27), django_capture_on_commit_callbacks) == 1
+        assert mail.outbox[0].to == [Lead.objects.get(pk=assigned.pk).owner.user.email]
+
+    def test_zero_minutes_turns_reminders_off(self, assigned, django_capture_on_commit_callbacks, settings):
+        settings.ROUTING_SLA_REMINDER_MINUTES = 0
+        assert self.remind(START + dt.timedelta(minutes=29), django_capture_on_commit_callbacks) == 0
+
+
+def test_inactive_previous_owner_gets_no_email(sales, django_capture_on_commit_callbacks):
+    lead = routed_lead(django_capture_on_commit_callbacks)
+    leaving = lead.owner
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rep_deactivate(rep=leaving, actor=None)
+
+    assert [email.to for email in mail.outbox] == [[Lead.objects.get(pk=lead.pk).owner.user.email]]
+
+
+def test_a_failing_mail_server_does_not_undo_the_assignment(sales, django_capture_on_commit_callbacks, settings,
+                                                          caplog):
+    settings.EMAIL_BACKEND = "tests.routing.test_notifications.BrokenBackend"
+    LeadFactory()
+    route(django_capture_on_commit_callbacks)
+
+    assert Lead.objects.filter(owner__isnull=False).count() == 1
+    assert "Could not send the lead_assigned email" in caplog.text
+
+
+class BrokenBackend:
+    def __init__(self, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP down")
