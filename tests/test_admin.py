@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from leads.models import Account, AccountDomain, Lead, LeadEvent
+from leads.models import Account, AccountDomain, ApiToken, IntakeForm, Lead, LeadEvent
 from reps.models import AvailabilityCalendar, Holiday, Rep, RepSkill, Skill, Team, Territory, TimeOff, WorkingHours
 from routing.models import (
     Assignment,
@@ -35,6 +35,8 @@ INSTANCE_FACTORIES = {
     AccountDomain: factories.AccountDomainFactory,
     Lead: factories.LeadFactory,
     LeadEvent: factories.LeadEventFactory,
+    IntakeForm: factories.IntakeFormFactory,
+    ApiToken: factories.ApiTokenFactory,
     Pool: factories.PoolFactory,
     RoutingRule: factories.RoutingRuleFactory,
     RuleCondition: factories.RuleConditionFactory,
