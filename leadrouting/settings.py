@@ -119,6 +119,8 @@ RQ_QUEUES = {
 ROUTING_SWEEP_AFTER_SECONDS = _env_or_fail(env.int, "ROUTING_SWEEP_AFTER_SECONDS", default=5)
 # How many leads one drain job routes before it hands over to a fresh job.
 ROUTING_DRAIN_BATCH = _env_or_fail(env.int, "ROUTING_DRAIN_BATCH", default=500)
+# A drain job waits this long for more leads before it ends (a steady stream then needs no new jobs).
+ROUTING_DRAIN_IDLE_SECONDS = _env_or_fail(env.float, "ROUTING_DRAIN_IDLE_SECONDS", default=1.0)
 # Time to first touch when a rule sets none; an untouched lead is reassigned at the deadline.
 ROUTING_DEFAULT_SLA_MINUTES = _env_or_fail(env.int, "ROUTING_DEFAULT_SLA_MINUTES", default=15)
 # After this many reassignments a lead that breaches its deadline again goes to a manager.
@@ -130,6 +132,10 @@ for _name in ("ROUTING_DEFAULT_SLA_MINUTES", "ROUTING_MAX_REASSIGNMENTS"):
 ROUTING_SLA_REMINDER_MINUTES = _env_or_fail(env.int, "ROUTING_SLA_REMINDER_MINUTES", default=5)
 if ROUTING_SLA_REMINDER_MINUTES < 0:
     raise ImproperlyConfigured("Environment variable ROUTING_SLA_REMINDER_MINUTES must be 0 (no reminder) or more.")
+# The sweep retries leads parked because nobody was eligible at most this often (seconds).
+ROUTING_BACKLOG_RETRY_SECONDS = _env_or_fail(env.int, "ROUTING_BACKLOG_RETRY_SECONDS", default=300)
+if ROUTING_BACKLOG_RETRY_SECONDS < 1:
+    raise ImproperlyConfigured("Environment variable ROUTING_BACKLOG_RETRY_SECONDS must be a whole number of at least 1.")
 
 # --- Email ----------------------------------------------------------------
 vars().update(_env_or_fail(env.email_url, "EMAIL_URL", default="consolemail://"))

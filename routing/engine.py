@@ -12,7 +12,13 @@ from decimal import Decimal
 
 from reps.models import Rep
 from routing import strategies
-from routing.candidates import candidate_reps, has_capacity_limits, recheck_capacity, with_eligibility
+from routing.candidates import (
+    candidate_reps,
+    has_capacity_limits,
+    open_lead_counts,
+    recheck_capacity,
+    with_eligibility,
+)
 from routing.facts import lead_facts
 from routing.models import RoutingDecision, RoutingRule
 
@@ -91,13 +97,18 @@ def _apply_rule(rule, facts, entry, *, now, exclude_rep_ids, team_children):
         entry["result"] = f"waiting in pool {rule.pool}"
         return Decision(Outcome.POOLED, rule=rule, pool=rule.pool)
 
-    # One rule's picks are serialised: its fairness state is read and moved under this lock.
-    locked_rule = RoutingRule.objects.select_for_update().only("pk", "rotation_seq").get(pk=rule.pk)
-    rule.rotation_seq = locked_rule.rotation_seq
     candidates = candidate_reps(rule, facts, team_children=team_children)
     entry["target"] = candidates.note
     candidates.reps = [rep for rep in candidates.reps if rep.pk not in exclude_rep_ids]
     with_eligibility(candidates, rule, now)
+    if candidates.eligible:
+        # One rule's picks are serialised: its fairness state is read and moved under this lock,
+        # taken as late as possible so concurrent workers overlap on everything before it.
+        locked_rule = RoutingRule.objects.select_for_update().only("pk", "rotation_seq").get(pk=rule.pk)
+        rule.rotation_seq = locked_rule.rotation_seq
+        if rule.strategy == RoutingRule.Strategy.LEAST_LOADED:
+            # Loads counted before the lock may predate another worker's pick through this rule.
+            candidates.open_counts.update(open_lead_counts([rep.pk for rep in candidates.eligible]))
     chosen, ranked = _pick(rule, candidates, facts, now)
     entry["strategy"] = rule.strategy
     entry["candidates"], entry["more_excluded"], entry["more_eligible"] = _candidate_trace(candidates, ranked)

@@ -8,6 +8,7 @@ the sweep (`manage.py routing_sweeper`) wakes workers for any lead left waiting.
 
 import datetime as dt
 import logging
+import time
 
 import django_rq
 from django.conf import settings
@@ -24,6 +25,7 @@ QUEUE_NAME = "routing"
 WAKE_FLAG = "leadrouting:routing:drain-queued"
 WAKE_FLAG_SECONDS = 30  # a flag left by a lost job expires; the next wake-up enqueues again
 DRAIN_JOB_TIMEOUT = 600
+DRAIN_POLL_SECONDS = 0.01
 
 
 def wake_routing_workers() -> None:
@@ -52,7 +54,18 @@ def drain_routing_queue() -> int:
     except RedisError:
         pass
     limit = settings.ROUTING_DRAIN_BATCH
-    routed = route_pending_leads(limit=limit)
+    routed = 0
+    idle_since = time.monotonic()
+    # Under a steady stream, staying a moment for the next lead costs less than a new RQ job per lead.
+    while routed < limit:
+        batch = route_pending_leads(limit=limit - routed)
+        routed += batch
+        if batch:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since >= settings.ROUTING_DRAIN_IDLE_SECONDS:
+            break
+        else:
+            time.sleep(DRAIN_POLL_SECONDS)
     if routed >= limit:
         wake_routing_workers()
     return routed
