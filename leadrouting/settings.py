@@ -113,8 +113,11 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 ROUTING_EMBEDDED = not REDIS_URL
 RQ_QUEUES = {
     "routing": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300},
+    "notifications": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 120},
     "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300},
 }
+# Emails go through the `notifications` queue when Redis is there, so routing never waits on SMTP.
+NOTIFICATIONS_ASYNC = _strict_bool("NOTIFICATIONS_ASYNC", default=not ROUTING_EMBEDDED)
 # Leads waiting longer than this for routing are re-enqueued by the sweep.
 ROUTING_SWEEP_AFTER_SECONDS = _env_or_fail(env.int, "ROUTING_SWEEP_AFTER_SECONDS", default=5)
 # How many leads one drain job routes before it hands over to a fresh job.
@@ -135,7 +138,7 @@ if ROUTING_SLA_REMINDER_MINUTES < 0:
 # The sweep retries leads parked because nobody was eligible at most this often (seconds).
 ROUTING_BACKLOG_RETRY_SECONDS = _env_or_fail(env.int, "ROUTING_BACKLOG_RETRY_SECONDS", default=300)
 if ROUTING_BACKLOG_RETRY_SECONDS < 1:
-    raise ImproperlyConfigured("Environment variable ROUTING_BACKLOG_RETRY_SECONDS must be a whole number of at least 1.")
+    raise ImproperlyConfigured("Environment variable ROUTING_BACKLOG_RETRY_SECONDS must be at least 1 (seconds).")
 
 # --- Email ----------------------------------------------------------------
 vars().update(_env_or_fail(env.email_url, "EMAIL_URL", default="consolemail://"))

@@ -11,6 +11,7 @@ os.environ.setdefault("EMAIL_URL", "smtp://localhost:25")
 from leadrouting.settings import *  # noqa: E402,F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+NOTIFICATIONS_ASYNC = False  # tests read mail.outbox; the queued path is tested on its own
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

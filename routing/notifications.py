@@ -11,6 +11,8 @@ import datetime as dt
 import logging
 import zoneinfo
 
+import django_rq
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -19,12 +21,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
 from routing.models import Assignment
 
 logger = logging.getLogger("routing")
+NOTIFICATION_QUEUE = "notifications"
 
 
 def lead_url(lead_id: int) -> str:
@@ -38,18 +42,36 @@ def lead_url(lead_id: int) -> str:
 def notify_assignment_on_commit(assignment: Assignment, *, previous_owner_id: int | None, notify_new_owner=True):
     """Tells the new owner about the lead and the previous owner (if any) that it moved away, once committed."""
     transaction.on_commit(
-        lambda: _send_assignment(assignment.pk, previous_owner_id=previous_owner_id, notify_new_owner=notify_new_owner)
+        lambda: _deliver(
+            _send_assignment, assignment.pk, previous_owner_id=previous_owner_id, notify_new_owner=notify_new_owner
+        )
     )
 
 
 def notify_moved_away_on_commit(*, lead_id: int, previous_owner_id: int, reason: str):
     """Tells a rep a lead left them without going to another rep (pooled, nurtured, unassigned)."""
-    transaction.on_commit(lambda: _send_moved_away(lead_id, previous_owner_id, reason=reason, new_owner=None))
+    transaction.on_commit(lambda: _deliver(_send_moved_away, lead_id, previous_owner_id, reason=reason, new_owner=None))
 
 
 def notify_escalation_on_commit(*, lead_id: int, team_id: int | None, reason: str, escalated_to_id: int | None):
     """Tells the managers of the team that an untouched lead needs them (and to whom it went, if anyone)."""
-    transaction.on_commit(lambda: _send_escalation(lead_id, team_id, reason=reason, escalated_to_id=escalated_to_id))
+    transaction.on_commit(
+        lambda: _deliver(_send_escalation, lead_id, team_id, reason=reason, escalated_to_id=escalated_to_id)
+    )
+
+
+def _deliver(send, *args, **kwargs):
+    """Hands the email to a `notifications` worker, so a routing worker never waits for a mail server.
+
+    In the embedded mode (no Redis), in tests, or when Redis is down, it is sent right away.
+    """
+    if settings.NOTIFICATIONS_ASYNC:
+        try:
+            django_rq.get_queue(NOTIFICATION_QUEUE).enqueue(send, args=args, kwargs=kwargs, result_ttl=0)
+            return
+        except RedisError as error:
+            logger.warning("Could not queue an email (Redis: %s); sending it now.", error)
+    send(*args, **kwargs)
 
 
 # --- First-touch reminders (the sweep) -----------------------------------------------------------
@@ -81,7 +103,7 @@ def sla_send_reminders(*, now: dt.datetime, limit: int = 500) -> int:
                     % {"rep": lead.owner.name, "due": _format_time(lead.sla_due_at, lead.owner)},
                     data={"sla_reminder": True, "rep_id": lead.owner_id},
                 )
-                transaction.on_commit(lambda lead_id=lead.pk: _send_reminder(lead_id))
+                transaction.on_commit(lambda lead_id=lead.pk: _deliver(_send_reminder, lead_id))
                 sent += 1
     return sent
 
