@@ -32,9 +32,11 @@ def worker_name() -> str:
 def route_pending_leads(*, limit: int, worker: str | None = None) -> int:
     """Routes waiting leads one transaction each, oldest first, until none are left or `limit` is reached."""
     worker = worker or worker_name()
+    # Read once per call: a burst is routed by the configuration it started with.
+    ruleset = current_ruleset()
     routed = 0
     while routed < limit:
-        if not _route_next_pending_lead(worker):
+        if not _route_next_pending_lead(worker, ruleset):
             break
         routed += 1
     return routed
@@ -50,17 +52,17 @@ def _claim_next_pending_lead():
     )
 
 
-def _route_next_pending_lead(worker: str) -> bool:
+def _route_next_pending_lead(worker: str, ruleset) -> bool:
     with transaction.atomic():
         lead = _claim_next_pending_lead()
         if lead is None:
             return False
-        lead_route_claimed(lead=lead, worker=worker)
+        lead_route_claimed(lead=lead, worker=worker, ruleset=ruleset)
     return True
 
 
 def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assignment.Kind.INITIAL, actor=None,
-                       reason: str = "") -> RoutingDecision | None:
+                       reason: str = "", ruleset=None) -> RoutingDecision | None:
     """Routes a lead whose row the caller has locked; a lead that makes the engine fail becomes unroutable."""
     if kind == Assignment.Kind.INITIAL and (lead.owner_id is not None or lead.status not in ROUTABLE_STATUSES):
         # Owned or closed by another path (owner set in the admin, a claim, an import of old leads).
@@ -70,7 +72,7 @@ def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assi
     now = timezone.now()
     try:
         with transaction.atomic():
-            decision = decide(lead, ruleset=current_ruleset(), now=now, exclude_rep_ids=exclude_rep_ids)
+            decision = decide(lead, ruleset=ruleset or current_ruleset(), now=now, exclude_rep_ids=exclude_rep_ids)
             return _record(lead, decision, started=started, now=now, worker=worker, kind=kind, actor=actor,
                            reason=reason)
     except (OperationalError, IntegrityError) as error:
