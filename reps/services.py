@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reps.models import Rep
+from routing.backlog import on_capacity_freed
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +28,10 @@ def rep_set_away(*, rep: Rep, until: dt.datetime | None = None, actor: AbstractB
 
 
 def rep_set_available(*, rep: Rep, actor: AbstractBaseUser | None = None) -> Rep:
-    """Marks the rep available again, dropping any return time."""
-    return _rep_set_status(rep=rep, status=Rep.Status.AVAILABLE, away_until=None, actor=actor)
+    """Marks the rep available again, dropping any return time; leads waiting for a free rep are retried."""
+    rep = _rep_set_status(rep=rep, status=Rep.Status.AVAILABLE, away_until=None, actor=actor)
+    on_capacity_freed()
+    return rep
 
 
 def _rep_set_status(*, rep: Rep, status: str, away_until: dt.datetime | None, actor) -> Rep:

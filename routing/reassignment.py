@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
+from routing.backlog import on_capacity_freed
 from routing.models import Assignment
 from routing.notifications import notify_assignment_on_commit, notify_escalation_on_commit, notify_moved_away_on_commit
 from routing.services import lead_route_claimed, worker_name
@@ -170,6 +171,8 @@ def _route_again(lead, *, exclude_rep_ids, actor, reason, release=False):
         lead.owner, lead.status, lead.sla_due_at = None, Lead.Status.UNROUTABLE, None
     if lead.owner_id != (old_owner.pk if old_owner else None):
         _count_reassignment(lead)
+        if old_owner is not None:
+            on_capacity_freed()
     if old_owner is not None and lead.owner_id is None:
         notify_moved_away_on_commit(lead_id=lead.pk, previous_owner_id=old_owner.pk, reason=reason)
     new_owner = lead.owner if lead.owner_id else None
@@ -203,6 +206,8 @@ def _assign_by_hand(lead, rep, *, actor, reason, kind=Assignment.Kind.MANUAL, wi
     for name, value in changes.items():
         setattr(lead, name, value)
     _count_reassignment(lead)
+    if old_owner is not None:
+        on_capacity_freed()
     LeadEvent.objects.create(
         lead=lead, kind=LeadEvent.Kind.REASSIGNED, actor=actor,
         message=f"{_owner_text(old_owner)} → {rep.name}, {reason}.",

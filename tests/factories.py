@@ -98,6 +98,11 @@ class RepFactory(factory.django.DjangoModelFactory):
             obj.teams.add(*extracted)
 
 
+def rep_named(name, **kwargs):
+    """A rep whose name, username and email follow from one first name: rep_named("Anna") is anna@example.com."""
+    return RepFactory(user=UserFactory(username=name.lower(), first_name=name, last_name=""), **kwargs)
+
+
 class RepSkillFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = RepSkill

@@ -12,14 +12,10 @@ from routing.models import RoutingRule
 from routing.notifications import sla_send_reminders
 from routing.reassignment import lead_reassign, rep_deactivate, sla_reassign_overdue
 from routing.services import route_pending_leads
-from tests.factories import LeadFactory, PoolFactory, RepFactory, RoutingRuleFactory, TeamFactory, UserFactory
+from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
-
-
-def rep_named(name, **kwargs):
-    return RepFactory(user=UserFactory(username=name.lower(), first_name=name, last_name=""), **kwargs)
 
 
 @pytest.fixture

@@ -11,13 +11,9 @@ from routing.models import Assignment, RoutingRule
 from routing.reassignment import lead_reassign, rep_deactivate
 from routing.services import route_pending_leads
 from tests.admin_support import SALES_MANAGERS, staff_user_in
-from tests.factories import LeadFactory, RepFactory, RoutingRuleFactory, TeamFactory, UserFactory
+from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named
 
 pytestmark = pytest.mark.django_db
-
-
-def rep_named(name, **kwargs):
-    return RepFactory(user=UserFactory(username=name.lower(), first_name=name, last_name=""), **kwargs)
 
 
 @pytest.fixture

@@ -9,14 +9,10 @@ from leads.models import Lead, LeadEvent
 from routing.models import Assignment, RoutingRule
 from routing.reassignment import sla_reassign_overdue
 from routing.services import route_pending_leads
-from tests.factories import LeadFactory, RepFactory, RoutingRuleFactory, TeamFactory, UserFactory
+from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, rep_named
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
-
-
-def rep_named(name, **kwargs):
-    return RepFactory(user=UserFactory(username=name.lower(), first_name=name, last_name=""), **kwargs)
 
 
 @pytest.fixture

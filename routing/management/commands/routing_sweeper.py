@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 
+from routing.backlog import backlog_requeue_due
 from routing.jobs import sweep_stale_leads
 from routing.notifications import sla_send_reminders
 from routing.reassignment import sla_reassign_overdue
@@ -12,7 +13,8 @@ from routing.reassignment import sla_reassign_overdue
 
 class Command(BaseCommand):
     help = ("Wakes routing workers for leads that waited too long (lost Redis message, Redis outage), reassigns "
-            "leads past their first-touch deadline and reminds owners before it. Run one or more.")
+            "leads past their first-touch deadline, reminds owners before it, and retries leads waiting for an "
+            "eligible rep. Run one or more.")
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=max(1, settings.ROUTING_SWEEP_AFTER_SECONDS / 2))
@@ -28,6 +30,8 @@ class Command(BaseCommand):
                     self.stdout.write(f"Reassigned or escalated {moved} leads past their first-touch deadline.")
                 if reminded := sla_send_reminders(now=timezone.now()):
                     self.stdout.write(f"Reminded the owners of {reminded} leads close to their first-touch deadline.")
+                if requeued := backlog_requeue_due(now=timezone.now()):
+                    self.stdout.write(f"Queued {requeued} leads waiting for an eligible rep for routing again.")
             except Exception as error:  # noqa: BLE001 — the sweeper outlives database restarts
                 self.stderr.write(f"Sweep failed, retrying: {error}")
             if once:
