@@ -139,6 +139,8 @@ if ROUTING_SLA_REMINDER_MINUTES < 0:
 ROUTING_BACKLOG_RETRY_SECONDS = _env_or_fail(env.int, "ROUTING_BACKLOG_RETRY_SECONDS", default=300)
 if ROUTING_BACKLOG_RETRY_SECONDS < 1:
     raise ImproperlyConfigured("Environment variable ROUTING_BACKLOG_RETRY_SECONDS must be at least 1 (seconds).")
+# Setting a rep away routes their assigned, not yet contacted leads to other reps.
+ROUTING_REASSIGN_WHEN_AWAY = _strict_bool("ROUTING_REASSIGN_WHEN_AWAY", default=False)
 
 # --- Email ----------------------------------------------------------------
 vars().update(_env_or_fail(env.email_url, "EMAIL_URL", default="consolemail://"))

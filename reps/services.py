@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,12 +12,16 @@ from django.utils.translation import gettext as _
 
 from reps.models import Rep
 from routing.backlog import on_capacity_freed
+from routing.reassignment import rep_reassign_untouched_leads
 
 logger = logging.getLogger(__name__)
 
 
 def rep_set_away(*, rep: Rep, until: dt.datetime | None = None, actor: AbstractBaseUser | None = None) -> Rep:
-    """Marks the rep away so routing skips them; back by themselves at `until`, or not until set available."""
+    """Marks the rep away so routing skips them, back at `until` or when set available.
+
+    With ROUTING_REASSIGN_WHEN_AWAY their untouched leads go to other reps in the same transaction.
+    """
     if until is not None:
         if timezone.is_naive(until):
             raise ValidationError({"away_until": _("The return time needs a time zone.")})
@@ -24,7 +29,11 @@ def rep_set_away(*, rep: Rep, until: dt.datetime | None = None, actor: AbstractB
             raise ValidationError(
                 {"away_until": _("The return time has already passed; pick a later time or leave it empty.")}
             )
-    return _rep_set_status(rep=rep, status=Rep.Status.AWAY, away_until=until, actor=actor)
+    with transaction.atomic():
+        rep = _rep_set_status(rep=rep, status=Rep.Status.AWAY, away_until=until, actor=actor)
+        if settings.ROUTING_REASSIGN_WHEN_AWAY:
+            rep_reassign_untouched_leads(rep=rep, actor=actor)
+    return rep
 
 
 def rep_set_available(*, rep: Rep, actor: AbstractBaseUser | None = None) -> Rep:

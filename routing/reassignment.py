@@ -28,6 +28,7 @@ from routing.sla import sla_deadline, sla_minutes_for
 logger = logging.getLogger("routing")
 
 REASON_DEACTIVATED = "rep deactivated"
+REASON_AWAY = "rep away"
 
 
 def lead_reassign(*, lead_id: int, to_rep: Rep | None = None, actor: AbstractBaseUser | None, reason: str) -> Lead:
@@ -64,6 +65,23 @@ def rep_deactivate(*, rep: Rep, actor: AbstractBaseUser | None) -> int:
             _route_again(lead, exclude_rep_ids=[rep.pk], actor=actor, reason=REASON_DEACTIVATED, release=True)
             moved += lead.owner_id != rep.pk
     logger.info("rep %s deactivated by %s; %s open leads moved", rep.pk, actor.pk if actor else "system", moved)
+    return moved
+
+
+def rep_reassign_untouched_leads(*, rep: Rep, actor: AbstractBaseUser | None, reason: str = REASON_AWAY) -> int:
+    """Routes the rep's assigned, not yet contacted leads again without them; returns how many moved.
+
+    Leads the rep has contacted stay: someone is working on them. A lead nobody else is
+    eligible for stays too (or waits in its rule's pool, when the rule says so).
+    """
+    moved = 0
+    with transaction.atomic():
+        untouched = Lead.objects.select_for_update().filter(
+            owner=rep, status=Lead.Status.ASSIGNED, first_touch_at__isnull=True
+        )
+        for lead in untouched.order_by("pk"):
+            _route_again(lead, exclude_rep_ids=[rep.pk], actor=actor, reason=reason)
+            moved += lead.owner_id != rep.pk
     return moved
 
 

@@ -27,6 +27,7 @@ def run_check(**variables):
         ("ROUTING_SWEEP_AFTER_SECONDS", "soon"),
         ("ROUTING_SLA_REMINDER_MINUTES", "-1"),
         ("SITE_URL", "leads.example.com"),
+        ("ROUTING_REASSIGN_WHEN_AWAY", "maybe"),
     ],
 )
 def test_bad_value_fails_at_start_naming_the_variable(variable, value):

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
+from reps.services import rep_set_away
 from routing.models import Assignment, RoutingRule
 from routing.reassignment import lead_reassign, rep_deactivate
 from routing.services import route_pending_leads
@@ -153,3 +154,24 @@ def test_unticking_active_in_the_rep_admin_routes_their_open_leads_again(sales, 
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert current_owner_assignment(sales["lead"]).reason == "rep deactivated"
+
+
+def test_rep_set_away_keeps_their_leads_by_default(sales, settings):
+    settings.ROUTING_REASSIGN_WHEN_AWAY = False
+    rep_set_away(rep=sales["anna"])
+    assert Lead.objects.get(pk=sales["lead"].pk).owner == sales["anna"]
+
+
+def test_rep_set_away_routes_their_untouched_leads_again_when_configured(sales, settings):
+    settings.ROUTING_REASSIGN_WHEN_AWAY = True
+    contacted = LeadFactory(owner=sales["anna"], status=Lead.Status.CONTACTED, routing_requested_at=None)
+
+    rep_set_away(rep=sales["anna"], actor=UserFactory(username="lead-manager"))
+
+    lead = Lead.objects.get(pk=sales["lead"].pk)
+    assert lead.owner in (sales["ben"], sales["carla"])
+    current = current_owner_assignment(lead)
+    assert (current.kind, current.reason, current.actor.username) == (Assignment.Kind.REASSIGN, "rep away",
+                                                                      "lead-manager")
+    assert Lead.objects.get(pk=contacted.pk).owner == sales["anna"]  # being worked on: stays
+    assert Rep.objects.get(pk=sales["anna"].pk).status == Rep.Status.AWAY
