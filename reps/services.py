@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reps.models import Rep
+from reps.models import Rep, TimeOff
 from routing.backlog import on_capacity_freed
 from routing.reassignment import rep_reassign_untouched_leads
 
@@ -41,6 +41,23 @@ def rep_set_available(*, rep: Rep, actor: AbstractBaseUser | None = None) -> Rep
     rep = _rep_set_status(rep=rep, status=Rep.Status.AVAILABLE, away_until=None, actor=actor)
     on_capacity_freed()
     return rep
+
+
+def rep_import_time_off(*, rep: Rep, absences, actor: AbstractBaseUser | None = None) -> tuple[int, int]:
+    """Adds each absence (start, end, summary) as time off; returns (added, already there); idempotent."""
+    added = existing = 0
+    with transaction.atomic():
+        Rep.objects.select_for_update().get(pk=rep.pk)  # two imports for the same rep do not both add a period
+        for absence in absences:
+            if TimeOff.objects.filter(rep=rep, start=absence.start, end=absence.end).exists():
+                existing += 1
+                continue
+            time_off = TimeOff(rep=rep, start=absence.start, end=absence.end, reason=absence.summary[:200])
+            time_off.full_clean()
+            time_off.save()
+            added += 1
+    logger.info("rep %s: %s time off periods imported by %s", rep.pk, added, actor.pk if actor else "system")
+    return added, existing
 
 
 def _rep_set_status(*, rep: Rep, status: str, away_until: dt.datetime | None, actor) -> Rep:
