@@ -90,6 +90,25 @@ def next_available_at(rep, after: dt.datetime) -> dt.datetime | None:
     return None
 
 
+def add_working_time(rep, *, start: dt.datetime, minutes: int) -> dt.datetime | None:
+    """The instant `minutes` of the rep's calendar working time after `start`; None when the calendar has too few hours."""
+    _require_aware(start)
+    calendar = _calendars_of([rep])[rep.calendar_id]
+    hours = WorkingHours.objects.filter(calendar_id=calendar.pk).values_list("weekday", "start", "end")
+    plan = WeekPlan(calendar, hours)
+    if plan.zone is None:
+        return None
+    remaining = dt.timedelta(minutes=minutes)
+    for window_start, window_end in plan.windows(start, start + dt.timedelta(days=31)):
+        begin = max(window_start, start)
+        if window_end <= begin:
+            continue
+        if begin + remaining <= window_end:
+            return begin + remaining
+        remaining -= window_end - begin
+    return None
+
+
 class WeekPlan:
     """One calendar's working hours as, per local weekday, the (start, end, days_back) second ranges they cover.
 

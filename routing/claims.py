@@ -37,7 +37,7 @@ def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
         now = timezone.now()
         claimed = Lead.objects.filter(pk=lead_id, owner__isnull=True, pool_id=lead.pool_id).update(
             owner=rep, pool=None, status=Lead.Status.ASSIGNED, assigned_at=now, routing_requested_at=None,
-            sla_due_at=sla_deadline(rule=rule, assigned_at=now), updated_at=now,
+            sla_due_at=sla_deadline(rule=rule, assigned_at=now, rep=rep), updated_at=now,
         )
         if claimed == 0:
             raise LeadAlreadyClaimed

@@ -80,6 +80,10 @@ class RoutingRule(models.Model):
     sla_minutes = models.PositiveIntegerField(
         _("time to first touch (minutes)"), null=True, blank=True, help_text=_("Empty: the global default.")
     )
+    sla_working_time_only = models.BooleanField(
+        _("count the SLA in working time only"), default=False,
+        help_text=_("The clock runs only during the assigned rep's working hours (a lead at 17:55 is due tomorrow morning)."),
+    )
     # Counts this rule's assignments; moved under the rule's row lock, it orders "least recently assigned".
     rotation_seq = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

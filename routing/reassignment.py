@@ -218,7 +218,8 @@ def _assign_by_hand(lead, rep, *, actor, reason, kind=Assignment.Kind.MANUAL, wi
     )
     changes = {
         "owner": rep, "status": Lead.Status.ASSIGNED, "assigned_at": now, "pool": None, "routing_requested_at": None,
-        "sla_due_at": sla_deadline(rule=rule, assigned_at=now) if with_deadline else None, "updated_at": now,
+        "sla_due_at": sla_deadline(rule=rule, assigned_at=now, rep=rep) if with_deadline else None,
+        "updated_at": now,
     }
     Lead.objects.filter(pk=lead.pk).update(**changes)
     for name, value in changes.items():

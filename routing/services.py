@@ -123,7 +123,7 @@ def _record(lead, decision, *, started, now, worker, kind, actor=None, reason=""
         )
         notify_assignment_on_commit(assignment, previous_owner_id=lead.owner_id)
         changes.update(owner=decision.rep, status=Lead.Status.ASSIGNED, assigned_at=now, pool=None)
-        changes["sla_due_at"] = sla_deadline(rule=decision.rule, assigned_at=now)
+        changes["sla_due_at"] = sla_deadline(rule=decision.rule, assigned_at=now, rep=decision.rep)
     elif decision.outcome == Outcome.POOLED:
         changes.update(owner=None, pool=decision.pool, status=Lead.Status.NEW)
     elif decision.outcome == Outcome.NURTURE:
