@@ -14,6 +14,7 @@ urlpatterns = [
     path("queue/away/", views.away, name="away"),
     path("queue/pool/<int:lead_id>/claim/", views.claim, name="claim"),
     path("leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
+    path("leads/<int:lead_id>/reassign/", views.lead_reassign_view, name="lead_reassign"),
     path("leads/<int:lead_id>/<slug:action>/", views.lead_action, name="lead_action"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("reassignments/", views.reassignments, name="reassignments"),

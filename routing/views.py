@@ -21,6 +21,8 @@ from leads.models import Lead
 from reps.services import rep_set_available, rep_set_away
 from routing import selectors
 from routing.claims import LeadAlreadyClaimed, lead_claim
+from routing.forms import LeadReassignForm
+from routing.reassignment import lead_reassign
 from routing.view_forms import AwayForm, DashboardFilterForm, LostForm, NoteForm, ReassignmentFilterForm
 
 # action in the URL -> (service, form with its extra argument, message on success)
@@ -138,9 +140,30 @@ def lead_detail(request, lead_id):
     if not selectors.user_can_view_lead(request.user, lead):
         raise PermissionDenied(_("This lead is not yours."))
     is_owner = lead.owner is not None and lead.owner.user_id == request.user.pk
+    can_reassign = selectors.is_sales_manager(request.user) and lead.status not in Lead.CLOSED_STATUSES
+    reassign_form = LeadReassignForm() if can_reassign else None
     return render(request, "routing/lead_detail.html", {
-        "lead": lead, "timeline": selectors.lead_timeline(lead), "is_owner": is_owner,
+        "lead": lead, "timeline": selectors.lead_timeline(lead), "is_owner": is_owner, "reassign_form": reassign_form,
     })
+
+
+@manager_required
+@require_POST
+def lead_reassign_view(request, lead_id):
+    """A manager moves the lead to a chosen rep, or through the rules again, with a reason."""
+    get_object_or_404(Lead, pk=lead_id)
+    form = LeadReassignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        return redirect("routing:lead_detail", lead_id=lead_id)
+    try:
+        lead_reassign(lead_id=lead_id, to_rep=form.cleaned_data["to_rep"], actor=request.user,
+                      reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Lead reassigned."))
+    return redirect("routing:lead_detail", lead_id=lead_id)
 
 
 @manager_required
