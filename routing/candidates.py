@@ -121,7 +121,7 @@ def capacity_problem(rep, open_count: int, today_count: int):
 
 
 def _skill_problems(rule, reps) -> dict:
-    requirements = list(rule.skill_requirements.all())
+    requirements = list(rule.skill_requirements.all()) if rule is not None else []
     if not requirements:
         return {}
     levels = {}
@@ -164,6 +164,14 @@ def with_eligibility(candidates: Candidates, rule, at) -> Candidates:
             continue
         candidates.eligible.append(rep)
     return candidates
+
+
+def eligible_team_reps(team_id: int, *, at, exclude_rep_ids=()) -> list:
+    """The team's (and sub-teams') reps who can take a lead now, least loaded first."""
+    candidates = _candidates(Q(teams__in=team_ids_below(team_id)), "")
+    candidates.reps = [rep for rep in candidates.reps if rep.pk not in exclude_rep_ids]
+    with_eligibility(candidates, None, at)
+    return sorted(candidates.eligible, key=lambda rep: (candidates.open_counts.get(rep.pk, 0), rep.pk))
 
 
 def has_capacity_limits(rep) -> bool:

@@ -45,6 +45,11 @@ class RoutingRule(models.Model):
         LEAST_LOADED = "least_loaded", _("Least loaded (fewest open leads)")
         PERFORMANCE = "performance", _("Performance based (best conversion in segment)")
 
+    class SlaBreachAction(models.TextChoices):
+        REROUTE = "reroute", _("Next eligible rep by the rules (never a previous owner)")
+        TEAM = "team", _("An eligible rep of the escalation team")
+        POOL = "pool", _("The escalation pool, for any member to claim")
+
     class WhenNoneEligible(models.TextChoices):
         FALL_THROUGH = "fall_through", _("Try the next rule")
         QUEUE = "queue", _("Wait in the rule's pool until someone is free")
@@ -79,6 +84,15 @@ class RoutingRule(models.Model):
     )
     sla_minutes = models.PositiveIntegerField(
         _("time to first touch (minutes)"), null=True, blank=True, help_text=_("Empty: the global default.")
+    )
+    sla_breach_action = models.CharField(
+        _("when the SLA is missed"), max_length=20, choices=SlaBreachAction.choices, default=SlaBreachAction.REROUTE
+    )
+    sla_escalation_team = models.ForeignKey(
+        "reps.Team", verbose_name=_("escalation team"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sla_escalation_pool = models.ForeignKey(
+        Pool, verbose_name=_("escalation pool"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     sla_working_time_only = models.BooleanField(
         _("count the SLA in working time only"), default=False,

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
 from routing.backlog import on_capacity_freed
-from routing.models import Assignment
+from routing.candidates import eligible_team_reps
+from routing.models import Assignment, RoutingRule
 from routing.notifications import notify_assignment_on_commit, notify_escalation_on_commit, notify_moved_away_on_commit
 from routing.services import lead_route_claimed, worker_name
 from routing.sla import sla_deadline, sla_minutes_for
@@ -121,12 +122,43 @@ def _reassign_overdue(lead, *, now):
     reason = _("SLA breach: not contacted within %(minutes)s minutes") % {"minutes": sla_minutes_for(rule)}
     if lead.reassignment_count < settings.ROUTING_MAX_REASSIGNMENTS:
         previous_owners = set(Assignment.objects.filter(lead=lead).values_list("rep_id", flat=True))
+        action = rule.sla_breach_action if rule is not None else RoutingRule.SlaBreachAction.REROUTE
+        if action == RoutingRule.SlaBreachAction.POOL:
+            _move_to_pool(lead, rule.sla_escalation_pool, reason=reason, now=now)
+            return
+        if action == RoutingRule.SlaBreachAction.TEAM:
+            reps = eligible_team_reps(rule.sla_escalation_team_id, at=now, exclude_rep_ids=previous_owners)
+            if reps:
+                _assign_by_hand(lead, reps[0], actor=None, reason=reason, kind=Assignment.Kind.REASSIGN)
+                return
+            reason = _("%(reason)s, and nobody in %(team)s is eligible") % {
+                "reason": reason, "team": rule.sla_escalation_team}
+            _escalate(lead, rule=rule, reason=reason)
+            return
         old_owner_id = lead.owner_id
         _route_again(lead, exclude_rep_ids=sorted(previous_owners), actor=None, reason=reason)
         if lead.owner_id != old_owner_id:
             return
         reason = _("%(reason)s, and no other rep is eligible") % {"reason": reason}
     _escalate(lead, rule=rule, reason=reason)
+
+
+def _move_to_pool(lead, pool, *, reason, now):
+    """Takes the lead from its owner and leaves it in `pool` for any member to claim."""
+    old_owner = lead.owner
+    _end_current_assignment(lead, now)
+    changes = {"owner": None, "pool": pool, "status": Lead.Status.NEW, "sla_due_at": None, "updated_at": now}
+    Lead.objects.filter(pk=lead.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    _count_reassignment(lead)
+    on_capacity_freed()
+    notify_moved_away_on_commit(lead_id=lead.pk, previous_owner_id=old_owner.pk, reason=reason)
+    LeadEvent.objects.create(
+        lead=lead, kind=LeadEvent.Kind.REASSIGNED,
+        message=_("%(old)s → pool %(pool)s, %(reason)s.") % {"old": _owner_text(old_owner), "pool": pool, "reason": reason},
+        data={"from_rep_id": old_owner.pk, "pool_id": pool.pk},
+    )
 
 
 def _escalate(lead, *, rule, reason):

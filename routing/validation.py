@@ -28,6 +28,11 @@ def rule_target_errors(rule) -> dict:
         Target.NURTURE,
     ):
         errors["pool"] = _("Choose the pool where leads wait while nobody is eligible, or let them try the next rule.")
+    Breach = type(rule).SlaBreachAction
+    if rule.sla_breach_action == Breach.TEAM and not rule.sla_escalation_team_id:
+        errors["sla_escalation_team"] = _("Choose the team that takes leads whose first-touch deadline was missed.")
+    if rule.sla_breach_action == Breach.POOL and not rule.sla_escalation_pool_id:
+        errors["sla_escalation_pool"] = _("Choose the pool that receives leads whose first-touch deadline was missed.")
     if rule.priority is not None:
         clash = type(rule).objects.filter(priority=rule.priority).exclude(pk=rule.pk).first()
         if clash is not None:

@@ -44,6 +44,7 @@ def rule_form(*, conditions=(), skills=(), **fields):
         "when_none_eligible": "fall_through",
         "performance_window_days": "90",
         "sla_minutes": "",
+        "sla_breach_action": "reroute",
         **formset_data("conditions", conditions),
         **formset_data("skill_requirements", skills),
     }
