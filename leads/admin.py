@@ -22,6 +22,7 @@ from leads.services import api_token_create
 from routing.admin import AssignmentInline, DecisionInline, ReadOnlyAdmin, ReadOnlyInline
 from routing.forms import LeadReassignForm
 from routing.reassignment import lead_reassign
+from routing.selectors import is_sales_manager
 
 
 class AccountDomainInline(admin.TabularInline):
@@ -119,6 +120,11 @@ class LeadAdmin(admin.ModelAdmin):
     inlines = [DecisionInline, AssignmentInline, EventInline]
     actions = ["reassign_leads"]
     change_list_template = "admin/leads/lead/change_list.html"  # adds the "Import CSV" button
+
+    def get_queryset(self, request):
+        # The Reps group may view leads here: their own, as on their queue, never the others'.
+        queryset = super().get_queryset(request)
+        return queryset if is_sales_manager(request.user) else queryset.filter(owner__user=request.user)
 
     def get_urls(self):
         import_view = self.admin_site.admin_view(partial(lead_import_csv_view, self))

@@ -81,8 +81,9 @@ def test_audit_on_the_lead_page_cannot_be_edited(manager_client):
 
 
 def test_rep_sees_a_lead_without_the_routing_audit(client):
-    client.force_login(staff_user_in(REPS))
-    lead = LeadFactory()
+    user = staff_user_in(REPS)
+    client.force_login(user)
+    lead = LeadFactory(owner=RepFactory(user=user))  # a rep sees only their own leads, here as on the queue
     RoutingDecisionFactory(lead=lead, explanation="Internal reasoning")
     response = lead_page(client, lead)
     assert response.status_code == 200
