@@ -24,6 +24,7 @@ os.environ.setdefault("REDIS_URL", BENCH_REDIS_URL)
 os.environ["DJANGO_SETTINGS_MODULE"] = "leadrouting.settings"
 # DEBUG off: with DEBUG on Django keeps every query in memory, which would skew both time and RSS.
 os.environ["DEBUG"] = "false"
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # DEBUG off means HTTPS only; the test Client speaks http
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ROUTING_LOG_LEVEL", "ERROR")
 

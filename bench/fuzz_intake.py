@@ -26,7 +26,9 @@ os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/lr_fuzz"
 os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/8"
 os.environ["DJANGO_SETTINGS_MODULE"] = "leadrouting.settings"
 os.environ["DEBUG"] = "false"
+os.environ["SECURE_SSL_REDIRECT"] = "false"  # the test Client speaks plain http
 os.environ.setdefault("SECRET_KEY", "fuzz-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ["INTAKE_API_AUTH_FAILURE_RATE"] = "1000000/m"  # wrong tokens are part of the fuzz
 os.environ["INTAKE_API_RATE"] = "1000000/m"  # one token sends everything; the form's per-IP limit stays as configured
 os.environ.setdefault("ROUTING_LOG_LEVEL", "CRITICAL")
 

@@ -5,11 +5,13 @@ process (no Redis needed). With DATABASE_URL / REDIS_URL it runs on PostgreSQL
 and Redis with `manage.py rqworker routing` processes.
 """
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "django_countries",
     "adminsortable2",
     "django_rq",
+    "axes",
     "reps",
     "leads",
     "routing",
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the 429 page
 ]
 
 ROOT_URLCONF = "leadrouting.urls"
@@ -163,6 +168,44 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/home/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# django-axes counts failed logins (admin and app) and locks out that username from that address.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = _env_or_fail(env.int, "AXES_FAILURE_LIMIT", default=5)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("Environment variable AXES_FAILURE_LIMIT must be a whole number of at least 1.")
+# Username and address together: a guesser cannot lock a rep out from everywhere by trying their username.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "leadrouting.client_ip.client_ip"  # the same address the rate limits count
+
+# --- HTTPS and browser protections ------------------------------------------
+# The embedded demo runs on http://127.0.0.1 with DEBUG on; production (DEBUG off) is HTTPS only.
+if not DEBUG:
+    SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = _env_or_fail(env.int, "SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _strict_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # Preloading is hard to undo, so it is opted into: SECURE_HSTS_PRELOAD=true (check --deploy asks for it).
+    SECURE_HSTS_PRELOAD = _strict_bool("SECURE_HSTS_PRELOAD", default=False)
+# Behind a TLS-terminating proxy: the header it sets and its value, e.g. HTTP_X_FORWARDED_PROTO=https.
+_proxy_ssl_header = _env_or_fail(env.str, "SECURE_PROXY_SSL_HEADER", default="").strip()
+if _proxy_ssl_header:
+    _header, _, _value = _proxy_ssl_header.partition("=")
+    if not re.fullmatch(r"HTTP_[A-Z0-9_]+", _header) or not _value:
+        raise ImproperlyConfigured(
+            "Environment variable SECURE_PROXY_SSL_HEADER must look like HTTP_X_FORWARDED_PROTO=https."
+        )
+    SECURE_PROXY_SSL_HEADER = (_header, _value)
+# Pages may not be framed (the public intake form opts out with xframe_options_exempt).
+X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from our own origin: no inline code, so injected markup cannot run.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF], "script-src": [SELF], "style-src": [SELF], "img-src": [SELF, "data:"],
+        "object-src": [NONE], "base-uri": [SELF], "form-action": [SELF],
+    },
+}
 
 # --- I18N -----------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -208,11 +251,13 @@ ACCOUNT_MATCH_THRESHOLD = _env_or_fail(env.int, "ACCOUNT_MATCH_THRESHOLD", defau
 INTAKE_FORM_RATE = _env_or_fail(env.str, "INTAKE_FORM_RATE", default="10/m")
 # API requests per token.
 INTAKE_API_RATE = _env_or_fail(env.str, "INTAKE_API_RATE", default="600/m")
+# Requests with a missing or wrong API token per client IP: guessing tokens stops here.
+INTAKE_API_AUTH_FAILURE_RATE = _env_or_fail(env.str, "INTAKE_API_AUTH_FAILURE_RATE", default="20/m")
 if INTAKE_DEDUPE_DAYS < 0 or not 0 <= ACCOUNT_MATCH_THRESHOLD <= 100:
     raise ImproperlyConfigured(
         "Environment variables INTAKE_DEDUPE_DAYS must be 0 or more and ACCOUNT_MATCH_THRESHOLD between 0 and 100."
     )
-for _name in ("INTAKE_FORM_RATE", "INTAKE_API_RATE"):
+for _name in ("INTAKE_FORM_RATE", "INTAKE_API_RATE", "INTAKE_API_AUTH_FAILURE_RATE"):
     if not re.fullmatch(r"\d+/\d*[smhd]", vars()[_name]):
         raise ImproperlyConfigured(f"Environment variable {_name} must look like 10/m (count per s, m, h or d).")
 # Behind a proxy, the client's address is in a header; name it here (e.g. HTTP_X_FORWARDED_FOR).

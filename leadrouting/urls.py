@@ -1,3 +1,4 @@
+from csp.decorators import csp_exempt
 from django.contrib import admin
 from django.contrib.auth.decorators import user_passes_test
 from django.urls import include, path
@@ -7,10 +8,16 @@ from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 # The queue dashboard can delete and requeue jobs: superusers only, not every staff user (reps are staff).
 superuser_required = user_passes_test(lambda user: user.is_active and user.is_superuser, login_url="admin:login")
 
+
+def rq_dashboard_view(view):
+    # django-rq's templates carry inline scripts, which the site's Content-Security-Policy would block.
+    return csp_exempt()(superuser_required(view))
+
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
-    path("django-rq/", include((get_api_urlpatterns() + get_admin_urlpatterns(view_wrapper=superuser_required),
+    path("django-rq/", include((get_api_urlpatterns() + get_admin_urlpatterns(view_wrapper=rq_dashboard_view),
                                 "django_rq"))),
     path("", include("leads.urls")),
     path("", include("routing.urls")),

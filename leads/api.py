@@ -40,14 +40,30 @@ def _token_rate(group, request):
     return settings.INTAKE_API_RATE
 
 
+def _auth_failure_rate(group, request):
+    return settings.INTAKE_API_AUTH_FAILURE_RATE
+
+
+def _auth_failures_exceeded(request, *, count_this_one: bool) -> bool:
+    """Too many wrong tokens from this address: refuse before checking the token, so guessing stops."""
+    return is_ratelimited(request, group="api-auth-failures", key="ip", rate=_auth_failure_rate,
+                          increment=count_this_one)
+
+
 def _guard(request, *, method: str):
     """The checks every endpoint shares; returns (token, None) or (None, error response)."""
     if request.method != method:
         response = _request_error(405, f"Use {method} on this address.")
         response["Allow"] = method
         return None, response
+    too_many_failures = _request_error(429, "Too many requests with a wrong API token from your address; "
+                                            "retry in a minute with a valid token.")
+    if _auth_failures_exceeded(request, count_this_one=False):
+        return None, too_many_failures
     token = _authenticate(request)
     if token is None:
+        if _auth_failures_exceeded(request, count_this_one=True):
+            return None, too_many_failures
         return None, _request_error(401, "Send a valid, unrevoked API token: Authorization: Bearer <token>.")
     request.api_token = token
     if is_ratelimited(request, group="api", key=lambda group, req: str(req.api_token.pk), rate=_token_rate,

@@ -1,6 +1,7 @@
 """A bad environment value stops the start with a message naming the variable."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,9 @@ def run_check(**variables):
         ("ROUTING_SLA_REMINDER_MINUTES", "-1"),
         ("SITE_URL", "leads.example.com"),
         ("ROUTING_REASSIGN_WHEN_AWAY", "maybe"),
+        ("AXES_FAILURE_LIMIT", "0"),
+        ("INTAKE_API_AUTH_FAILURE_RATE", "lots"),
+        ("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
     ],
 )
 def test_bad_value_fails_at_start_naming_the_variable(variable, value):
@@ -51,3 +55,30 @@ def test_embedded_default_needs_no_services():
         capture_output=True, text=True, timeout=60,
     )
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+
+
+# The production environment README.md documents, on top of DATABASE_URL, REDIS_URL and CACHE_URL.
+PRODUCTION_ENV = {
+    "DEBUG": "false", "ALLOWED_HOSTS": "leads.example.com", "SECURE_HSTS_PRELOAD": "true",
+    "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO=https",
+}
+
+
+def test_production_settings_pass_the_deploy_check_without_a_warning():
+    # tests/browser/conftest.py sets DJANGO_ALLOW_ASYNC_UNSAFE in this process; production never has it.
+    inherited = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**inherited, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "leadrouting.settings",
+           "SECRET_KEY": secrets.token_urlsafe(50), "DATABASE_URL": os.environ["DATABASE_URL"]}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_embedded_demo_keeps_plain_http():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadrouting.settings", "DEBUG": "true"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings as s; "
+         "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.stdout.split() == ["False", "False", "0"], result.stderr

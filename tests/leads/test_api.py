@@ -124,3 +124,19 @@ def test_too_many_requests_for_one_token_are_429(client, token, settings):
     settings.INTAKE_API_RATE = "2/m"
     statuses = [post(client, token, {"email": f"a{i}@acme.de"}).status_code for i in range(3)]
     assert statuses == [201, 201, 429]
+
+
+def test_wrong_tokens_from_one_address_are_limited_and_then_even_a_valid_token_waits(client, token, settings):
+    settings.INTAKE_API_AUTH_FAILURE_RATE = "3/m"
+    wrong = {"Authorization": "Bearer lr_guess-0000000000"}
+    statuses = [client.post(URL, "{}", content_type="application/json", headers=wrong, REMOTE_ADDR="203.0.113.5")
+                .status_code for _ in range(4)]
+
+    assert statuses == [401, 401, 401, 429]
+    valid = {"Authorization": f"Bearer {token.secret}"}
+    body = json.dumps({"email": "a@acme.de"})
+    assert client.post(URL, body, content_type="application/json", headers=valid,
+                       REMOTE_ADDR="203.0.113.5").status_code == 429
+    # Other addresses are not affected.
+    assert client.post(URL, body, content_type="application/json", headers=valid,
+                       REMOTE_ADDR="198.51.100.1").status_code == 201
