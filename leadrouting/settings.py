@@ -129,6 +129,10 @@ ROUTING_SWEEP_AFTER_SECONDS = _env_or_fail(env.int, "ROUTING_SWEEP_AFTER_SECONDS
 ROUTING_DRAIN_BATCH = _env_or_fail(env.int, "ROUTING_DRAIN_BATCH", default=500)
 # A drain job waits this long for more leads before it ends (a steady stream then needs no new jobs).
 ROUTING_DRAIN_IDLE_SECONDS = _env_or_fail(env.float, "ROUTING_DRAIN_IDLE_SECONDS", default=1.0)
+# RQ kills a drain job running longer than this (seconds); its unfinished leads stay waiting for the next job.
+ROUTING_DRAIN_JOB_TIMEOUT = _env_or_fail(env.int, "ROUTING_DRAIN_JOB_TIMEOUT", default=600)
+if ROUTING_DRAIN_JOB_TIMEOUT < 1:
+    raise ImproperlyConfigured("Environment variable ROUTING_DRAIN_JOB_TIMEOUT must be at least 1 (seconds).")
 # Time to first touch when a rule sets none; an untouched lead is reassigned at the deadline.
 ROUTING_DEFAULT_SLA_MINUTES = _env_or_fail(env.int, "ROUTING_DEFAULT_SLA_MINUTES", default=15)
 # After this many reassignments a lead that breaches its deadline again goes to a manager.

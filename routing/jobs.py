@@ -24,7 +24,6 @@ logger = logging.getLogger("routing")
 QUEUE_NAME = "routing"
 WAKE_FLAG = "leadrouting:routing:drain-queued"
 WAKE_FLAG_SECONDS = 30  # a flag left by a lost job expires; the next wake-up enqueues again
-DRAIN_JOB_TIMEOUT = 600
 DRAIN_POLL_SECONDS = 0.01
 
 
@@ -38,7 +37,8 @@ def wake_routing_workers() -> None:
         # One queued drain job is enough: it will see every lead committed before it starts.
         if connection.set(WAKE_FLAG, 1, nx=True, ex=WAKE_FLAG_SECONDS):
             django_rq.get_queue(QUEUE_NAME).enqueue(
-                drain_routing_queue, job_timeout=DRAIN_JOB_TIMEOUT, result_ttl=60, failure_ttl=24 * 3600
+                drain_routing_queue, job_timeout=settings.ROUTING_DRAIN_JOB_TIMEOUT, result_ttl=60,
+                failure_ttl=24 * 3600,
             )
     except RedisError as error:
         logger.warning("Could not wake routing workers (Redis: %s); the sweep will route waiting leads.", error)
