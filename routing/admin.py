@@ -2,6 +2,8 @@
 
 from adminsortable2.admin import SortableAdminMixin
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseBadRequest
@@ -87,6 +89,23 @@ class PoolAdmin(admin.ModelAdmin):
         return pool.waiting_leads
 
 
+class AutocompleteSelectIgnoringJunk(AutocompleteSelect):
+    """Re-shows a refused form without looking up submitted values that are no id at all.
+
+    Django's autocomplete widget filters `id__in=<submitted values>` to label them, and a value like
+    "abc" raised there (a 500) instead of the form coming back with "Select a valid choice".
+    """
+
+    def format_value(self, value):
+        return [item for item in super().format_value(value) if self._is_an_id(item)]
+
+    def _is_an_id(self, item) -> bool:
+        try:
+            return abs(int(self.field.target_field.to_python(item))) < 2**63
+        except (ValidationError, TypeError, ValueError):
+            return False
+
+
 class RuleConditionInline(admin.TabularInline):
     model = RuleCondition
     form = RuleConditionForm
@@ -118,6 +137,11 @@ class RoutingRuleAdmin(SortableAdminMixin, admin.ModelAdmin):
                                           "sla_escalation_team", "sla_escalation_pool"]}),
     ]
     inlines = [RuleConditionInline, RuleSkillRequirementInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelectIgnoringJunk(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (

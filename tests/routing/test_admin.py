@@ -199,3 +199,10 @@ def test_rep_cannot_reorder_rules(client):
     a, b = RoutingRuleFactory(priority=10), RoutingRuleFactory(priority=20)
     assert reorder(client, [[a.pk, 20], [b.pk, 10]]).status_code == 403
     assert RoutingRule.objects.get(pk=a.pk).priority == 10
+
+
+def test_a_team_that_is_no_id_comes_back_as_a_form_error_not_a_server_error(manager_client):
+    # Found by bench/fuzz_app.py: the autocomplete widget looked the submitted text up as an id.
+    response = post_refused(manager_client, rule_form(target_team="abc", target_rep="' OR 1=1 --", pool="{}"))
+
+    assert "Select a valid choice" in form_errors(response)

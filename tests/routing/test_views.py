@@ -363,3 +363,13 @@ def test_a_rep_logs_in_on_the_app_page_and_lands_on_the_queue(client, anna):
 
     assert response.redirect_chain[-1][0] == reverse("routing:queue")
     assert response.context["rep"] == anna
+
+
+def test_an_action_whose_next_is_not_a_path_returns_to_the_queue(client, anna):
+    # Found by bench/fuzz_app.py: redirect("null") took the word for a view name and failed.
+    lead = routed_lead_for(anna)
+    client.force_login(anna.user)
+
+    response = client.post(reverse("routing:lead_action", args=[lead.pk, "accept"]), {"next": "null"})
+
+    assert response.status_code == 302 and response["Location"] == reverse("routing:queue")
