@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
+from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from leads.csv_import import CsvFileError, csv_read, leads_import, mapping_suggest, rows_check, rows_map
 from leads.forms import AccountDomainForm, CsvMappingForm, CsvUploadForm
 from leads.models import Account, AccountDomain, ApiToken, IntakeForm, Lead, LeadEvent
@@ -32,7 +33,7 @@ class AccountDomainInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "parent", "owner", "is_customer", "domain_list", "created_at"]
     list_filter = ["is_customer"]
     list_select_related = ["parent", "owner__user"]
@@ -49,7 +50,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountDomain)
-class AccountDomainAdmin(admin.ModelAdmin):
+class AccountDomainAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     form = AccountDomainForm
     list_display = ["domain", "account"]
     list_select_related = ["account"]
@@ -87,7 +88,7 @@ class ScoreBandFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["__str__", "company", "status", "owner", "country", "source", "score", "created_at"]
     list_filter = [
         "status",

@@ -5,13 +5,14 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from reps.forms import WorkingHoursForm, WorkingHoursFormSet
 from reps.models import AvailabilityCalendar, Holiday, Rep, RepSkill, Skill, Team, Territory, TimeOff, WorkingHours
 from routing.reassignment import rep_deactivate
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "parent", "member_count"]
     list_select_related = ["parent"]
     search_fields = ["name"]
@@ -59,7 +60,7 @@ class AvailabilityCalendarAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
+class WorkingHoursAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     form = WorkingHoursForm
     list_display = ["__str__", "calendar", "weekday", "start", "end"]
     list_filter = ["weekday", "calendar"]
@@ -68,7 +69,7 @@ class WorkingHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["date", "name", "calendar"]
     list_filter = ["calendar"]
     list_select_related = ["calendar"]
@@ -77,7 +78,7 @@ class HolidayAdmin(admin.ModelAdmin):
     autocomplete_fields = ["calendar"]
 
 
-class RepSkillInline(admin.TabularInline):
+class RepSkillInline(AutocompleteIdsOnlyMixin, admin.TabularInline):
     model = RepSkill
     autocomplete_fields = ["skill"]
     extra = 1
@@ -89,7 +90,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Rep)
-class RepAdmin(admin.ModelAdmin):
+class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "email", "seniority", "status", "is_active", "team_names", "calendar", "max_open_leads"]
     list_filter = ["is_active", "status", "seniority", "teams", "calendar"]
     list_select_related = ["user", "calendar"]
@@ -129,7 +130,7 @@ class RepAdmin(admin.ModelAdmin):
 
 
 @admin.register(RepSkill)
-class RepSkillAdmin(admin.ModelAdmin):
+class RepSkillAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["rep", "skill", "level"]
     list_filter = ["skill", "level"]
     list_select_related = ["rep__user", "skill"]
@@ -138,7 +139,7 @@ class RepSkillAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["rep", "start", "end", "reason"]
     list_select_related = ["rep__user"]
     search_fields = ["rep__user__first_name", "rep__user__last_name", "reason"]
@@ -147,7 +148,7 @@ class TimeOffAdmin(admin.ModelAdmin):
 
 
 @admin.register(Territory)
-class TerritoryAdmin(admin.ModelAdmin):
+class TerritoryAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "parent", "country_codes", "regions", "coverage"]
     list_select_related = ["parent"]
     search_fields = ["name"]

@@ -2,14 +2,13 @@
 
 from adminsortable2.admin import SortableAdminMixin
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from routing.forms import RoutingRuleForm, RuleConditionForm, SkillRequirementFormSet
 from routing.models import (
     Assignment,
@@ -89,30 +88,13 @@ class PoolAdmin(admin.ModelAdmin):
         return pool.waiting_leads
 
 
-class AutocompleteSelectIgnoringJunk(AutocompleteSelect):
-    """Re-shows a refused form without looking up submitted values that are no id at all.
-
-    Django's autocomplete widget filters `id__in=<submitted values>` to label them, and a value like
-    "abc" raised there (a 500) instead of the form coming back with "Select a valid choice".
-    """
-
-    def format_value(self, value):
-        return [item for item in super().format_value(value) if self._is_an_id(item)]
-
-    def _is_an_id(self, item) -> bool:
-        try:
-            return abs(int(self.field.target_field.to_python(item))) < 2**63
-        except (ValidationError, TypeError, ValueError):
-            return False
-
-
 class RuleConditionInline(admin.TabularInline):
     model = RuleCondition
     form = RuleConditionForm
     extra = 1
 
 
-class RuleSkillRequirementInline(admin.TabularInline):
+class RuleSkillRequirementInline(AutocompleteIdsOnlyMixin, admin.TabularInline):
     model = RuleSkillRequirement
     formset = SkillRequirementFormSet
     autocomplete_fields = ["skill"]
@@ -120,7 +102,7 @@ class RuleSkillRequirementInline(admin.TabularInline):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(SortableAdminMixin, admin.ModelAdmin):
+class RoutingRuleAdmin(AutocompleteIdsOnlyMixin, SortableAdminMixin, admin.ModelAdmin):
     form = RoutingRuleForm
     list_display = ["priority", "name", "is_active", "target", "strategy", "condition_summary"]
     list_filter = ["is_active", "target_type", "strategy"]
@@ -137,11 +119,6 @@ class RoutingRuleAdmin(SortableAdminMixin, admin.ModelAdmin):
                                           "sla_escalation_team", "sla_escalation_pool"]}),
     ]
     inlines = [RuleConditionInline, RuleSkillRequirementInline]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = AutocompleteSelectIgnoringJunk(db_field, self.admin_site, using=kwargs.get("using"))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (
@@ -195,7 +172,7 @@ def _rules_share_a_priority() -> bool:
 
 
 @admin.register(RuleCondition)
-class RuleConditionAdmin(admin.ModelAdmin):
+class RuleConditionAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     form = RuleConditionForm
     fields = ["rule", "field", "operator", "value"]
     list_display = ["rule", "field", "operator", "value"]
@@ -206,7 +183,7 @@ class RuleConditionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RuleSkillRequirement)
-class RuleSkillRequirementAdmin(admin.ModelAdmin):
+class RuleSkillRequirementAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["rule", "skill", "min_level"]
     list_filter = ["skill", "rule"]
     list_select_related = ["rule", "skill"]

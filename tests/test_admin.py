@@ -131,3 +131,26 @@ def test_rep_sees_only_leads_accounts_and_reps_on_the_admin_index(rep_client):
 def test_anonymous_visitor_is_sent_to_the_login_page(client):
     response = client.get(admin_url(RoutingRule, "changelist"))
     assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+
+
+@pytest.mark.parametrize("url, data", [
+    ("/admin/reps/team/add/", {"name": "Junk parent", "parent": "abc"}),
+    ("/admin/leads/account/add/", {"name": "Junk owner", "owner": "' OR 1=1 --", "parent": "{}"}),
+    ("/admin/reps/territory/add/", {"name": "Junk", "parent": "x"}),
+])
+def test_an_autocomplete_value_that_is_no_id_comes_back_as_a_form_error(manager_client, url, data):
+    # Found by bench/fuzz_app.py: Django's autocomplete widget looked the submitted text up as an id (a 500).
+    response = manager_client.post(url, data)
+
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+
+
+def test_every_admin_with_autocomplete_fields_tolerates_values_that_are_no_id():
+    from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
+
+    admins = [*admin.site._registry.values()]
+    admin_classes = [type(model_admin) for model_admin in admins]
+    admin_classes += [inline for model_admin in admins for inline in model_admin.inlines]
+    missing = [cls.__name__ for cls in admin_classes
+               if cls.autocomplete_fields and not issubclass(cls, AutocompleteIdsOnlyMixin)]
+    assert missing == []
