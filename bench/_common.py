@@ -184,7 +184,30 @@ def insert_leads(count, *, batch=100, start=0, pause=0.0, wake=True, notify=Fals
 
 # --- worker processes -----------------------------------------------------
 
-class Workers:
+class ProcessGroup:
+    """Processes stopped together: SIGTERM, then SIGKILL after `stop_timeout` seconds."""
+
+    processes: list
+    stop_timeout = 20
+
+    def stop(self):
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Workers(ProcessGroup):
     """Real `manage.py rqworker routing` processes (SimpleWorker: jobs run in the worker process itself)."""
 
     def __init__(self, count, log_dir="/tmp/lr_bench_logs"):
@@ -219,21 +242,6 @@ class Workers:
         if dead:
             raise RuntimeError(f"worker exited:\n{Path(dead[0].log_path).read_text()[-3000:]}")
 
-    def stop(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def wait_until_routed(*, timeout=600, workers=None, poll=0.05):
@@ -317,7 +325,7 @@ def create_rotation_states(rule, reps):
     RotationState.objects.bulk_create([RotationState(rule=rule, rep=rep) for rep in reps])
 
 
-class FloorWorkers:
+class FloorWorkers(ProcessGroup):
     """`count` raw-psycopg floor processes (bench/_floor.py)."""
 
     def __init__(self, count, *, rule_id, template_path):
@@ -336,18 +344,4 @@ class FloorWorkers:
         if any(p.poll() is not None for p in self.processes):
             raise RuntimeError("a floor worker exited")
 
-    def stop(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+    stop_timeout = 10
