@@ -243,7 +243,6 @@ class Workers(ProcessGroup):
             raise RuntimeError(f"worker exited:\n{Path(dead[0].log_path).read_text()[-3000:]}")
 
 
-
 def wait_until_routed(*, timeout=600, workers=None, poll=0.05):
     """Blocks until no lead waits for routing."""
     from leads.models import Lead

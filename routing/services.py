@@ -143,11 +143,3 @@ def _record(lead, decision, *, started, now, worker, kind, actor=None, reason=""
         lead=lead, kind=event_kind, message=_outcome_text(decision), actor=actor, data={"decision_id": record.pk}
     )
     return record
-
-
-def lead_request_routing(*, lead_id: int) -> None:
-    """Puts a lead (back) in the routing queue; workers are woken on commit."""
-    from routing.jobs import wake_routing_workers
-
-    Lead.objects.filter(pk=lead_id).update(routing_requested_at=timezone.now())
-    transaction.on_commit(wake_routing_workers)
