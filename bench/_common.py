@@ -327,11 +327,12 @@ def create_rotation_states(rule, reps):
 class FloorWorkers(ProcessGroup):
     """`count` raw-psycopg floor processes (bench/_floor.py)."""
 
-    def __init__(self, count, *, rule_id, template_path):
+    def __init__(self, count, *, rule_id, template_path, leads_per_transaction=1):
         self.processes = []
         for _ in range(count):
             process = subprocess.Popen(
-                [sys.executable, str(ROOT / "bench" / "_floor.py"), RAW_DSN, str(rule_id), str(template_path)],
+                [sys.executable, str(ROOT / "bench" / "_floor.py"), RAW_DSN, str(rule_id), str(template_path),
+                 str(leads_per_transaction)],
                 cwd=ROOT, stdout=subprocess.PIPE, text=True,
             )
             self.processes.append(process)

@@ -1,7 +1,13 @@
 """The raw-SQL floor: one process routing leads with plain psycopg, the same writes as routing.services + engine.
 
-Run by throughput.py and latency.py as `python bench/_floor.py <dsn> <rule_id> <template.json>`; stopped with SIGTERM.
-Per lead, one transaction (what services.route_pending_leads + engine.decide + services._record write):
+Run by throughput.py and latency.py as `python bench/_floor.py <dsn> <rule_id> <template.json> [leads per transaction]`;
+stopped with SIGTERM.
+
+With more than one lead per transaction (`route_batch`), it does what routing.batch does for a
+batch, in the best SQL we know: the claim, the same per-batch reads (accounts, reps, time off,
+open leads, rule lock, rotation state), then one multi-row statement per table.
+
+With one lead per transaction (`route_one`), how the app routed before it batched:
   claim the oldest pending lead (FOR UPDATE SKIP LOCKED), lock the rule row, read the rotation state,
   lock the chosen rep's row, count its open leads, insert the assignment, update the lead,
   insert the decision (with a trace and explanation of the same size as the app's), insert the
@@ -76,8 +82,86 @@ def route_one(cur, rule_id, template, worker) -> bool:
     return True
 
 
+def _values(rows, casts):
+    """A VALUES list for rows of params, the first row cast so PostgreSQL knows the column types."""
+    first = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    rest = "(" + ", ".join(["%s"] * len(casts)) + ")"
+    return ", ".join([first] + [rest] * (len(rows) - 1)), [value for row in rows for value in row]
+
+
+def route_batch(cur, rule_id, template, worker, size) -> int:
+    """Up to `size` leads in one transaction: the reads and writes routing.batch does, each once per batch."""
+    started = time.perf_counter()
+    cur.execute(
+        "SELECT * FROM leads_lead WHERE routing_requested_at IS NOT NULL"
+        " ORDER BY routing_requested_at, id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (size,),
+    )
+    columns = [c.name for c in cur.description]
+    leads = [dict(zip(columns, row)) for row in cur.fetchall()]
+    if not leads:
+        return 0
+    domains = sorted({lead["email"].rsplit("@", 1)[1] for lead in leads if "@" in lead["email"]})
+    cur.execute("SELECT d.*, a.* FROM leads_accountdomain d JOIN leads_account a ON a.id = d.account_id"
+                " WHERE d.domain = ANY(%s)", (domains,))
+    cur.fetchall()
+    cur.execute("SELECT target_team_id, strategy FROM routing_routingrule WHERE id = %s", (rule_id,))
+    team_id, strategy = cur.fetchone()
+    cur.execute("SELECT DISTINCT r.* FROM reps_rep r JOIN reps_rep_teams t ON t.rep_id = r.id WHERE t.team_id = %s",
+                (team_id,))
+    rep_ids = [row[0] for row in cur.fetchall()]
+    cur.execute('SELECT rep_id, "end", reason FROM reps_timeoff WHERE start <= now() AND "end" > now()')
+    cur.fetchall()
+    cur.execute("SELECT owner_id, count(*) FROM leads_lead WHERE owner_id = ANY(%s) AND status = ANY(%s) GROUP BY 1",
+                (rep_ids, list(OPEN_STATUSES)))
+    cur.fetchall()
+    cur.execute("SELECT rotation_seq FROM routing_routingrule WHERE id = %s FOR UPDATE", (rule_id,))
+    sequence = cur.fetchone()[0]
+    cur.execute("SELECT id, rep_id, last_assigned_seq, assigned_count FROM routing_rotationstate WHERE rule_id = %s",
+                (rule_id,))
+    states = {rep_id: [state_id, seq, count] for state_id, rep_id, seq, count in cur.fetchall()}
+
+    owners = []
+    for _lead in leads:  # round robin: the least recently assigned rep next
+        rep_id = min(states, key=lambda r: (states[r][1], r))
+        sequence += 1
+        states[rep_id][1] = sequence
+        states[rep_id][2] += 1
+        owners.append(rep_id)
+    sql, params = _values([(lead["id"], rep_id, rule_id, strategy, template["reason"])
+                           for lead, rep_id in zip(leads, owners)], ["bigint", "bigint", "bigint", "text", "text"])
+    cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, kind, is_current, created_at)"
+                f" SELECT v.*, 'initial', true, clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
+    assignment_ids = [row[0] for row in cur.fetchall()]
+    sql, params = _values([(lead["id"], rep_id) for lead, rep_id in zip(leads, owners)], ["bigint", "bigint"])
+    cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), owner_id = v.owner,"
+                " status = 'assigned', assigned_at = now(), pool_id = NULL, sla_due_at = now() + interval '15 minutes'"
+                f" FROM (VALUES {sql}) AS v(id, owner) WHERE l.id = v.id", params)
+    duration = (time.perf_counter() - started) * 1000 / len(leads)
+    sql, params = _values(
+        [(lead["id"], rule_id, rep_id, assignment_id, Jsonb(template["trace"]), template["explanation"], duration, worker)
+         for lead, rep_id, assignment_id in zip(leads, owners, assignment_ids)],
+        ["bigint", "bigint", "bigint", "bigint", "jsonb", "text", "float8", "text"],
+    )
+    cur.execute("INSERT INTO routing_routingdecision (lead_id, rule_id, chosen_rep_id, assignment_id, trace,"
+                " explanation, duration_ms, worker, outcome, created_at)"
+                f" SELECT v.*, 'assigned', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
+    decision_ids = [row[0] for row in cur.fetchall()]
+    sql, params = _values([(lead["id"], template["message"], Jsonb({"decision_id": decision_id}))
+                           for lead, decision_id in zip(leads, decision_ids)], ["bigint", "text", "jsonb"])
+    cur.execute("INSERT INTO leads_leadevent (lead_id, message, data, kind, created_at)"
+                f" SELECT v.*, 'routed', clock_timestamp() FROM (VALUES {sql}) AS v", params)
+    moved = [(state_id, seq, count) for state_id, seq, count in states.values()]
+    sql, params = _values(moved, ["bigint", "bigint", "integer"])
+    cur.execute("UPDATE routing_rotationstate AS s SET last_assigned_at = now(), last_assigned_seq = v.seq,"
+                f" assigned_count = v.n FROM (VALUES {sql}) AS v(id, seq, n) WHERE s.id = v.id", params)
+    cur.execute("UPDATE routing_routingrule SET rotation_seq = %s WHERE id = %s", (sequence, rule_id))
+    return len(leads)
+
+
 def main():
     dsn, rule_id, template_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    leads_per_transaction = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     with open(template_path) as handle:
         template = json.load(handle)
     worker = f"floor:{socket.gethostname()}:{os.getpid()}"
@@ -87,7 +171,10 @@ def main():
     print("ready", flush=True)
     while True:
         with conn.cursor() as cur:
-            routed = route_one(cur, rule_id, template, worker)
+            if leads_per_transaction == 1:
+                routed = route_one(cur, rule_id, template, worker)
+            else:
+                routed = route_batch(cur, rule_id, template, worker, leads_per_transaction)
         conn.commit()
         if not routed:
             # Nothing claimable: sleep until the next NOTIFY (or 100 ms, in case one was missed).

@@ -127,6 +127,11 @@ NOTIFICATIONS_ASYNC = _strict_bool("NOTIFICATIONS_ASYNC", default=not ROUTING_EM
 ROUTING_SWEEP_AFTER_SECONDS = _env_or_fail(env.int, "ROUTING_SWEEP_AFTER_SECONDS", default=5)
 # How many leads one drain job routes before it hands over to a fresh job.
 ROUTING_DRAIN_BATCH = _env_or_fail(env.int, "ROUTING_DRAIN_BATCH", default=500)
+# Leads routed in one transaction: their rows are written together (fewer statements and commits per lead),
+# and the first of them is committed when the last is decided, so a larger value trades latency for throughput.
+ROUTING_LEADS_PER_TRANSACTION = _env_or_fail(env.int, "ROUTING_LEADS_PER_TRANSACTION", default=50)
+if ROUTING_LEADS_PER_TRANSACTION < 1:
+    raise ImproperlyConfigured("Environment variable ROUTING_LEADS_PER_TRANSACTION must be at least 1.")
 # A drain job waits this long for more leads before it ends (a steady stream then needs no new jobs).
 ROUTING_DRAIN_IDLE_SECONDS = _env_or_fail(env.float, "ROUTING_DRAIN_IDLE_SECONDS", default=1.0)
 # RQ kills a drain job running longer than this (seconds); its unfinished leads stay waiting for the next job.

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from leads.models import Lead
-from reps.availability import unavailability
 from reps.models import Rep, RepSkill, Territory
 from reps.selectors import team_ids_below
+from routing.batch import CandidateSet, RoutingBatch
 from routing.models import Assignment, RoutingRule
 
 Target = RoutingRule.TargetType
@@ -26,55 +26,64 @@ class Candidates:
     queryset: object = None
 
 
-def _candidates(condition, note) -> Candidates:
+def _candidates(condition, note) -> CandidateSet:
     queryset = Rep.objects.filter(condition).distinct()
     reps = list(queryset.select_related("user", "calendar"))
-    return Candidates(reps, note=note, queryset=queryset.values("pk") if len(reps) > SUBQUERY_FROM else None)
+    return CandidateSet(reps, note=note, queryset=queryset.values("pk") if len(reps) > SUBQUERY_FROM else None)
 
 
 SUBQUERY_FROM = 50  # candidate sets larger than this are passed to later queries as a subquery
 
 
-def candidate_reps(rule: RoutingRule, facts, *, team_children: dict) -> Candidates:
-    """The rule's target as a list of reps, before availability and capacity."""
+def candidate_reps(rule: RoutingRule, facts, *, team_children: dict, batch: RoutingBatch) -> Candidates:
+    """The rule's target as a list of reps, before availability and capacity (read once per batch and target)."""
+    key, build = _target(rule, facts, team_children)
+    found = batch.candidate_set(key, build)
+    return Candidates(list(found.reps), note=found.note, queryset=found.queryset)
+
+
+def _target(rule, facts, team_children) -> tuple:
+    """(what the candidate set depends on, how to read it)."""
     if rule.target_type == Target.REP:
-        return _candidates(Q(pk=rule.target_rep_id), f"rep {rule.target_rep}")
+        return ("rep", rule.target_rep_id), lambda: _candidates(Q(pk=rule.target_rep_id), f"rep {rule.target_rep}")
     if rule.target_type == Target.TEAM:
         team_ids = team_ids_below(rule.target_team_id, team_children) if rule.include_sub_teams else [rule.target_team_id]
         scope = " and sub-teams" if rule.include_sub_teams and len(team_ids) > 1 else ""
-        return _candidates(Q(teams__in=team_ids), f"team {rule.target_team}{scope}")
+        return ("team", tuple(team_ids)), lambda: _candidates(Q(teams__in=team_ids), f"team {rule.target_team}{scope}")
     if rule.target_type == Target.TERRITORY:
-        return _territory_reps(facts)
+        chain = tuple(facts.get("territory_chain") or ())
+        return ("territory", chain), lambda: _territory_reps(chain)
     if rule.target_type == Target.SKILLS:
         skill_ids = [req.skill_id for req in rule.skill_requirements.all()]
-        return _candidates(Q(skill_levels__skill__in=skill_ids), "reps with the required skills")
+        return ("skills", rule.pk), lambda: _candidates(Q(skill_levels__skill__in=skill_ids), "reps with the required skills")
     if rule.target_type == Target.ACCOUNT_OWNER:
-        return _account_owner(rule, facts)
-    return Candidates([])
+        account = facts.get("account_obj")
+        key = ("account", account.pk if account else None, rule.use_parent_account_owner)
+        return key, lambda: _account_owner(rule, account)
+    return ("nobody",), lambda: CandidateSet([], note="")
 
 
-def _territory_reps(facts) -> Candidates:
+def _territory_reps(territory_chain) -> CandidateSet:
     """Reps covering the lead's territory; when nobody covers it, the nearest parent territory that is covered."""
-    for territory_id in facts.get("territory_chain") or []:
+    for territory_id in territory_chain:
         candidates = _candidates(Q(territories=territory_id) | Q(teams__territories=territory_id), "")
         if candidates.reps:
             name = Territory.objects.filter(pk=territory_id).values_list("name", flat=True).first()
             candidates.note = f"reps covering territory {name}"
             return candidates
-    return Candidates([], note="no territory matches the lead, or nobody covers it")
+    return CandidateSet([], note="no territory matches the lead, or nobody covers it")
 
 
-def _account_owner(rule, facts) -> Candidates:
-    account = facts.get("account_obj")
+def _account_owner(rule, account) -> CandidateSet:
     if account is None:
-        return Candidates([], note="no matched account")
+        return CandidateSet([], note="no matched account")
     if account.owner_id:
         return _candidates(Q(pk=account.owner_id), f"owner of account {account}")
     if rule.use_parent_account_owner:
         for parent in account.ancestors():
             if parent.owner_id:
                 return _candidates(Q(pk=parent.owner_id), f"owner of parent account {parent}")
-    return Candidates([], note=f"account {account} has no owner")
+    return CandidateSet([], note=f"account {account} has no owner")
 
 
 def _start_of_local_day(at: dt.datetime, time_zone: str) -> dt.datetime:
@@ -120,10 +129,20 @@ def capacity_problem(rep, open_count: int, today_count: int):
     return None
 
 
-def _skill_problems(rule, reps) -> dict:
+def _skill_problems(rule, reps, batch: RoutingBatch) -> dict:
+    """rep.pk -> (code, text) for reps below the rule's skill levels; each rep checked once per batch and rule."""
     requirements = list(rule.skill_requirements.all()) if rule is not None else []
     if not requirements:
         return {}
+    known = batch.skill_problems.setdefault(rule.pk, {})
+    missing = [rep for rep in reps if rep.pk not in known]
+    if missing:
+        problems = _skill_levels_below(requirements, missing)
+        known.update({rep.pk: problems.get(rep.pk) for rep in missing})
+    return known
+
+
+def _skill_levels_below(requirements, reps) -> dict:
     levels = {}
     for rep_id, skill_id, level in RepSkill.objects.filter(
         rep__in=reps, skill__in=[req.skill_id for req in requirements]
@@ -139,26 +158,35 @@ def _skill_problems(rule, reps) -> dict:
     return problems
 
 
-def with_eligibility(candidates: Candidates, rule, at) -> Candidates:
+def count_loads(batch: RoutingBatch, reps, *, queryset=None, again=False):
+    """Reads the reps' open leads and today's leads into the batch (only reps it has not counted, unless `again`)."""
+    missing = reps if again else [rep for rep in reps if rep.pk not in batch.open_base]
+    if not missing:
+        return
+    whole_set = queryset is not None and len(missing) == len(reps)
+    counts = open_lead_counts(queryset if whole_set else [rep.pk for rep in missing])
+    batch.open_base.update({rep.pk: counts.get(rep.pk, 0) for rep in missing})
+    batch.today_base.update(leads_today_counts(missing, batch.now))
+
+
+def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candidates:
     """Sorts candidates into eligible and excluded: availability, skills, open-lead cap, daily cap."""
     reps = candidates.reps
     if not reps:
         return candidates
-    unavailable = unavailability(reps, at)
-    skills = _skill_problems(rule, reps)
-    candidates.open_counts = open_lead_counts(
-        candidates.queryset if candidates.queryset is not None else [rep.pk for rep in reps]
-    )
-    today = leads_today_counts(reps, at)
+    unavailable = batch.unavailability(reps)
+    skills = _skill_problems(rule, reps, batch)
+    count_loads(batch, reps, queryset=candidates.queryset)
+    candidates.open_counts = {rep.pk: batch.open_count(rep.pk) for rep in reps}
     for rep in reps:
         reason = unavailable.get(rep.pk)
         if reason is not None:
             candidates.excluded[rep.pk] = (reason.code, reason.text)
             continue
-        if rep.pk in skills:
+        if skills.get(rep.pk) is not None:
             candidates.excluded[rep.pk] = skills[rep.pk]
             continue
-        cap = capacity_problem(rep, candidates.open_counts.get(rep.pk, 0), today.get(rep.pk, 0))
+        cap = capacity_problem(rep, candidates.open_counts[rep.pk], batch.today_count(rep.pk))
         if cap is not None:
             candidates.excluded[rep.pk] = cap
             continue
@@ -168,9 +196,9 @@ def with_eligibility(candidates: Candidates, rule, at) -> Candidates:
 
 def eligible_team_reps(team_id: int, *, at, exclude_rep_ids=()) -> list:
     """The team's (and sub-teams') reps who can take a lead now, least loaded first."""
-    candidates = _candidates(Q(teams__in=team_ids_below(team_id)), "")
-    candidates.reps = [rep for rep in candidates.reps if rep.pk not in exclude_rep_ids]
-    with_eligibility(candidates, None, at)
+    found = _candidates(Q(teams__in=team_ids_below(team_id)), "")
+    candidates = Candidates([rep for rep in found.reps if rep.pk not in exclude_rep_ids])
+    with_eligibility(candidates, None, RoutingBatch(now=at))
     return sorted(candidates.eligible, key=lambda rep: (candidates.open_counts.get(rep.pk, 0), rep.pk))
 
 
@@ -178,8 +206,12 @@ def has_capacity_limits(rep) -> bool:
     return rep.max_open_leads is not None or rep.max_new_leads_per_day is not None
 
 
-def recheck_capacity(rep, at):
-    """The capacity check again, under the rep's row lock, so concurrent workers never push a rep over a cap."""
-    open_count = open_lead_counts([rep.pk]).get(rep.pk, 0)
-    today = leads_today_counts([rep], at).get(rep.pk, 0)
-    return capacity_problem(rep, open_count, today)
+def recheck_capacity(rep, batch: RoutingBatch):
+    """The capacity check under the rep's row lock, so concurrent workers never push a rep over a cap.
+
+    Counted again in the database the first time the batch locks the rep; from then on the
+    lock keeps other workers out and the batch adds its own picks.
+    """
+    if batch.lock_rep(rep):
+        count_loads(batch, [rep], again=True)
+    return capacity_problem(rep, batch.open_count(rep.pk), batch.today_count(rep.pk))

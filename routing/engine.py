@@ -12,13 +12,8 @@ from decimal import Decimal
 
 from reps.models import Rep
 from routing import strategies
-from routing.candidates import (
-    candidate_reps,
-    has_capacity_limits,
-    open_lead_counts,
-    recheck_capacity,
-    with_eligibility,
-)
+from routing.batch import RoutingBatch
+from routing.candidates import candidate_reps, count_loads, has_capacity_limits, recheck_capacity, with_eligibility
 from routing.facts import lead_facts
 from routing.models import RoutingDecision, RoutingRule
 
@@ -51,9 +46,14 @@ def jsonable(value):
     return str(value)
 
 
-def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=()) -> Decision:
-    """The first active rule that matches and can place the lead wins; every step goes into the trace."""
-    facts = lead_facts(lead, ruleset.territory_index)
+def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=(), batch: RoutingBatch | None = None) -> Decision:
+    """The first active rule that matches and can place the lead wins; every step goes into the trace.
+
+    `batch` carries what earlier decisions of the same transaction read and picked (see
+    `routing.batch`); without one, the decision stands alone.
+    """
+    batch = batch if batch is not None else RoutingBatch(now=now)
+    facts = lead_facts(lead, ruleset.territory_index, accounts=batch)
     rules = ruleset.candidate_rules(facts)
     trace = {
         "rules": [],
@@ -80,7 +80,8 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=()) -> Decision:
         if not matched:
             continue
         decision = _apply_rule(
-            compiled.rule, facts, entry, now=now, exclude_rep_ids=exclude_rep_ids, team_children=ruleset.team_children
+            compiled.rule, facts, entry, exclude_rep_ids=exclude_rep_ids, team_children=ruleset.team_children,
+            batch=batch,
         )
         if decision is not None:
             decision.trace = trace
@@ -88,7 +89,7 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=()) -> Decision:
     return Decision(Outcome.UNROUTABLE, trace={**trace, "error": "No active rule matched or could place this lead."})
 
 
-def _apply_rule(rule, facts, entry, *, now, exclude_rep_ids, team_children):
+def _apply_rule(rule, facts, entry, *, exclude_rep_ids, team_children, batch):
     """A Decision when the rule places the lead; None to fall through to the next rule."""
     if rule.target_type == Target.NURTURE:
         entry["result"] = "nurture"
@@ -97,19 +98,20 @@ def _apply_rule(rule, facts, entry, *, now, exclude_rep_ids, team_children):
         entry["result"] = f"waiting in pool {rule.pool}"
         return Decision(Outcome.POOLED, rule=rule, pool=rule.pool)
 
-    candidates = candidate_reps(rule, facts, team_children=team_children)
+    candidates = candidate_reps(rule, facts, team_children=team_children, batch=batch)
     entry["target"] = candidates.note
-    candidates.reps = [rep for rep in candidates.reps if rep.pk not in exclude_rep_ids]
-    with_eligibility(candidates, rule, now)
+    if exclude_rep_ids:
+        candidates.reps = [rep for rep in candidates.reps if rep.pk not in exclude_rep_ids]
+    with_eligibility(candidates, rule, batch)
     if candidates.eligible:
         # One rule's picks are serialised: its fairness state is read and moved under this lock,
         # taken as late as possible so concurrent workers overlap on everything before it.
-        locked_rule = RoutingRule.objects.select_for_update().only("pk", "rotation_seq").get(pk=rule.pk)
-        rule.rotation_seq = locked_rule.rotation_seq
-        if rule.strategy == RoutingRule.Strategy.LEAST_LOADED:
+        first_lock = batch.lock_rule(rule)
+        if first_lock and rule.strategy == RoutingRule.Strategy.LEAST_LOADED:
             # Loads counted before the lock may predate another worker's pick through this rule.
-            candidates.open_counts.update(open_lead_counts([rep.pk for rep in candidates.eligible]))
-    chosen, ranked = _pick(rule, candidates, facts, now)
+            count_loads(batch, candidates.eligible, again=True)
+            candidates.open_counts.update({rep.pk: batch.open_count(rep.pk) for rep in candidates.eligible})
+    chosen, ranked = _pick(rule, candidates, facts, batch)
     entry["strategy"] = rule.strategy
     entry["candidates"], entry["more_excluded"], entry["more_eligible"] = _candidate_trace(candidates, ranked)
     if chosen is not None:
@@ -144,19 +146,18 @@ def _candidate_trace(candidates, ranked):
     return [entry(rep) for rep in listed], more_excluded, max(0, len(eligible) - RUNNERS_UP_LISTED - 1)
 
 
-def _pick(rule, candidates, facts, now):
+def _pick(rule, candidates, facts, batch):
     """The best-ranked eligible rep whose capacity still holds under their row lock."""
     if not candidates.eligible:
         return None, None
-    ranked = strategies.rank(rule, candidates.eligible, open_counts=candidates.open_counts, facts=facts, now=now)
+    ranked = strategies.rank(rule, candidates.eligible, open_counts=candidates.open_counts, facts=facts, batch=batch)
     for rep in ranked.reps:
         if has_capacity_limits(rep):
             # Other rules' workers may be filling this rep right now: count again under the rep's lock.
-            Rep.objects.select_for_update().filter(pk=rep.pk).values_list("pk").first()
-            problem = recheck_capacity(rep, now)
+            problem = recheck_capacity(rep, batch)
             if problem is not None:
                 candidates.excluded[rep.pk] = problem
                 continue
-        strategies.record_pick(rule, rep, ranked.states[rep.pk], candidates.eligible, ranked.states, now)
+        strategies.record_pick(rule, rep, ranked.states[rep.pk], candidates.eligible, ranked.states, batch)
         return rep, ranked
     return None, ranked

@@ -28,18 +28,27 @@ class AttributeFacts(dict):
         return super().get(key, default)
 
 
-def matched_account(lead: Lead):
-    """The lead's account: the one set on it, else the account owning its company or email domain."""
+def lead_domains(lead: Lead) -> list:
+    return [d for d in (lead.domain.strip().lower(), email_domain(lead.email)) if d]
+
+
+def matched_account(lead: Lead, accounts=None):
+    """The lead's account: the one set on it, else the account owning its company or email domain.
+
+    `accounts` (a routing batch) remembers domains already looked up in the same transaction.
+    """
     if lead.account_id:
         return lead.account
-    domains = [d for d in (lead.domain.strip().lower(), email_domain(lead.email)) if d]
+    domains = lead_domains(lead)
     if not domains:
         return None
+    if accounts is not None:
+        return accounts.account_for(domains)
     match = AccountDomain.objects.select_related("account__parent", "account__owner").filter(domain__in=domains).first()
     return match.account if match else None
 
 
-def lead_facts(lead: Lead, territory_index) -> AttributeFacts:
+def lead_facts(lead: Lead, territory_index, accounts=None) -> AttributeFacts:
     """Everything conditions may test, computed once per routing run."""
     values = {name: getattr(lead, name) for name in LEAD_FIELDS}
     values["country"] = lead.country.code if lead.country else ""
@@ -47,7 +56,7 @@ def lead_facts(lead: Lead, territory_index) -> AttributeFacts:
     values["territory"] = territory.name if territory else ""
     values["territory_id"] = territory.pk if territory else None
     values["territory_chain"] = territory_index.ancestors_and_self(territory) if territory else []
-    account = matched_account(lead)
+    account = matched_account(lead, accounts)
     values["account_obj"] = account
     values["account"] = account.name if account else ""
     values["account.is_customer"] = bool(account and account.is_customer)

@@ -48,6 +48,13 @@ def notify_assignment_on_commit(assignment: Assignment, *, previous_owner_id: in
     )
 
 
+def notify_assignments_on_commit(assignments: list):
+    """The same for many (assignment, previous owner id) pairs of one transaction: one queued job, not one each."""
+    transaction.on_commit(
+        lambda: _deliver(_send_assignments, [(assignment.pk, previous_owner_id) for assignment, previous_owner_id in assignments])
+    )
+
+
 def notify_moved_away_on_commit(*, lead_id: int, previous_owner_id: int, reason: str):
     """Tells a rep a lead left them without going to another rep (pooled, nurtured, unassigned)."""
     transaction.on_commit(lambda: _deliver(_send_moved_away, lead_id, previous_owner_id, reason=reason, new_owner=None))
@@ -149,6 +156,11 @@ def _send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
         )
     if previous_owner_id and previous_owner_id != assignment.rep_id:
         _send_moved_away(lead.pk, previous_owner_id, reason=assignment.reason, new_owner=assignment.rep)
+
+
+def _send_assignments(pairs):
+    for assignment_id, previous_owner_id in pairs:
+        _send_assignment(assignment_id, previous_owner_id=previous_owner_id, notify_new_owner=True)
 
 
 def _send_moved_away(lead_id, previous_owner_id, *, reason, new_owner):

@@ -40,21 +40,25 @@ STATE_FIELDS = ("pk", "rep_id", "last_assigned_at", "last_assigned_seq", "assign
 
 
 def _read_states(queryset, wanted) -> dict:
-    return {row[1]: State(*row) for row in queryset.values_list(*STATE_FIELDS) if row[1] in wanted}
+    return {row[1]: State(*row) for row in queryset.values_list(*STATE_FIELDS) if wanted is None or row[1] in wanted}
 
 
-def rotation_states(rule, reps) -> dict:
-    """State per rep, created at the rule's current virtual time so newcomers join fairly."""
-    # All of the rule's states (about its candidate set): no list of a thousand rep ids to send.
-    wanted = {rep.pk for rep in reps}
-    states = _read_states(RotationState.objects.filter(rule=rule), wanted)
+def rotation_states(rule, reps, batch) -> dict:
+    """State per rep, created at the rule's current virtual time so newcomers join fairly.
+
+    Read once per batch, under the rule's lock; the batch's picks move the same objects.
+    """
+    states = batch.rotation.get(rule.pk)
+    if states is None:
+        # All of the rule's states (about its candidate set): no list of a thousand rep ids to send.
+        states = batch.rotation[rule.pk] = _read_states(RotationState.objects.filter(rule=rule), None)
     missing = [rep for rep in reps if rep.pk not in states]
     if missing:
         start_pass = min((s.virtual_pass for s in states.values()), default=0.0)
         RotationState.objects.bulk_create(
             [RotationState(rule=rule, rep=rep, virtual_pass=start_pass) for rep in missing], ignore_conflicts=True
         )
-        states.update(_read_states(RotationState.objects.filter(rule=rule, rep__in=missing), wanted))
+        states.update(_read_states(RotationState.objects.filter(rule=rule, rep__in=missing), None))
     return states
 
 
@@ -69,15 +73,15 @@ def _describe_last(state) -> str:
     return f"last lead {state.last_assigned_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def rank(rule, reps, *, open_counts, facts, now) -> Ranked:
-    states = rotation_states(rule, reps)
+def rank(rule, reps, *, open_counts, facts, batch) -> Ranked:
+    states = rotation_states(rule, reps, batch)
     ranker = {
         Strategy.ROUND_ROBIN: _round_robin,
         Strategy.WEIGHTED: _weighted,
         Strategy.LEAST_LOADED: _least_loaded,
         Strategy.PERFORMANCE: _performance,
     }[rule.strategy]
-    return ranker(rule, reps, states, open_counts=open_counts, facts=facts, now=now)
+    return ranker(rule, reps, states, open_counts=open_counts, facts=facts, now=batch.now)
 
 
 def _round_robin(rule, reps, states, **_):
@@ -154,15 +158,13 @@ def _performance(rule, reps, states, *, facts, now, **_):
     return Ranked(ordered, states, why)
 
 
-def record_pick(rule, rep, state, reps_considered, states, now):
-    """Moves the chosen rep's rotation state forward, in the assignment's transaction.
+def record_pick(rule, rep, state, reps_considered, states, batch):
+    """Moves the chosen rep's rotation state forward; the batch writes it with the assignment.
 
-    `rule` must be the row read under its lock, so `rotation_seq` is the latest value.
+    `rule.rotation_seq` must have been read under the rule's lock (`batch.lock_rule`).
     """
-    new_pass = effective_pass(rep, states, reps_considered) + 1.0 / float(rep.weight)
-    sequence = rule.rotation_seq + 1
-    RoutingRule.objects.filter(pk=rule.pk).update(rotation_seq=sequence)
-    RotationState.objects.filter(pk=state.pk).update(
-        last_assigned_at=now, last_assigned_seq=sequence, assigned_count=state.assigned_count + 1,
-        virtual_pass=new_pass,
-    )
+    state.virtual_pass = effective_pass(rep, states, reps_considered) + 1.0 / float(rep.weight)
+    rule.rotation_seq += 1
+    state.last_assigned_at, state.last_assigned_seq = batch.now, rule.rotation_seq
+    state.assigned_count += 1
+    batch.rule_picked(rule, rep, state)

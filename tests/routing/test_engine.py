@@ -323,10 +323,10 @@ def test_a_lead_that_makes_the_engine_raise_is_unroutable_and_others_go_on(monke
     poison, healthy = LeadFactory(company="Poison"), LeadFactory(company="Healthy")
     real_facts = routing.engine.lead_facts
 
-    def failing_facts(lead, index):
+    def failing_facts(lead, index, **kwargs):
         if lead.company == "Poison":
             raise ValueError("attribute 'budget' is not a number")
-        return real_facts(lead, index)
+        return real_facts(lead, index, **kwargs)
 
     monkeypatch.setattr(routing.engine, "lead_facts", failing_facts)
     assert route_all() == 2
@@ -412,7 +412,7 @@ def test_a_job_timeout_leaves_the_lead_waiting_for_the_next_drain(monkeypatch):
     RoutingRuleFactory(target_team=team)
     lead = LeadFactory()
 
-    def timing_out(lead, index):
+    def timing_out(lead, index, **kwargs):
         raise JobTimeoutException("Task exceeded maximum timeout value")
 
     with monkeypatch.context() as patch:

@@ -1,0 +1,205 @@
+"""One routing transaction: what it has read about reps, the fairness state it moved, and the rows it will write.
+
+A worker routes many waiting leads in one transaction. Reading each rep's calendar,
+time off and load again for every lead, and writing five rows per lead one statement
+at a time, would cost far more than the decision itself. So a `RoutingBatch` reads
+rep facts once, keeps the rotation state and the loads up to date with its own picks,
+and writes every lead's assignment, audit row and timeline event together at the end.
+
+What it remembers stays true until the transaction commits because of the locks the
+engine takes through it: the row of every rule it picked through (no other worker can
+move that rule's rotation) and the row of every capped rep it gave a lead to (no other
+worker can fill that rep). Availability is read at the batch's instant, like a single
+decision reads it at its own.
+
+A single decision (a reassignment, a manager's "route again") is a batch of one lead.
+"""
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+from leads.models import AccountDomain, Lead, LeadEvent
+from reps.availability import unavailability
+from reps.models import Rep
+from routing.explain import explain
+from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule
+from routing.notifications import notify_assignments_on_commit
+from routing.sla import sla_deadline
+
+Outcome = RoutingDecision.Outcome
+LEAD_FIELDS_WRITTEN = ("routing_requested_at", "updated_at", "owner_id", "status", "assigned_at", "pool_id", "sla_due_at")
+STATE_FIELDS_WRITTEN = ("last_assigned_at", "last_assigned_seq", "assigned_count", "virtual_pass")
+
+
+@dataclass
+class _Pending:
+    """One lead's outcome, waiting for the batch's writes."""
+
+    lead: Lead
+    decision: RoutingDecision
+    event: LeadEvent
+    assignment: Assignment | None = None
+    previous_owner_id: int | None = None
+
+
+@dataclass
+class CandidateSet:
+    """A rule target's reps as read from the database, shared by the batch's leads."""
+
+    reps: list
+    note: str
+    queryset: object = None
+
+
+@dataclass
+class RoutingBatch:
+    now: dt.datetime
+    worker: str = ""
+    # Rep facts, read once per batch.
+    candidate_sets: dict = field(default_factory=dict)  # target key -> CandidateSet
+    unavailable: dict = field(default_factory=dict)  # rep.pk -> Unavailable | None at `now`
+    skill_problems: dict = field(default_factory=dict)  # rule.pk -> {rep.pk: (code, text) | None}
+    accounts: dict = field(default_factory=dict)  # domain -> Account | None
+    # Loads: counted in the database (`*_base`) plus this batch's own picks, not yet written.
+    open_base: dict = field(default_factory=dict)
+    today_base: dict = field(default_factory=dict)
+    picked: dict = field(default_factory=dict)  # rep.pk -> leads given in this batch
+    # Locks taken and the fairness state moved under them.
+    locked_rules: set = field(default_factory=set)
+    locked_reps: set = field(default_factory=set)
+    rotation: dict = field(default_factory=dict)  # rule.pk -> {rep.pk: strategies.State}
+    moved_states: dict = field(default_factory=dict)  # state.pk -> strategies.State
+    moved_rules: dict = field(default_factory=dict)  # rule.pk -> rotation_seq
+    pending: list = field(default_factory=list)
+
+    # --- Reads, once per batch -------------------------------------------------------------
+
+    def candidate_set(self, key, build) -> CandidateSet:
+        if key not in self.candidate_sets:
+            self.candidate_sets[key] = build()
+        return self.candidate_sets[key]
+
+    def unavailability(self, reps) -> dict:
+        missing = [rep for rep in reps if rep.pk not in self.unavailable]
+        if missing:
+            self.unavailable.update(unavailability(missing, self.now))
+        return self.unavailable
+
+    def account_for(self, domains):
+        """The account owning the first of these domains that one owns, or None; one query per new domain set."""
+        missing = [d for d in domains if d not in self.accounts]
+        if missing:
+            self.prefetch_accounts(missing)
+        return next((self.accounts[d] for d in domains if self.accounts[d] is not None), None)
+
+    def prefetch_accounts(self, domains):
+        found = dict.fromkeys(domains)
+        rows = AccountDomain.objects.select_related("account__parent", "account__owner").filter(domain__in=found)
+        for row in rows:
+            found[row.domain] = row.account
+        self.accounts.update(found)
+
+    def open_count(self, rep_id) -> int:
+        return self.open_base.get(rep_id, 0) + self.picked.get(rep_id, 0)
+
+    def today_count(self, rep_id) -> int:
+        return self.today_base.get(rep_id, 0) + self.picked.get(rep_id, 0)
+
+    # --- Locks ------------------------------------------------------------------------------
+
+    def lock_rule(self, rule) -> bool:
+        """Locks the rule's row once per batch and reads its sequence; True the first time."""
+        if rule.pk in self.locked_rules:
+            return False
+        locked = RoutingRule.objects.select_for_update().only("pk", "rotation_seq").get(pk=rule.pk)
+        rule.rotation_seq = locked.rotation_seq
+        self.locked_rules.add(rule.pk)
+        return True
+
+    def lock_rep(self, rep) -> bool:
+        """Locks a capped rep's row once per batch; True the first time (the caller then counts again)."""
+        if rep.pk in self.locked_reps:
+            return False
+        Rep.objects.select_for_update().filter(pk=rep.pk).values_list("pk").first()
+        self.locked_reps.add(rep.pk)
+        return True
+
+    def rule_picked(self, rule, rep, state):
+        """Remembers a pick's moves: the rep's load, the rep's rotation state, the rule's sequence."""
+        self.picked[rep.pk] = self.picked.get(rep.pk, 0) + 1
+        self.moved_states[state.pk] = state
+        self.moved_rules[rule.pk] = rule.rotation_seq
+
+    # --- Outcomes and the writes ------------------------------------------------------------
+
+    def record(self, lead, decision, *, started, kind=Assignment.Kind.INITIAL, actor=None, reason="",
+               outcome_text: str) -> RoutingDecision:
+        """Applies a decision to the lead and queues its rows; `flush` writes them."""
+        now = self.now
+        previous_owner_id = lead.owner_id
+        assignment = None
+        lead.routing_requested_at, lead.updated_at = None, now
+        if decision.outcome == Outcome.ASSIGNED:
+            assignment = Assignment(
+                lead=lead, rep=decision.rep, rule=decision.rule, strategy=decision.strategy, kind=kind, actor=actor,
+                reason=reason or f"Rule '{decision.rule}'",
+            )
+            lead.owner, lead.status, lead.assigned_at, lead.pool = decision.rep, Lead.Status.ASSIGNED, now, None
+            lead.sla_due_at = sla_deadline(rule=decision.rule, assigned_at=now, rep=decision.rep)
+        elif decision.outcome == Outcome.POOLED:
+            lead.owner, lead.pool, lead.status = None, decision.pool, Lead.Status.NEW
+        elif decision.outcome == Outcome.NURTURE:
+            lead.owner, lead.pool, lead.status = None, None, Lead.Status.NURTURE
+        elif lead.owner_id is None:
+            lead.status = Lead.Status.UNROUTABLE
+        record = RoutingDecision(
+            lead=lead, outcome=decision.outcome, rule=decision.rule, chosen_rep=decision.rep, assignment=assignment,
+            trace=decision.trace, explanation=explain(decision.trace, outcome_text=outcome_text),
+            duration_ms=(time.perf_counter() - started) * 1000, worker=self.worker,
+        )
+        event_kind = LeadEvent.Kind.ROUTED if kind == Assignment.Kind.INITIAL else LeadEvent.Kind.REASSIGNED
+        event = LeadEvent(lead=lead, kind=event_kind, message=outcome_text, actor=actor)
+        self.pending.append(_Pending(lead, record, event, assignment, previous_owner_id))
+        return record
+
+    def flush(self):
+        """Writes every queued outcome and the moved fairness state: a handful of statements for the whole batch."""
+        pending, self.pending = self.pending, []
+        if pending:
+            self._write_outcomes(pending)
+        if self.moved_states:
+            RotationState.objects.bulk_update(
+                [RotationState(pk=s.pk, **{name: getattr(s, name) for name in STATE_FIELDS_WRITTEN})
+                 for s in self.moved_states.values()],
+                STATE_FIELDS_WRITTEN,
+            )
+            self.moved_states = {}
+        for rule_id, sequence in self.moved_rules.items():
+            RoutingRule.objects.filter(pk=rule_id).update(rotation_seq=sequence)
+        self.moved_rules = {}
+
+    def _write_outcomes(self, pending):
+        replaced = [p.lead.pk for p in pending if p.assignment is not None and p.previous_owner_id is not None]
+        if replaced:
+            Assignment.objects.filter(lead_id__in=replaced, is_current=True).update(is_current=False, ended_at=self.now)
+        assignments = [p.assignment for p in pending if p.assignment is not None]
+        Assignment.objects.bulk_create(assignments)
+        _update_leads([p.lead for p in pending])
+        RoutingDecision.objects.bulk_create([p.decision for p in pending])
+        for p in pending:
+            p.event.data = {"decision_id": p.decision.pk}
+        LeadEvent.objects.bulk_create([p.event for p in pending])
+        if assignments:
+            notify_assignments_on_commit([(p.assignment, p.previous_owner_id) for p in pending if p.assignment])
+
+
+def _update_leads(leads):
+    """One UPDATE per set of new values: a batch's leads mostly share them but for the owner (bulk_update's
+    CASE per field and lead costs more to build than the statements it saves)."""
+    groups = {}
+    for lead in leads:
+        values = tuple(getattr(lead, name) for name in LEAD_FIELDS_WRITTEN)
+        groups.setdefault(values, []).append(lead.pk)
+    for values, lead_ids in groups.items():
+        Lead.objects.filter(pk__in=lead_ids).update(**dict(zip(LEAD_FIELDS_WRITTEN, values)))
