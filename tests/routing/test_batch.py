@@ -1,0 +1,162 @@
+"""Many leads routed in one transaction decide exactly as if each had its own: fairness, caps, loads, audit, emails."""
+
+from collections import Counter
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from leads.models import Lead
+from reps.services import rep_set_away
+from routing.models import Assignment, RoutingDecision, RoutingRule
+from routing.services import route_pending_leads
+from tests.factories import (
+    LeadFactory,
+    PoolFactory,
+    RoutingRuleFactory,
+    RuleConditionFactory,
+    TeamFactory,
+    rep_named,
+)
+
+pytestmark = pytest.mark.django_db
+Strategy = RoutingRule.Strategy
+
+
+@pytest.fixture(autouse=True)
+def fifty_leads_per_transaction(settings):
+    settings.ROUTING_LEADS_PER_TRANSACTION = 50
+
+
+def team_of(*names, **rep_kwargs):
+    team = TeamFactory()
+    return team, [rep_named(name, teams=[team], **rep_kwargs) for name in names]
+
+
+def owner_names(leads):
+    by_pk = dict(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("pk", "owner__user__first_name"))
+    return [by_pk[lead.pk] for lead in leads]
+
+
+def test_round_robin_inside_one_transaction_rotates_lead_by_lead():
+    team, _ = team_of("Anna", "Ben", "Carla")
+    RoutingRuleFactory(target_team=team)
+    leads = LeadFactory.create_batch(9)
+    assert route_pending_leads(limit=100, worker="test") == 9
+    assert owner_names(leads) == ["Anna", "Ben", "Carla"] * 3
+
+
+def test_the_rotation_goes_on_from_where_the_previous_transaction_left_it(settings):
+    settings.ROUTING_LEADS_PER_TRANSACTION = 2
+    team, _ = team_of("Anna", "Ben", "Carla")
+    RoutingRuleFactory(target_team=team)
+    leads = LeadFactory.create_batch(7)
+    route_pending_leads(limit=100, worker="test")
+    assert owner_names(leads) == ["Anna", "Ben", "Carla", "Anna", "Ben", "Carla", "Anna"]
+
+
+def test_an_open_lead_cap_holds_within_one_transaction():
+    team, (anna, ben) = team_of("Anna", "Ben", max_open_leads=2)
+    pool = PoolFactory(name="Overflow")
+    RoutingRuleFactory(target_team=team, when_none_eligible=RoutingRule.WhenNoneEligible.QUEUE, pool=pool)
+    leads = LeadFactory.create_batch(6)
+    route_pending_leads(limit=100, worker="test")
+    assert Counter(owner_names(leads)) == {"Anna": 2, "Ben": 2, None: 2}
+    assert Lead.objects.filter(pool=pool).count() == 2
+    last = RoutingDecision.objects.get(lead=leads[-1])
+    assert "at open-lead cap 2/2" in last.explanation
+
+
+def test_a_daily_cap_holds_within_one_transaction():
+    team, _ = team_of("Anna", max_new_leads_per_day=3)
+    RoutingRuleFactory(target_team=team)
+    leads = LeadFactory.create_batch(5)
+    route_pending_leads(limit=100, worker="test")
+    assert owner_names(leads) == ["Anna"] * 3 + [None] * 2
+    assert "at daily cap 3/3" in RoutingDecision.objects.get(lead=leads[-1]).explanation
+
+
+def test_a_capped_rep_in_two_rules_is_not_overfilled_by_one_transaction():
+    shared = rep_named("Anna", max_open_leads=3)
+    first, second = TeamFactory(name="DE"), TeamFactory(name="FR")
+    shared.teams.add(first, second)
+    german = RoutingRuleFactory(target_team=first, priority=1)
+    RuleConditionFactory(rule=german, field="country", operator="equals", value="DE")
+    RoutingRuleFactory(target_team=second, priority=2)
+    leads = [LeadFactory(country="DE" if i % 2 else "FR") for i in range(8)]
+    route_pending_leads(limit=100, worker="test")
+    assert Lead.objects.filter(owner=shared).count() == 3
+    assert Counter(owner_names(leads))[None] == 5
+
+
+def test_least_loaded_counts_the_leads_it_just_gave():
+    team, (anna, ben) = team_of("Anna", "Ben")
+    for _ in range(3):
+        LeadFactory(owner=anna, status=Lead.Status.ASSIGNED, routing_requested_at=None)
+    RoutingRuleFactory(target_team=team, strategy=Strategy.LEAST_LOADED)
+    leads = LeadFactory.create_batch(5)
+    route_pending_leads(limit=100, worker="test")
+    # Ben catches up to Anna's three, then they alternate.
+    assert owner_names(leads)[:3] == ["Ben", "Ben", "Ben"]
+    assert Counter(owner_names(leads)) == {"Ben": 4, "Anna": 1}
+
+
+def test_weighted_one_to_three_is_exact_inside_one_transaction():
+    team = TeamFactory()
+    light, heavy = rep_named("Light", teams=[team], weight=1), rep_named("Heavy", teams=[team], weight=3)
+    RoutingRuleFactory(target_team=team, strategy=Strategy.WEIGHTED)
+    leads = LeadFactory.create_batch(40)
+    route_pending_leads(limit=100, worker="test")
+    assert Counter(owner_names(leads)) == {"Light": 10, "Heavy": 30}
+
+
+def test_a_rep_set_away_is_skipped_from_the_next_transaction_on():
+    team, (anna, ben) = team_of("Anna", "Ben")
+    RoutingRuleFactory(target_team=team)
+    route_pending_leads(limit=100, worker="test")
+    rep_set_away(rep=anna)
+    leads = LeadFactory.create_batch(4)
+    route_pending_leads(limit=100, worker="test")
+    assert owner_names(leads) == ["Ben"] * 4
+
+
+def test_every_lead_of_a_batch_gets_its_own_audit_row_timeline_event_and_email(django_capture_on_commit_callbacks):
+    team, _ = team_of("Anna", "Ben")
+    RoutingRuleFactory(target_team=team, name="Everyone")
+    leads = LeadFactory.create_batch(4)
+    with django_capture_on_commit_callbacks(execute=True):
+        route_pending_leads(limit=100, worker="test")
+    for lead, name in zip(leads, ["Anna", "Ben", "Anna", "Ben"]):
+        decision = RoutingDecision.objects.get(lead=lead)
+        assert decision.assignment.lead_id == lead.pk and decision.chosen_rep.name == name
+        assert f"Chosen: {name} by rule 'Everyone'" in decision.explanation
+        assert lead.events.get(kind="routed").data == {"decision_id": decision.pk}
+    assert Assignment.objects.filter(is_current=True).count() == 4
+    assert sorted(message.to[0] for message in mail.outbox) == ["anna@example.com"] * 2 + ["ben@example.com"] * 2
+
+
+def test_a_lead_owned_by_another_path_in_the_meantime_is_left_alone():
+    team, (anna, ben) = team_of("Anna", "Ben")
+    RoutingRuleFactory(target_team=team)
+    taken, free = LeadFactory(), LeadFactory()
+    Lead.objects.filter(pk=taken.pk).update(owner=ben, status=Lead.Status.ASSIGNED)
+    route_pending_leads(limit=100, worker="test")
+    assert owner_names([taken, free]) == ["Ben", "Anna"]
+    assert not RoutingDecision.objects.filter(lead=taken).exists()
+    assert Lead.objects.filter(routing_requested_at__isnull=False).count() == 0
+
+
+def test_a_batch_costs_the_same_statements_for_ten_leads_as_for_fifty():
+    team, _ = team_of("Anna", "Ben", "Carla")
+    RoutingRuleFactory(target_team=team)
+    LeadFactory.create_batch(2)
+    route_pending_leads(limit=100, worker="test")  # rules compiled, rotation state created
+
+    def statements_for(count):
+        LeadFactory.create_batch(count)
+        with CaptureQueriesContext(connection) as queries:
+            assert route_pending_leads(limit=count, worker="test") == count
+        return len(queries)
+
+    assert statements_for(50) == statements_for(10)
