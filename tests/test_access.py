@@ -1,4 +1,7 @@
-"""Access boundaries, one test per door: who may see or change what, in the app, the API and the admin."""
+"""Access boundaries, one test per door: who may see or change what, in the app, the API and the admin.
+
+Which teams' data a manager sees, door by door, is in tests/test_team_scoping.py.
+"""
 
 import json
 
