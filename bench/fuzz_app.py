@@ -148,6 +148,7 @@ def build_world():
     anna.teams.add(team)
     manager = UserFactory(username="manager", is_staff=True)
     manager.groups.add(Group.objects.get(name="Sales managers"))
+    team.managers.add(manager)  # a scoped manager: Anna's leads are theirs to see, Ben's are not
     pool = PoolFactory(name="Fuzz pool")
     pool.reps.add(anna)
     now = timezone.now()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -447,6 +447,9 @@ def demo_load(*, now: dt.datetime | None = None) -> bool:
     users.update({username: rep.user for username, rep in reps.items()})
     for team_name, usernames in TEAM_MANAGERS.items():
         teams[team_name].managers.add(*(users[username] for username in usernames))
+    # Head of every region, and of the leads no team holds (nurture, unroutable): sees every team.
+    users[MANAGER_USERNAME].user_permissions.add(
+        Permission.objects.get(content_type__app_label="reps", codename="view_all_teams"))
     _create_absences(reps, now)
     _create_territories(teams, reps)
     _create_accounts(reps)

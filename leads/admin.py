@@ -23,7 +23,7 @@ from leads.services import api_token_create
 from routing.admin import AssignmentInline, DecisionInline, ReadOnlyAdmin, ReadOnlyInline
 from routing.forms import LeadReassignForm
 from routing.reassignment import lead_reassign
-from routing.selectors import is_sales_manager
+from routing.selectors import lead_events_visible_to, leads_visible_to, manager_scope
 
 
 class AccountDomainInline(admin.TabularInline):
@@ -123,9 +123,8 @@ class LeadAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     change_list_template = "admin/leads/lead/change_list.html"  # adds the "Import CSV" button
 
     def get_queryset(self, request):
-        # The Reps group may view leads here: their own, as on their queue, never the others'.
-        queryset = super().get_queryset(request)
-        return queryset if is_sales_manager(request.user) else queryset.filter(owner__user=request.user)
+        # Reps see their own leads, as on their queue; managers those of their teams (manager_scope).
+        return leads_visible_to(request.user, super().get_queryset(request))
 
     def get_urls(self):
         import_view = self.admin_site.admin_view(partial(lead_import_csv_view, self))
@@ -133,7 +132,8 @@ class LeadAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Reassign selected leads"), permissions=["change"])
     def reassign_leads(self, request, queryset):
-        form = LeadReassignForm(request.POST if "apply" in request.POST else None)
+        form = LeadReassignForm(request.POST if "apply" in request.POST else None,
+                                scope=manager_scope(request.user))
         if not form.is_valid():
             context = {
                 **self.admin_site.each_context(request), "title": _("Reassign leads"), "form": form,
@@ -159,6 +159,9 @@ class LeadEventAdmin(ReadOnlyAdmin):
     list_select_related = ["lead", "actor"]
     search_fields = ["message", "lead__email", "lead__company"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return lead_events_visible_to(request.user, super().get_queryset(request))
 
 
 # --- Intake ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from reps.forms import WorkingHoursForm, WorkingHoursFormSet
 from reps.models import AvailabilityCalendar, Holiday, Rep, RepSkill, Skill, Team, Territory, TimeOff, WorkingHours
 from routing.reassignment import rep_deactivate
+from routing.selectors import is_sales_manager, manager_scope, reps_in_scope
 
 
 @admin.register(Team)
@@ -21,6 +22,11 @@ class TeamAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_count=Count("members", distinct=True))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Who manages which team, and what sits below it, decides what a manager sees:
+        # only someone who sees every team may change it, or a manager could widen their own view.
+        return ["parent", "managers"] if manager_scope(request.user) is not None else []
 
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, team):
@@ -106,7 +112,9 @@ class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     inlines = [RepSkillInline, TimeOffInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("teams")
+        reps = super().get_queryset(request).prefetch_related("teams")
+        # Managers see the reps of their teams; the Reps group reads the whole list, as before.
+        return reps_in_scope(reps, manager_scope(request.user)) if is_sales_manager(request.user) else reps
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -129,8 +137,17 @@ class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
         return ", ".join(team.name for team in rep.teams.all())
 
 
+class RepsOfMyTeamsMixin:
+    """For the admin of rows that belong to one rep (skills, time off): a manager sees their teams' reps' rows."""
+
+    def get_queryset(self, request):
+        scope = manager_scope(request.user)
+        queryset = super().get_queryset(request)
+        return queryset if scope is None else queryset.filter(rep_id__in=scope.rep_ids)
+
+
 @admin.register(RepSkill)
-class RepSkillAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
+class RepSkillAdmin(RepsOfMyTeamsMixin, AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["rep", "skill", "level"]
     list_filter = ["skill", "level"]
     list_select_related = ["rep__user", "skill"]
@@ -139,7 +156,7 @@ class RepSkillAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
+class TimeOffAdmin(RepsOfMyTeamsMixin, AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["rep", "start", "end", "reason"]
     list_select_related = ["rep__user"]
     search_fields = ["rep__user__first_name", "rep__user__last_name", "reason"]

@@ -20,6 +20,7 @@ from routing.models import (
     RuleSkillRequirement,
 )
 from routing.ruleset import bump_config_version
+from routing.selectors import assignments_in_scope, decisions_in_scope, manager_scope
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -207,6 +208,9 @@ class AssignmentAdmin(ReadOnlyAdmin):
     search_fields = ["lead__email", "lead__company", "rep__user__first_name", "rep__user__last_name", "reason"]
     date_hierarchy = "created_at"
 
+    def get_queryset(self, request):
+        return assignments_in_scope(super().get_queryset(request), manager_scope(request.user))
+
 
 @admin.register(RoutingDecision)
 class RoutingDecisionAdmin(ReadOnlyAdmin):
@@ -215,3 +219,6 @@ class RoutingDecisionAdmin(ReadOnlyAdmin):
     list_select_related = ["lead", "rule", "chosen_rep__user"]
     search_fields = ["lead__email", "lead__company", "explanation"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return decisions_in_scope(super().get_queryset(request), manager_scope(request.user))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from reps.models import Rep
 from routing.conditions import ATTRIBUTE_PREFIX, FIELD_TYPES
 from routing.models import RoutingRule, RuleCondition
+from routing.selectors import TeamScope, reps_in_scope
 
 # Room between rules so a manager can type a priority that slots a new rule in between.
 PRIORITY_STEP = 10
@@ -91,16 +92,27 @@ def _active_rep_has_skills(requirements) -> bool:
 
 
 class LeadReassignForm(forms.Form):
-    """A manager moves leads to a chosen rep, or sends them through the rules again, and says why."""
+    """A manager moves leads to an active rep of their teams, or sends them through the rules again, and says why."""
 
     to_rep = forms.ModelChoiceField(
         label=gettext_lazy("new owner"),
         queryset=Rep.objects.filter(is_active=True).select_related("user"),
         required=False,
         empty_label=gettext_lazy("Route again through the rules (without the current owner)"),
+        error_messages={"invalid_choice": gettext_lazy(
+            "Choose an active rep from the list, or route the lead again through the rules.")},
     )
     reason = forms.CharField(
         label=gettext_lazy("reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("Required: it is recorded in each lead's history."),
     )
+
+    def __init__(self, data=None, *, scope: TeamScope | None):
+        super().__init__(data)
+        if scope is not None:
+            to_rep = self.fields["to_rep"]
+            to_rep.queryset = reps_in_scope(to_rep.queryset, scope)
+            to_rep.error_messages["invalid_choice"] = _(
+                "That rep is not in a team you manage, or is inactive: choose a rep from the list, "
+                "or route the lead again through the rules.")

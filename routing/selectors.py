@@ -1,4 +1,4 @@
-"""Reads for the rep queue, the lead timeline, the manager dashboard and the reassignment log."""
+"""Reads for who sees what (managers: their teams), the rep queue, the lead timeline, the dashboard and the log."""
 
 import datetime as dt
 import math
@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
-from reps.selectors import team_ids_below
+from reps.selectors import team_children, team_ids_below
 from routing.models import Assignment, Pool, RoutingDecision
 
 SALES_MANAGERS_GROUP = "Sales managers"
+VIEW_ALL_TEAMS_PERMISSION = "reps.view_all_teams"
 REASSIGNMENT_KINDS = (Assignment.Kind.REASSIGN, Assignment.Kind.MANUAL)
 # Written by routing.reassignment.sla_reassign_overdue at the start of the reason.
 SLA_BREACH_REASON_PREFIX = "SLA breach"
@@ -32,11 +33,118 @@ def rep_for(user: AbstractBaseUser) -> Rep | None:
     return Rep.objects.filter(user_id=user.pk).select_related("user").first() if user.is_authenticated else None
 
 
+@dataclass(frozen=True)
+class TeamScope:
+    """Some teams, every sub-team below them, and the reps of all of those."""
+
+    team_ids: frozenset
+    rep_ids: frozenset
+
+
+NO_TEAM = TeamScope(team_ids=frozenset(), rep_ids=frozenset())
+
+
+def team_scope(team_ids) -> TeamScope:
+    """The teams with all their sub-teams (any depth) and the reps who belong to any of them."""
+    children = team_children()
+    teams = frozenset(below for team_id in team_ids for below in team_ids_below(team_id, children))
+    if not teams:
+        return NO_TEAM
+    reps = frozenset(Rep.objects.filter(teams__in=teams).values_list("pk", flat=True).distinct())
+    return TeamScope(team_ids=teams, rep_ids=reps)
+
+
+def manager_scope(user: AbstractBaseUser) -> TeamScope | None:
+    """The team data a user sees as a sales manager; None means everything.
+
+    Superusers and holders of reps.view_all_teams see every team. Any other sales manager sees
+    the teams they manage and their sub-teams: the reps of those teams, the leads those reps own,
+    the leads nobody owns that wait in a pool those teams or reps may claim or that one of those
+    reps owned last, and the assignments and routing decisions of those leads or reps. A manager
+    of no team, and a user who is no sales manager, see no team's data: never everything by accident.
+    Rules, territories, skills and the other configuration are not scoped.
+    """
+    if user.is_superuser or user.has_perm(VIEW_ALL_TEAMS_PERMISSION):
+        return None
+    if not is_sales_manager(user):
+        return NO_TEAM
+    return team_scope(Team.objects.filter(managers=user).values_list("pk", flat=True))
+
+
+def teams_in_scope(teams: QuerySet, scope: TeamScope | None) -> QuerySet:
+    return teams if scope is None else teams.filter(pk__in=scope.team_ids)
+
+
+def reps_in_scope(reps: QuerySet, scope: TeamScope | None) -> QuerySet:
+    return reps if scope is None else reps.filter(pk__in=scope.rep_ids)
+
+
+def _leads_in_scope_q(scope: TeamScope) -> Q:
+    claimable_pools = Pool.objects.filter(Q(teams__in=scope.team_ids) | Q(reps__in=scope.rep_ids))
+    last_owner = Assignment.objects.filter(lead=OuterRef("pk")).order_by("-created_at", "-pk").values("rep_id")[:1]
+    # Released when their rep left, or moved to a pool after an SLA breach: still that team's to sort out.
+    left_by_a_scope_rep = (
+        Lead.objects.filter(owner__isnull=True).annotate(last_owner_id=Subquery(last_owner))
+        .filter(last_owner_id__in=scope.rep_ids)
+    )
+    return (
+        Q(owner_id__in=scope.rep_ids)
+        | Q(owner__isnull=True, pool__in=claimable_pools)
+        | Q(pk__in=left_by_a_scope_rep.values("pk"))
+    )
+
+
+def leads_in_scope(leads: QuerySet, scope: TeamScope | None) -> QuerySet:
+    return leads if scope is None else leads.filter(_leads_in_scope_q(scope))
+
+
+def _visible_leads_q(user: AbstractBaseUser) -> Q | None:
+    """A sales manager's leads by their scope (see manager_scope), and everybody's own; None means every lead."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    own = Q(owner__user_id=user.pk)
+    if not is_sales_manager(user):
+        return own
+    scope = manager_scope(user)
+    return None if scope is None else own | _leads_in_scope_q(scope)
+
+
+def leads_visible_to(user: AbstractBaseUser, leads: QuerySet) -> QuerySet:
+    visible = _visible_leads_q(user)
+    return leads if visible is None else leads.filter(visible)
+
+
+def lead_events_visible_to(user: AbstractBaseUser, events: QuerySet) -> QuerySet:
+    visible = _visible_leads_q(user)
+    return events if visible is None else events.filter(lead__in=Lead.objects.filter(visible))
+
+
 def user_can_view_lead(user: AbstractBaseUser, lead: Lead) -> bool:
-    """The owner, sales managers and superusers; nobody else, not even a previous owner."""
-    if is_sales_manager(user):
-        return True
-    return lead.owner_id is not None and Rep.objects.filter(pk=lead.owner_id, user_id=user.pk).exists()
+    """The owner and sales managers whose scope holds the lead; nobody else, not even a previous owner."""
+    return leads_visible_to(user, Lead.objects.filter(pk=lead.pk)).exists()
+
+
+def _previous_owner_id() -> Subquery:
+    """For an assignment: the rep of the lead's assignment just before it (who had the lead before)."""
+    previous = Assignment.objects.filter(lead=OuterRef("lead"), pk__lt=OuterRef("pk")).order_by("-pk")
+    return Subquery(previous.values("rep_id")[:1])
+
+
+def assignments_in_scope(assignments: QuerySet, scope: TeamScope | None) -> QuerySet:
+    """Assignments of the scope's leads, or to or from one of its reps."""
+    if scope is None:
+        return assignments
+    return assignments.alias(scope_from_rep_id=_previous_owner_id()).filter(
+        Q(rep_id__in=scope.rep_ids) | Q(scope_from_rep_id__in=scope.rep_ids)
+        | Q(lead__in=leads_in_scope(Lead.objects.all(), scope))
+    )
+
+
+def decisions_in_scope(decisions: QuerySet, scope: TeamScope | None) -> QuerySet:
+    """Routing decisions of the scope's leads, or that chose one of its reps."""
+    if scope is None:
+        return decisions
+    return decisions.filter(Q(chosen_rep_id__in=scope.rep_ids) | Q(lead__in=leads_in_scope(Lead.objects.all(), scope)))
 
 
 def claimable_pools_for(rep: Rep) -> QuerySet:
@@ -134,13 +242,6 @@ def period_start(period: str, *, now: dt.datetime) -> dt.datetime:
     return today if days == 0 else now - dt.timedelta(days=days)
 
 
-def team_rep_ids(team: Team | None) -> list | None:
-    """Reps of the team and its sub-teams; None means every rep."""
-    if team is None:
-        return None
-    return list(Rep.objects.filter(teams__in=team_ids_below(team.pk)).values_list("pk", flat=True).distinct())
-
-
 def percentile(sorted_values: list, fraction: float):
     """Nearest-rank percentile of already sorted values; None for none."""
     if not sorted_values:
@@ -180,9 +281,9 @@ class Dashboard:
     unroutable: list = field(default_factory=list)
 
 
-def dashboard(*, team: Team | None, since: dt.datetime, now: dt.datetime, list_limit: int = 25) -> Dashboard:
-    """Funnel, speed to lead, SLA, distribution and conversion for leads created since `since`."""
-    rep_ids = team_rep_ids(team)
+def dashboard(*, scope: TeamScope | None, since: dt.datetime, now: dt.datetime, list_limit: int = 25) -> Dashboard:
+    """Funnel, speed to lead, SLA, distribution and conversion for leads created since `since`, of the scope's teams."""
+    rep_ids = None if scope is None else scope.rep_ids
     leads = Lead.objects.filter(created_at__gte=since)
     assignments = Assignment.objects.filter(created_at__gte=since)
     if rep_ids is not None:
@@ -207,11 +308,10 @@ def dashboard(*, team: Team | None, since: dt.datetime, now: dt.datetime, list_l
                                      sla_due_at__lt=now).count()
     board.reps = _rep_rows(leads, assignments, rep_ids)
     board.rules = _rule_rows(leads)
-    board.waiting = list(
-        Lead.objects.filter(owner__isnull=True, pool__isnull=False).select_related("pool")
-        .order_by("created_at")[:list_limit]
-    )
-    board.unroutable = list(Lead.objects.filter(status=Lead.Status.UNROUTABLE).order_by("created_at")[:list_limit])
+    waiting = leads_in_scope(Lead.objects.filter(owner__isnull=True, pool__isnull=False), scope)
+    board.waiting = list(waiting.select_related("pool").order_by("created_at")[:list_limit])
+    unroutable = leads_in_scope(Lead.objects.filter(status=Lead.Status.UNROUTABLE), scope)
+    board.unroutable = list(unroutable.order_by("created_at")[:list_limit])
     return board
 
 
@@ -248,14 +348,13 @@ def _rule_rows(leads) -> list:
 
 # --- The reassignment log ----------------------------------------------------
 
-def reassignment_log(*, date_from: dt.date | None = None, date_to: dt.date | None = None, rep: Rep | None = None,
-                     team: Team | None = None, reason: str = "", rule=None) -> QuerySet:
-    """Reassignments newest first, each with the rep who had the lead before (`from_rep_name`)."""
-    previous = Assignment.objects.filter(lead=OuterRef("lead"), pk__lt=OuterRef("pk")).order_by("-pk")
+def reassignment_log(*, scope: TeamScope | None, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                     rep: Rep | None = None, team: Team | None = None, reason: str = "", rule=None) -> QuerySet:
+    """Reassignments within the scope, newest first, each with the rep who had the lead before (`from_rep_id`)."""
     log = (
-        Assignment.objects.filter(kind__in=REASSIGNMENT_KINDS)
+        assignments_in_scope(Assignment.objects.filter(kind__in=REASSIGNMENT_KINDS), scope)
         .select_related("lead", "rep__user", "rule", "actor")
-        .annotate(from_rep_id=Subquery(previous.values("rep_id")[:1]))
+        .annotate(from_rep_id=_previous_owner_id())
         .order_by("-created_at", "-pk")
     )
     if date_from:
@@ -265,7 +364,7 @@ def reassignment_log(*, date_from: dt.date | None = None, date_to: dt.date | Non
     if rep is not None:
         log = log.filter(Q(rep=rep) | Q(from_rep_id=rep.pk))
     if team is not None:
-        rep_ids = team_rep_ids(team)
+        rep_ids = team_scope([team.pk]).rep_ids
         log = log.filter(Q(rep_id__in=rep_ids) | Q(from_rep_id__in=rep_ids))
     if reason:
         log = log.filter(reason__icontains=reason)

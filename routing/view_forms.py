@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from leads.lifecycle import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
 from reps.models import Rep, Team
 from routing.models import RoutingRule
+from routing.selectors import TeamScope, reps_in_scope, teams_in_scope
 
 
 class LostForm(forms.Form):
@@ -25,14 +26,24 @@ class AwayForm(forms.Form):
 
 
 class DashboardFilterForm(forms.Form):
+    """Offers only the teams in the manager's scope; no team chosen means all of them."""
+
     PERIODS = [("today", _("Today")), ("7d", _("Last 7 days")), ("30d", _("Last 30 days"))]
 
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
                                   empty_label=_("All teams"))
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False, initial="7d")
 
+    def __init__(self, data=None, *, scope: TeamScope | None):
+        super().__init__(data)
+        self.fields["team"].queryset = teams_in_scope(Team.objects.all(), scope)
+        if scope is not None:
+            self.fields["team"].empty_label = _("All my teams")
+
 
 class ReassignmentFilterForm(forms.Form):
+    """Offers only the reps and teams in the manager's scope."""
+
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     rep = forms.ModelChoiceField(label=_("Rep"), queryset=Rep.objects.select_related("user"), required=False,
@@ -42,6 +53,13 @@ class ReassignmentFilterForm(forms.Form):
     reason = forms.CharField(label=_("Reason contains"), required=False, max_length=200)
     rule = forms.ModelChoiceField(label=_("Rule"), queryset=RoutingRule.objects.all(), required=False,
                                   empty_label=_("Any rule"))
+
+    def __init__(self, data=None, *, scope: TeamScope | None):
+        super().__init__(data)
+        self.fields["rep"].queryset = reps_in_scope(self.fields["rep"].queryset, scope)
+        self.fields["team"].queryset = teams_in_scope(Team.objects.all(), scope)
+        if scope is not None:
+            self.fields["team"].empty_label = _("Any of my teams")
 
     def clean(self):
         data = super().clean()

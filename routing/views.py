@@ -141,7 +141,7 @@ def lead_detail(request, lead_id):
         raise PermissionDenied(_("This lead is not yours."))
     is_owner = lead.owner is not None and lead.owner.user_id == request.user.pk
     can_reassign = selectors.is_sales_manager(request.user) and lead.status not in Lead.CLOSED_STATUSES
-    reassign_form = LeadReassignForm() if can_reassign else None
+    reassign_form = LeadReassignForm(scope=selectors.manager_scope(request.user)) if can_reassign else None
     return render(request, "routing/lead_detail.html", {
         "lead": lead, "timeline": selectors.lead_timeline(lead), "is_owner": is_owner, "reassign_form": reassign_form,
     })
@@ -150,9 +150,11 @@ def lead_detail(request, lead_id):
 @manager_required
 @require_POST
 def lead_reassign_view(request, lead_id):
-    """A manager moves the lead to a chosen rep, or through the rules again, with a reason."""
-    get_object_or_404(Lead, pk=lead_id)
-    form = LeadReassignForm(request.POST)
+    """A manager moves the lead to a chosen rep of their teams, or through the rules again, with a reason."""
+    lead = get_object_or_404(Lead, pk=lead_id)
+    if not selectors.user_can_view_lead(request.user, lead):
+        raise PermissionDenied(_("This lead is not in a team you manage."))
+    form = LeadReassignForm(request.POST, scope=selectors.manager_scope(request.user))
     if not form.is_valid():
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
         return redirect("routing:lead_detail", lead_id=lead_id)
@@ -168,32 +170,39 @@ def lead_reassign_view(request, lead_id):
 
 @manager_required
 def dashboard(request):
-    form = DashboardFilterForm(request.GET or None)
+    scope = selectors.manager_scope(request.user)
+    form = DashboardFilterForm(request.GET or None, scope=scope)
     filters = form.cleaned_data if form.is_valid() else {}
     now = timezone.now()
     period = filters.get("period") or "7d"
-    board = selectors.dashboard(team=filters.get("team"), since=selectors.period_start(period, now=now), now=now)
+    team = filters.get("team")  # one of the manager's own teams: the form offers no other
+    board = selectors.dashboard(scope=selectors.team_scope([team.pk]) if team else scope,
+                                since=selectors.period_start(period, now=now), now=now)
     return render(request, "routing/dashboard.html", {
         "form": form, "board": board, "period": period, "chart": _bar_chart(board.reps),
+        "manages_no_team": scope == selectors.NO_TEAM,
     })
 
 
 @manager_required
 def reassignments(request):
-    form = ReassignmentFilterForm(request.GET or None)
-    log = selectors.reassignment_log(**form.cleaned_data) if form.is_valid() else selectors.reassignment_log()
+    scope = selectors.manager_scope(request.user)
+    form = ReassignmentFilterForm(request.GET or None, scope=scope)
+    log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
     page = Paginator(log, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "routing/reassignments.html", {
         "form": form, "page": page, "entries": selectors.with_from_reps(page.object_list), "query": query.urlencode(),
+        "manages_no_team": scope == selectors.NO_TEAM,
     })
 
 
 @manager_required
 def reassignments_csv(request):
-    form = ReassignmentFilterForm(request.GET or None)
-    log = selectors.reassignment_log(**form.cleaned_data) if form.is_valid() else selectors.reassignment_log()
+    scope = selectors.manager_scope(request.user)
+    form = ReassignmentFilterForm(request.GET or None, scope=scope)
+    log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="reassignments.csv"'
     writer = csv.writer(response)

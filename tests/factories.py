@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from leads.models import Account, AccountDomain, Lead, LeadEvent
@@ -36,6 +37,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     def save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+def sales_manager(*, manages=(), sees_every_team=False, **fields):
+    """A user in the "Sales managers" group (made by the migration) who manages the teams in `manages`.
+
+    `sees_every_team` gives them reps.view_all_teams, as an organisation-wide manager has.
+    """
+    user = UserFactory(**fields)
+    user.groups.add(Group.objects.get(name="Sales managers"))
+    for team in manages:
+        team.managers.add(user)
+    if sees_every_team:
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="reps", codename="view_all_teams"))
+    return user
 
 
 class TeamFactory(factory.django.DjangoModelFactory):

@@ -1,15 +1,17 @@
-"""Access boundaries, one test per door: who may see or change what, in the app, the API and the admin."""
+"""Access boundaries, one test per door: who may see or change what, in the app, the API and the admin.
+
+Which teams' data a manager sees, door by door, is in tests/test_team_scoping.py.
+"""
 
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from tests.admin_support import REPS, SALES_MANAGERS, staff_user_in
-from tests.factories import ApiTokenFactory, LeadFactory, PoolFactory, RepFactory, UserFactory, rep_named
+from tests.factories import ApiTokenFactory, LeadFactory, PoolFactory, RepFactory, UserFactory, rep_named, sales_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -36,12 +38,6 @@ def ben():
 
 def owned_lead(rep, **fields):
     return LeadFactory(owner=rep, status=Lead.Status.ASSIGNED, assigned_at=timezone.now(), **fields)
-
-
-def manager():
-    user = UserFactory()
-    user.groups.add(Group.objects.get(name=SALES_MANAGERS))
-    return user
 
 
 # --- The rep's pages -----------------------------------------------------------
@@ -101,7 +97,7 @@ def test_no_lifecycle_change_on_another_reps_lead(client, anna, ben, action, dat
 def test_a_manager_cannot_change_a_reps_lead_status_either(client, ben):
     # Managers reassign; the lifecycle belongs to the owner.
     lead = owned_lead(ben)
-    client.force_login(manager())
+    client.force_login(sales_manager(sees_every_team=True))
 
     assert client.post(reverse("routing:lead_action", args=[lead.pk, "converted"])).status_code == 403
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.ASSIGNED
@@ -144,14 +140,14 @@ def test_manager_pages_need_a_login(client, page):
 
 @pytest.mark.parametrize("page", MANAGER_PAGES)
 def test_managers_and_superusers_open_the_manager_pages(client, page):
-    for user in (manager(), UserFactory(is_superuser=True, is_staff=True)):
+    for user in (sales_manager(), UserFactory(is_superuser=True, is_staff=True)):
         client.force_login(user)
         assert client.get(reverse(page)).status_code == 200
 
 
-def test_managers_and_superusers_open_any_lead_page(client, ben):
+def test_org_wide_managers_and_superusers_open_any_lead_page(client, ben):
     lead = owned_lead(ben)
-    for user in (manager(), UserFactory(is_superuser=True, is_staff=True)):
+    for user in (sales_manager(sees_every_team=True), UserFactory(is_superuser=True, is_staff=True)):
         client.force_login(user)
         assert client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code == 200
 
@@ -221,9 +217,9 @@ def test_a_rep_in_the_admin_sees_only_their_own_leads(client):
     assert client.get(f"/admin/leads/lead/{theirs.pk}/change/").status_code == 302  # "doesn't exist", back to the list
 
 
-def test_a_manager_in_the_admin_sees_every_lead(client, anna, ben):
+def test_an_org_wide_manager_in_the_admin_sees_every_lead(client, anna, ben):
     leads = {owned_lead(anna).pk, owned_lead(ben).pk, LeadFactory().pk}
-    client.force_login(staff_user_in(SALES_MANAGERS))
+    client.force_login(sales_manager(is_staff=True, sees_every_team=True))
 
     response = client.get("/admin/leads/lead/")
 

@@ -16,7 +16,8 @@ from routing.models import (
     RuleSkillRequirement,
 )
 from tests import factories
-from tests.admin_support import REPS, SALES_MANAGERS, staff_user_in
+from tests.admin_support import REPS, staff_user_in
+from tests.factories import sales_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def admin_url(model, view, *args):
 
 @pytest.fixture
 def manager_client(client):
-    client.force_login(staff_user_in(SALES_MANAGERS))
+    client.force_login(sales_manager(is_staff=True, sees_every_team=True))
     return client
 
 

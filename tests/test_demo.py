@@ -116,6 +116,16 @@ def test_manager_and_rep_can_log_in_and_are_printed(output, client):
     assert f"{demo.REP_USERNAME} / {demo.REP_PASSWORD}" in output
 
 
+def test_the_demo_manager_sees_every_team_and_every_demo_lead(output, client):
+    manager = get_user_model().objects.get(username=demo.MANAGER_USERNAME)
+    assert manager.has_perm("reps.view_all_teams")
+    client.force_login(manager)
+
+    response = client.get("/admin/leads/lead/")
+
+    assert response.context["cl"].result_count == demo.LEAD_COUNT
+
+
 def test_second_run_changes_nothing(output):
     counts = [model.objects.count() for model in (Team, Rep, Territory, Account, RoutingRule, Lead)]
     again = load_demo()

@@ -24,17 +24,26 @@ def codenames(group_name):
     }
 
 
+VIEW_ALL_TEAMS = "reps.view_all_teams"
+
+
 def test_sales_managers_may_add_change_delete_and_view_every_model_of_our_apps():
     every_permission = {
         f"{app}.{codename}"
         for app, codename in Permission.objects.filter(
             content_type__app_label__in=["reps", "leads", "routing"]
         ).values_list("content_type__app_label", "codename")
-    }
+    } - {VIEW_ALL_TEAMS}
     assert {"routing.change_routingrule", "reps.delete_territory", "leads.add_account", "routing.view_assignment"} <= (
         every_permission
     )
     assert every_permission <= codenames(SALES_MANAGERS)
+
+
+def test_the_sales_managers_group_does_not_see_every_team():
+    # Given to people one by one: a member of the group sees the teams they manage.
+    assert VIEW_ALL_TEAMS not in codenames(SALES_MANAGERS)
+    assert not staff_user_in(SALES_MANAGERS).has_perm(VIEW_ALL_TEAMS)
 
 
 def test_sales_managers_may_view_users_but_not_change_them():
@@ -63,4 +72,5 @@ def test_reversing_the_migration_removes_both_groups_and_reapplying_restores_the
     groups_migration.create_groups(apps, schema_editor)
     groups_migration.create_groups(apps, schema_editor)
     assert Group.objects.filter(name=SALES_MANAGERS).count() == 1
+    assert VIEW_ALL_TEAMS not in codenames(SALES_MANAGERS)  # even now that the permission exists
     assert codenames(REPS) == {"leads.view_lead", "leads.view_account", "reps.view_rep"}

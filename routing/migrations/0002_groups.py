@@ -8,6 +8,9 @@ SALES_MANAGERS = "Sales managers"
 REPS = "Reps"
 # (app label, codename): reps work from their own queue pages, not from the configuration.
 REP_PERMISSIONS = [("leads", "view_lead"), ("leads", "view_account"), ("reps", "view_rep")]
+# Seeing every team is given to people one by one, never to the whole group (reps 0002 adds it;
+# depending on the migration order it may already exist when this runs).
+NOT_FOR_THE_GROUP = [("reps", "view_all_teams")]
 
 
 def _create_all_permissions(apps, using):
@@ -29,10 +32,13 @@ def create_groups(apps, schema_editor):
     permissions = Permission.objects.using(using)
 
     managers, _ = Group.objects.using(using).get_or_create(name=SALES_MANAGERS)
-    managers.permissions.set(
+    granted = (
         permissions.filter(content_type__app_label__in=MANAGED_APPS)
         | permissions.filter(content_type__app_label="auth", codename="view_user")
     )
+    for app, codename in NOT_FOR_THE_GROUP:
+        granted = granted.exclude(content_type__app_label=app, codename=codename)
+    managers.permissions.set(granted)
     reps, _ = Group.objects.using(using).get_or_create(name=REPS)
     reps.permissions.set(
         [permissions.get(content_type__app_label=app, codename=codename) for app, codename in REP_PERMISSIONS]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Account, AccountDomain
-from tests.admin_support import REPS, SALES_MANAGERS, form_errors, formset_data, staff_user_in
+from tests.admin_support import REPS, form_errors, formset_data, staff_user_in
 from tests.factories import (
     AccountFactory,
     AssignmentFactory,
@@ -17,6 +17,7 @@ from tests.factories import (
     RoutingDecisionFactory,
     RoutingRuleFactory,
     UserFactory,
+    sales_manager,
 )
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def manager_client(client):
-    client.force_login(staff_user_in(SALES_MANAGERS))
+    client.force_login(sales_manager(is_staff=True, sees_every_team=True))
     return client
 
 

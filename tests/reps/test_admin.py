@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from reps.models import AvailabilityCalendar, Rep, Territory, WorkingHours
-from tests.admin_support import SALES_MANAGERS, form_errors, formset_data, staff_user_in
-from tests.factories import AvailabilityCalendarFactory, RepFactory, UserFactory, WorkingHoursFactory
+from tests.admin_support import form_errors, formset_data
+from tests.factories import AvailabilityCalendarFactory, RepFactory, UserFactory, WorkingHoursFactory, sales_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ MONDAY, TUESDAY, SUNDAY = "0", "1", "6"
 
 @pytest.fixture
 def manager_client(client):
-    client.force_login(staff_user_in(SALES_MANAGERS))
+    client.force_login(sales_manager(is_staff=True, sees_every_team=True))
     return client
 
 

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from routing.models import Assignment
-from tests.routing.test_views import flash, manager_user, rep_named, routed_lead_for
+from tests.factories import sales_manager
+from tests.routing.test_views import flash, rep_named, routed_lead_for
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ def lead_of_anna():
 
 def test_manager_moves_the_lead_to_a_chosen_rep_with_a_reason(client, lead_of_anna):
     ben = rep_named("Ben")
-    client.force_login(manager_user())
+    client.force_login(sales_manager(sees_every_team=True))
     page = client.get(reverse("routing:lead_detail", args=[lead_of_anna.pk]))
     assert b'action="/leads/%d/reassign/"' % lead_of_anna.pk in page.content
 
@@ -31,7 +32,7 @@ def test_manager_moves_the_lead_to_a_chosen_rep_with_a_reason(client, lead_of_an
 
 
 def test_a_missing_reason_is_refused_and_changes_nothing(client, lead_of_anna):
-    client.force_login(manager_user())
+    client.force_login(sales_manager(sees_every_team=True))
     response = client.post(reverse("routing:lead_reassign", args=[lead_of_anna.pk]), {"reason": ""})
     assert "This field is required." in flash(response)[0]
     lead_of_anna.refresh_from_db()

@@ -11,8 +11,7 @@ from reps.services import rep_set_away
 from routing.models import Assignment, RoutingRule
 from routing.reassignment import lead_reassign, rep_deactivate
 from routing.services import route_pending_leads
-from tests.admin_support import SALES_MANAGERS, staff_user_in
-from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named
+from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named, sales_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +115,7 @@ def test_deactivated_reps_lead_is_released_when_nobody_else_is_eligible(sales):
 
 
 def test_admin_action_reassigns_selected_leads_after_asking_for_a_reason(sales, client):
-    client.force_login(staff_user_in(SALES_MANAGERS))
+    client.force_login(sales_manager(is_staff=True, sees_every_team=True))
     url = reverse("admin:leads_lead_changelist")
     selection = {"action": "reassign_leads", "_selected_action": [sales["lead"].pk]}
 

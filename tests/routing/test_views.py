@@ -5,7 +5,6 @@ import datetime as dt
 import io
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from routing.reassignment import lead_reassign
 from routing.services import route_pending_leads
 from tests.factories import (
     LeadFactory, PoolFactory, RepFactory, RoutingRuleFactory, RuleConditionFactory, TeamFactory, UserFactory,
+    sales_manager,
 )
 
 pytestmark = pytest.mark.django_db
@@ -24,12 +24,6 @@ pytestmark = pytest.mark.django_db
 
 def rep_named(name, **kwargs):
     return RepFactory(user=UserFactory(username=name.lower(), first_name=name, last_name=""), **kwargs)
-
-
-def manager_user(**fields):
-    user = UserFactory(**fields)
-    user.groups.add(Group.objects.get(name="Sales managers"))
-    return user
 
 
 def routed_lead_for(rep, **fields):
@@ -253,9 +247,9 @@ def test_another_rep_gets_403_on_the_lead_page_even_as_a_previous_owner(client, 
 
 
 @pytest.mark.parametrize("who", ["manager", "superuser"])
-def test_managers_and_superusers_see_every_lead_with_its_reassignments(client, anna, ben, who):
+def test_org_wide_managers_and_superusers_see_every_lead_with_its_reassignments(client, anna, ben, who):
     lead = routed_lead_for(anna)
-    boss = manager_user(first_name="Maria", last_name="Boss")
+    boss = sales_manager(sees_every_team=True, first_name="Maria", last_name="Boss")
     lead_reassign(lead_id=lead.pk, to_rep=ben, actor=boss, reason="Speaks Italian")
     client.force_login(boss if who == "manager" else UserFactory(is_superuser=True, is_staff=True))
 
@@ -282,7 +276,7 @@ def test_the_dashboard_shows_volume_speed_to_lead_distribution_and_conversion(cl
     for minutes, lead in zip((2, 10, 30), leads):
         Lead.objects.filter(pk=lead.pk).update(first_touch_at=lead.created_at + dt.timedelta(minutes=minutes))
     Lead.objects.filter(pk=leads[0].pk).update(status=Lead.Status.CONVERTED)
-    client.force_login(manager_user())
+    client.force_login(sales_manager(sees_every_team=True))
 
     response = client.get(reverse("routing:dashboard"), {"team": team.pk, "period": "today"})
 
@@ -299,7 +293,7 @@ def test_the_dashboard_shows_volume_speed_to_lead_distribution_and_conversion(cl
 def test_the_dashboard_lists_waiting_and_unroutable_leads_with_links(client):
     waiting = LeadFactory(pool=PoolFactory(), routing_requested_at=None)
     stuck = LeadFactory(status=Lead.Status.UNROUTABLE, routing_requested_at=None)
-    client.force_login(manager_user())
+    client.force_login(sales_manager(sees_every_team=True))
 
     html = client.get(reverse("routing:dashboard")).content.decode()
 
@@ -312,7 +306,7 @@ def test_the_dashboard_lists_waiting_and_unroutable_leads_with_links(client):
 @pytest.fixture
 def moves(anna, ben):
     first, second = routed_lead_for(anna), routed_lead_for(anna)
-    boss = manager_user(username="boss")
+    boss = sales_manager(username="boss", sees_every_team=True)
     lead_reassign(lead_id=first.pk, to_rep=ben, actor=boss, reason="Speaks Italian")
     lead_reassign(lead_id=second.pk, to_rep=ben, actor=boss, reason="Anna on leave")
     return {"boss": boss, "first": first, "second": second}
