@@ -27,6 +27,8 @@ def run_check(**variables):
         ("TIME_ZONE", "Mars/Olympus_Mons"),
         ("ROUTING_SWEEP_AFTER_SECONDS", "soon"),
         ("ROUTING_SLA_REMINDER_MINUTES", "-1"),
+        ("ROUTING_LEADS_PER_TRANSACTION", "0"),
+        ("ROUTING_LEADS_PER_TRANSACTION", "many"),
         ("SITE_URL", "leads.example.com"),
         ("ROUTING_REASSIGN_WHEN_AWAY", "maybe"),
         ("AXES_FAILURE_LIMIT", "0"),
