@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
+from routing.candidates import capacity_problem, leads_today_counts, open_lead_counts
 from routing.models import Assignment, RoutingDecision
 from routing.selectors import claimable_pools_for
 from routing.sla import sla_deadline
@@ -32,9 +34,9 @@ def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
     with transaction.atomic():
         # The rep's row lock orders the capacity check with an assignment the engine makes to them now.
         rep = Rep.objects.select_for_update().select_related("user").get(pk=rep.pk)
-        _check_capacity(rep)
-        rule = _pool_rule(lead_id)
         now = timezone.now()
+        _check_capacity(rep, now)
+        rule = _pool_rule(lead_id)
         claimed = Lead.objects.filter(pk=lead_id, owner__isnull=True, pool_id=lead.pool_id).update(
             owner=rep, pool=None, status=Lead.Status.ASSIGNED, assigned_at=now, routing_requested_at=None,
             sla_due_at=sla_deadline(rule=rule, assigned_at=now, rep=rep), updated_at=now,
@@ -53,15 +55,27 @@ def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
     return lead
 
 
-def _check_capacity(rep):
-    if rep.max_open_leads is None:
+def _check_capacity(rep, now):
+    """A claim is a new lead like any other: the open-lead cap and the daily cap hold for it too."""
+    problem = capacity_problem(
+        rep, open_lead_counts([rep.pk]).get(rep.pk, 0), leads_today_counts([rep], now).get(rep.pk, 0)
+    )
+    if problem is None:
         return
-    open_count = Lead.objects.filter(owner=rep, status__in=Lead.OPEN_STATUSES).count()
-    if open_count >= rep.max_open_leads:
+    code, _text = problem
+    if code == "open_cap":
         raise ValidationError(
             _("You already have %(count)s open leads, your limit. Close or hand over one before claiming another.")
-            % {"count": open_count}
+            % {"count": rep.max_open_leads}
         )
+    limit = rep.max_new_leads_per_day
+    raise ValidationError(
+        ngettext(
+            "You already received %(count)s new lead today, your daily limit. Claim again tomorrow.",
+            "You already received %(count)s new leads today, your daily limit. Claim again tomorrow.",
+            limit,
+        ) % {"count": limit}
+    )
 
 
 def _pool_rule(lead_id):
