@@ -1,4 +1,5 @@
-"""Profile of one lead's routing: every SQL query with the app function that issued it, then a cProfile of many leads.
+"""Profile of routing: every SQL query (for one lead, then a full batch) with the app function that issued it, then a
+cProfile of many leads.
 
     .venv/bin/python bench/profile_lead.py [--leads 500] [--quick]
 
@@ -41,21 +42,23 @@ class QueryLog:
             self.queries.append(((time.perf_counter() - started) * 1000, app_frame(), sql))
 
 
-def profile_one_lead():
+def profile_leads(count):
+    """Every query of routing `count` waiting leads in one call (one transaction when count <= the batch size)."""
     from django.db import connection
 
     from routing.services import route_pending_leads
 
-    bench.insert_leads(1, start=10_000, wake=False)
+    bench.insert_leads(count, start=10_000 + count, wake=False)
     log = QueryLog()
     started = time.perf_counter()
     with connection.execute_wrapper(log):
-        assert route_pending_leads(limit=1) == 1
+        assert route_pending_leads(limit=count) == count
     elapsed = (time.perf_counter() - started) * 1000
-    print(f"One lead (warm ruleset cache): {len(log.queries)} queries, {elapsed:.1f} ms wall, "
+    print(f"\n{count} lead(s) in one transaction (warm ruleset cache): {len(log.queries)} queries "
+          f"({len(log.queries) / count:.2f} per lead), {elapsed:.1f} ms wall, "
           f"{sum(q[0] for q in log.queries):.1f} ms in the database driver")
-    print(f"Raw-SQL floor for the same writes: {FLOOR_STATEMENTS_PER_LEAD} statements "
-          f"-> app/floor = {len(log.queries) / FLOOR_STATEMENTS_PER_LEAD:.1f}x")
+    print(f"Raw-SQL floor, one lead per transaction: {FLOOR_STATEMENTS_PER_LEAD} statements per lead "
+          f"-> app/floor = {len(log.queries) / count / FLOOR_STATEMENTS_PER_LEAD:.2f}x")
     for number, (ms, where, sql) in enumerate(log.queries, 1):
         short = " ".join(sql.split())
         short = short if len(short) <= 110 else short[:107] + "..."
@@ -107,7 +110,10 @@ def main():
 
     bench.insert_leads(5, wake=False)
     route_pending_leads(limit=5)  # compiles the rules and creates rotation state, as a worker's first job does
-    profile_one_lead()
+    from django.conf import settings
+
+    profile_leads(1)
+    profile_leads(settings.ROUTING_LEADS_PER_TRANSACTION)
     time_without_profiler(leads)
     profile_many(leads)
     bench.reset_data()
