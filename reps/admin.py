@@ -106,7 +106,7 @@ class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     readonly_fields = ["name"]
     fieldsets = [
         (None, {"fields": ["user", "name", "is_active", "seniority", "teams"]}),
-        (_("Distribution"), {"fields": ["weight", "max_open_leads", "max_new_leads_per_day"]}),
+        (_("Distribution"), {"fields": ["weight", "max_open_leads", "max_new_leads_per_day", "max_new_leads_per_hour"]}),
         (_("Availability"), {"fields": ["status", "away_until", "time_zone", "calendar"]}),
     ]
     inlines = [RepSkillInline, TimeOffInline]

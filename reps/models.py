@@ -207,6 +207,10 @@ class Rep(models.Model):
     max_new_leads_per_day = models.IntegerField(
         _("max new leads per day"), null=True, blank=True, help_text=_("Counted in the rep's time zone. Empty: no limit.")
     )
+    max_new_leads_per_hour = models.IntegerField(
+        _("max new leads per hour"), null=True, blank=True,
+        help_text=_("In any 60 minutes, so a burst is spread out. Empty: no limit."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.AVAILABLE)
     away_until = models.DateTimeField(
@@ -242,6 +246,8 @@ class Rep(models.Model):
             errors["max_open_leads"] = _("The open-lead limit cannot be negative; leave it empty for no limit.")
         if self.max_new_leads_per_day is not None and self.max_new_leads_per_day < 0:
             errors["max_new_leads_per_day"] = _("The daily limit cannot be negative; leave it empty for no limit.")
+        if self.max_new_leads_per_hour is not None and self.max_new_leads_per_hour < 0:
+            errors["max_new_leads_per_hour"] = _("The hourly limit cannot be negative; leave it empty for no limit.")
         if errors:
             raise ValidationError(errors)
 

@@ -66,6 +66,7 @@ class RoutingBatch:
     # Loads: counted in the database (`*_base`) plus this batch's own picks, not yet written.
     open_base: dict = field(default_factory=dict)
     today_base: dict = field(default_factory=dict)
+    hour_base: dict = field(default_factory=dict)
     picked: dict = field(default_factory=dict)  # rep.pk -> leads given in this batch
     # Locks taken and the fairness state moved under them.
     locked_rules: set = field(default_factory=set)
@@ -107,6 +108,9 @@ class RoutingBatch:
 
     def today_count(self, rep_id) -> int:
         return self.today_base.get(rep_id, 0) + self.picked.get(rep_id, 0)
+
+    def hour_count(self, rep_id) -> int:
+        return self.hour_base.get(rep_id, 0) + self.picked.get(rep_id, 0)
 
     # --- Locks ------------------------------------------------------------------------------
 

@@ -120,12 +120,31 @@ def leads_today_counts(reps, at) -> dict:
     return counts
 
 
-def capacity_problem(rep, open_count: int, today_count: int):
+def leads_last_hour_counts(reps, at) -> dict:
+    """Assignments received in the 60 minutes before `at`, for reps with an hourly cap."""
+    capped = [rep.pk for rep in reps if rep.max_new_leads_per_hour is not None]
+    if not capped:
+        return {}
+    rows = (
+        Assignment.objects.filter(rep_id__in=capped, created_at__gt=at - HOUR, created_at__lte=at)
+        .values("rep_id").annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys(capped, 0)
+    counts.update({row["rep_id"]: row["n"] for row in rows})
+    return counts
+
+
+HOUR = dt.timedelta(hours=1)
+
+
+def capacity_problem(rep, open_count: int, today_count: int, hour_count: int = 0):
     """(code, text) when the rep is at a cap, else None."""
     if rep.max_open_leads is not None and open_count >= rep.max_open_leads:
         return "open_cap", f"at open-lead cap {open_count}/{rep.max_open_leads}"
     if rep.max_new_leads_per_day is not None and today_count >= rep.max_new_leads_per_day:
         return "daily_cap", f"at daily cap {today_count}/{rep.max_new_leads_per_day}"
+    if rep.max_new_leads_per_hour is not None and hour_count >= rep.max_new_leads_per_hour:
+        return "hourly_cap", f"at hourly cap {hour_count}/{rep.max_new_leads_per_hour} (leads in the last 60 minutes)"
     return None
 
 
@@ -167,10 +186,11 @@ def count_loads(batch: RoutingBatch, reps, *, queryset=None, again=False):
     counts = open_lead_counts(queryset if whole_set else [rep.pk for rep in missing])
     batch.open_base.update({rep.pk: counts.get(rep.pk, 0) for rep in missing})
     batch.today_base.update(leads_today_counts(missing, batch.now))
+    batch.hour_base.update(leads_last_hour_counts(missing, batch.now))
 
 
 def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candidates:
-    """Sorts candidates into eligible and excluded: availability, skills, open-lead cap, daily cap."""
+    """Sorts candidates into eligible and excluded: availability, skills, open-lead, daily and hourly caps."""
     reps = candidates.reps
     if not reps:
         return candidates
@@ -186,7 +206,9 @@ def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candi
         if skills.get(rep.pk) is not None:
             candidates.excluded[rep.pk] = skills[rep.pk]
             continue
-        cap = capacity_problem(rep, candidates.open_counts[rep.pk], batch.today_count(rep.pk))
+        cap = capacity_problem(
+            rep, candidates.open_counts[rep.pk], batch.today_count(rep.pk), batch.hour_count(rep.pk)
+        )
         if cap is not None:
             candidates.excluded[rep.pk] = cap
             continue
@@ -203,7 +225,7 @@ def eligible_team_reps(team_id: int, *, at, exclude_rep_ids=()) -> list:
 
 
 def has_capacity_limits(rep) -> bool:
-    return rep.max_open_leads is not None or rep.max_new_leads_per_day is not None
+    return any(cap is not None for cap in (rep.max_open_leads, rep.max_new_leads_per_day, rep.max_new_leads_per_hour))
 
 
 def recheck_capacity(rep, batch: RoutingBatch):
@@ -214,4 +236,4 @@ def recheck_capacity(rep, batch: RoutingBatch):
     """
     if batch.lock_rep(rep):
         count_loads(batch, [rep], again=True)
-    return capacity_problem(rep, batch.open_count(rep.pk), batch.today_count(rep.pk))
+    return capacity_problem(rep, batch.open_count(rep.pk), batch.today_count(rep.pk), batch.hour_count(rep.pk))

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
-from routing.candidates import capacity_problem, leads_today_counts, open_lead_counts
+from routing.candidates import capacity_problem, leads_last_hour_counts, leads_today_counts, open_lead_counts
 from routing.models import Assignment, RoutingDecision
 from routing.selectors import claimable_pools_for
 from routing.sla import sla_deadline
@@ -58,7 +58,8 @@ def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
 def _check_capacity(rep, now):
     """A claim is a new lead like any other: the open-lead cap and the daily cap hold for it too."""
     problem = capacity_problem(
-        rep, open_lead_counts([rep.pk]).get(rep.pk, 0), leads_today_counts([rep], now).get(rep.pk, 0)
+        rep, open_lead_counts([rep.pk]).get(rep.pk, 0), leads_today_counts([rep], now).get(rep.pk, 0),
+        leads_last_hour_counts([rep], now).get(rep.pk, 0),
     )
     if problem is None:
         return
@@ -67,6 +68,11 @@ def _check_capacity(rep, now):
         raise ValidationError(
             _("You already have %(count)s open leads, your limit. Close or hand over one before claiming another.")
             % {"count": rep.max_open_leads}
+        )
+    if code == "hourly_cap":
+        raise ValidationError(
+            _("You reached your limit of new leads for the last hour (%(count)s). Claim again a little later.")
+            % {"count": rep.max_new_leads_per_hour}
         )
     limit = rep.max_new_leads_per_day
     raise ValidationError(

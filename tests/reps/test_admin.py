@@ -100,6 +100,7 @@ def rep_form(user, **fields):
         "weight": "1",
         "max_open_leads": "",
         "max_new_leads_per_day": "",
+        "max_new_leads_per_hour": "",
         "status": "available",
         "away_until_0": "",
         "away_until_1": "",
@@ -125,6 +126,7 @@ def test_rep_is_created_for_an_existing_user(manager_client):
     [
         ({"time_zone": "Mars/Olympus"}, "Mars/Olympus is not a known time zone"),
         ({"max_open_leads": "-1"}, "The open-lead limit cannot be negative"),
+        ({"max_new_leads_per_hour": "-2"}, "The hourly limit cannot be negative"),
     ],
 )
 def test_rep_with_invalid_settings_is_refused_with_a_message(manager_client, fields, message):

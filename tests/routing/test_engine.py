@@ -403,6 +403,27 @@ def test_daily_cap_counts_the_reps_own_day():
     assert owners(leads) == [tokyo, backup]  # today's first lead for Tokyo, then Tokyo is at the daily cap
 
 
+def test_an_hourly_cap_spreads_a_burst_and_frees_after_sixty_minutes():
+    team = TeamFactory(name="Inbound")
+    anna = rep_named("Anna", teams=[team], max_new_leads_per_hour=2)
+    ben = rep_named("Ben", teams=[team])
+    RoutingRuleFactory(target_team=team)
+    start = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+    with time_machine.travel(start, tick=False):
+        burst = LeadFactory.create_batch(6)
+        route_all()
+    assert owners(burst) == [anna, ben, anna, ben, ben, ben]
+    assert "Anna: at hourly cap 2/2 (leads in the last 60 minutes)." in RoutingDecision.objects.get(
+        lead=burst[-1]).explanation
+    with time_machine.travel(start + dt.timedelta(minutes=59), tick=False):
+        still_full = LeadFactory()
+        route_all()
+    with time_machine.travel(start + dt.timedelta(minutes=61), tick=False):
+        later = LeadFactory()
+        route_all()
+    assert owners([still_full, later]) == [ben, anna]
+
+
 def test_a_job_timeout_leaves_the_lead_waiting_for_the_next_drain(monkeypatch):
     # The timeout is raised by RQ's alarm inside whatever the job was doing; it is injected here.
     import routing.engine

@@ -142,7 +142,7 @@ def test_unticking_active_in_the_rep_admin_routes_their_open_leads_again(sales, 
     data.update({
         "user": anna.user_id, "teams": [sales["team"].pk], "seniority": anna.seniority, "weight": "1",
         "status": anna.status, "time_zone": anna.time_zone, "calendar": "", "max_open_leads": "",
-        "max_new_leads_per_day": "", "away_until": "",
+        "max_new_leads_per_day": "", "max_new_leads_per_hour": "", "away_until": "",
     })
     data.pop("is_active", None)
     for prefix in ("skill_levels", "time_off"):

@@ -235,6 +235,17 @@ def test_a_rep_at_their_daily_limit_cannot_claim(client, anna, pools):
     assert Lead.objects.get(pk=pools["leads"]["Rep"].pk).owner is None
 
 
+def test_a_rep_at_their_hourly_limit_cannot_claim(client, anna, pools):
+    Rep.objects.filter(pk=anna.pk).update(max_new_leads_per_hour=1)
+    routed_lead_for(anna)
+    client.force_login(anna.user)
+
+    response = client.post(reverse("routing:claim", args=[pools["leads"]["Rep"].pk]))
+
+    assert flash(response)[0] == "You reached your limit of new leads for the last hour (1). Claim again a little later."
+    assert Lead.objects.get(pk=pools["leads"]["Rep"].pk).owner is None
+
+
 # --- Lead timeline ----------------------------------------------------------------
 
 def test_the_owner_sees_the_timeline_with_the_full_routing_explanation(client, anna):
