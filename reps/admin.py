@@ -7,7 +7,20 @@ from django.utils.translation import ngettext
 
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from reps.forms import WorkingHoursForm, WorkingHoursFormSet
-from reps.models import AvailabilityCalendar, Holiday, Rep, RepSkill, Skill, Team, Territory, TimeOff, WorkingHours
+from reps.models import (
+    AvailabilityCalendar,
+    Holiday,
+    Rep,
+    RepSkill,
+    RepStatusChange,
+    Skill,
+    Team,
+    Territory,
+    TimeOff,
+    WorkingHours,
+)
+from reps.services import rep_record_status_change
+from routing.backlog import on_capacity_freed
 from routing.reassignment import rep_deactivate
 from routing.selectors import is_sales_manager, manager_scope, reps_in_scope
 
@@ -95,6 +108,24 @@ class TimeOffInline(admin.TabularInline):
     extra = 1
 
 
+class RepStatusChangeInline(admin.TabularInline):
+    """Who switched the rep away or available, newest first: read only, it is an audit."""
+
+    model = RepStatusChange
+    fields = ["created_at", "status", "away_until", "actor"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = _("status history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Rep)
 class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "email", "seniority", "status", "is_active", "team_names", "calendar", "max_open_leads"]
@@ -109,7 +140,7 @@ class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
         (_("Distribution"), {"fields": ["weight", "max_open_leads", "max_new_leads_per_day", "max_new_leads_per_hour"]}),
         (_("Availability"), {"fields": ["status", "away_until", "time_zone", "calendar"]}),
     ]
-    inlines = [RepSkillInline, TimeOffInline]
+    inlines = [RepSkillInline, TimeOffInline, RepStatusChangeInline]
 
     def get_queryset(self, request):
         reps = super().get_queryset(request).prefetch_related("teams")
@@ -118,6 +149,10 @@ class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if {"status", "away_until"} & set(form.changed_data) and (change or obj.status != Rep.Status.AVAILABLE):
+            rep_record_status_change(rep=obj, actor=request.user)
+            if obj.status == Rep.Status.AVAILABLE:
+                on_capacity_freed()  # leads waiting for a free rep are retried, as when the rep clicks "back"
         if change and "is_active" in form.changed_data and not obj.is_active:
             # Leaving the company: their open leads are routed again, recorded as "rep deactivated".
             moved = rep_deactivate(rep=obj, actor=request.user)

@@ -252,6 +252,29 @@ class Rep(models.Model):
             raise ValidationError(errors)
 
 
+class RepStatusChange(models.Model):
+    """Who set a rep away or available, when, and until when: the audit of availability switches."""
+
+    rep = models.ForeignKey(Rep, verbose_name=_("rep"), on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(_("status"), max_length=20, choices=Rep.Status.choices)
+    away_until = models.DateTimeField(_("away until"), null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # The rep's history, newest first (the rep admin's inline).
+        indexes = [models.Index(fields=["rep", "-created_at"], name="repstatus_rep_created")]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self):
+        return f"{self.rep}: {self.get_status_display()}"
+
+
 class RepSkill(models.Model):
     rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="skill_levels")
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="rep_levels")

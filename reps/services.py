@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reps.models import Rep, TimeOff
+from reps.models import Rep, RepStatusChange, TimeOff
 from routing.backlog import on_capacity_freed
 from routing.reassignment import rep_reassign_untouched_leads
 
@@ -64,10 +64,18 @@ def _rep_set_status(*, rep: Rep, status: str, away_until: dt.datetime | None, ac
     with transaction.atomic():
         # The row lock orders this change with an assignment the engine is making to the same rep.
         locked = Rep.objects.select_for_update().get(pk=rep.pk)
+        if (locked.status, locked.away_until) == (status, away_until):
+            rep.status, rep.away_until = status, away_until
+            return rep  # already so: nothing to save or to audit
         locked.status, locked.away_until = status, away_until
         locked.full_clean()
         locked.save(update_fields=["status", "away_until"])
-    # There is no audit table for reps yet; the log is the record of who changed what.
-    logger.info("rep %s set %s (until %s) by %s", rep.pk, status, away_until, actor.pk if actor else "system")
+        rep_record_status_change(rep=locked, actor=actor)
     rep.status, rep.away_until = status, away_until
     return rep
+
+
+def rep_record_status_change(*, rep: Rep, actor: AbstractBaseUser | None) -> RepStatusChange:
+    """The audit row of an away/available switch, written in the caller's transaction."""
+    actor = actor if actor is not None and actor.is_authenticated else None
+    return RepStatusChange.objects.create(rep=rep, status=rep.status, away_until=rep.away_until, actor=actor)

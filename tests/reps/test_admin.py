@@ -108,6 +108,7 @@ def rep_form(user, **fields):
         "calendar": "",
         **formset_data("skill_levels"),
         **formset_data("time_off"),
+        **formset_data("status_changes"),
     }
     data.update(fields)
     return data
@@ -119,6 +120,19 @@ def test_rep_is_created_for_an_existing_user(manager_client):
 
     assert response.status_code == 302, form_errors(response)
     assert Rep.objects.get().user == user
+
+
+def test_a_manager_setting_a_rep_away_in_the_admin_shows_in_the_rep_status_history(manager_client):
+    rep = RepFactory(user=UserFactory(first_name="Giulia", last_name="Rossi"))
+    data = rep_form(rep.user, status="away")
+    response = manager_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data)
+    assert response.status_code == 302, form_errors(response)
+
+    page = manager_client.get(reverse("admin:reps_rep_change", args=[rep.pk])).content.decode()
+    assert "Status history" in page
+    change = rep.status_changes.get()
+    assert (change.status, change.actor.is_staff) == (Rep.Status.AWAY, True)
+    assert change.actor.get_username() in page
 
 
 @pytest.mark.parametrize(

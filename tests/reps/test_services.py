@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from reps.availability import rep_unavailability
-from reps.models import Rep
+from reps.models import Rep, RepStatusChange
 from reps.services import rep_set_available, rep_set_away
 from tests.factories import RepFactory, UserFactory
 
@@ -92,3 +92,13 @@ def test_services_take_keyword_arguments_only():
         rep_set_away(rep)
     with pytest.raises(TypeError):
         rep_set_available(rep)
+
+
+def test_every_switch_away_and_back_leaves_an_audit_row_with_who_and_until():
+    rep, manager = RepFactory(), UserFactory(username="morgan")
+    until = NOW + dt.timedelta(hours=3)
+    rep_set_away(rep=rep, until=until, actor=manager)
+    rep_set_available(rep=rep, actor=rep.user)
+    rep_set_available(rep=rep, actor=rep.user)  # already available: no second row
+    history = [(c.status, c.away_until, c.actor) for c in RepStatusChange.objects.filter(rep=rep).order_by("id")]
+    assert history == [(Rep.Status.AWAY, until, manager), (Rep.Status.AVAILABLE, None, rep.user)]

@@ -145,7 +145,7 @@ def test_unticking_active_in_the_rep_admin_routes_their_open_leads_again(sales, 
         "max_new_leads_per_day": "", "max_new_leads_per_hour": "", "away_until": "",
     })
     data.pop("is_active", None)
-    for prefix in ("skill_levels", "time_off"):
+    for prefix in ("skill_levels", "time_off", "status_changes"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0",
                      f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"})
 
