@@ -24,6 +24,7 @@ from routing.admin import AssignmentInline, DecisionInline, ReadOnlyAdmin, ReadO
 from routing.forms import LeadReassignForm
 from routing.reassignment import lead_reassign
 from routing.selectors import lead_events_visible_to, leads_visible_to, manager_scope
+from routing.simulation_admin import lead_simulation_response, may_simulate
 
 
 class AccountDomainInline(admin.TabularInline):
@@ -119,7 +120,7 @@ class LeadAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
                                      "sla_due_at", "reassignment_count", "first_touch_at", "closed_at", "routing_requested_at", "routing_attempts"]}),
     ]
     inlines = [DecisionInline, AssignmentInline, EventInline]
-    actions = ["reassign_leads"]
+    actions = ["reassign_leads", "simulate_routing"]
     change_list_template = "admin/leads/lead/change_list.html"  # adds the "Import CSV" button
 
     def get_queryset(self, request):
@@ -150,6 +151,13 @@ class LeadAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
         self.message_user(request, ngettext("%d lead reassigned.", "%d leads reassigned.", moved) % moved,
                           messages.SUCCESS)
         return None
+
+    @admin.action(description=_("Simulate routing for the selected leads"), permissions=["simulate"])
+    def simulate_routing(self, request, queryset):
+        return lead_simulation_response(self, request, queryset)
+
+    def has_simulate_permission(self, request):
+        return may_simulate(request.user)
 
 
 @admin.register(LeadEvent)

@@ -1,10 +1,13 @@
 """Admin for routing: ordered rules that managers drag into place, pools, and the read-only audit trail."""
 
+from functools import partial
+
 from adminsortable2.admin import SortableAdminMixin
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseBadRequest
+from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +24,7 @@ from routing.models import (
 )
 from routing.ruleset import bump_config_version
 from routing.selectors import assignments_in_scope, decisions_in_scope, manager_scope
+from routing.simulation_admin import rule_simulation_view
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -136,6 +140,10 @@ class RoutingRuleAdmin(AutocompleteIdsOnlyMixin, SortableAdminMixin, admin.Model
         if changelist.has_active_filters or changelist.query:
             self.enable_sorting = False
         return changelist
+
+    def get_urls(self):
+        simulate = self.admin_site.admin_view(partial(rule_simulation_view, self))
+        return [path("simulate/", simulate, name="routing_routingrule_simulate"), *super().get_urls()]
 
     def update_order(self, request):
         with transaction.atomic():

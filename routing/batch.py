@@ -24,6 +24,7 @@ from django.db import connections, router
 from leads.models import AccountDomain, Lead, LeadEvent
 from reps.availability import unavailability
 from reps.models import Rep
+from routing import strategies
 from routing.explain import explain
 from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule
 from routing.notifications import notify_assignments_on_commit
@@ -130,6 +131,10 @@ class RoutingBatch:
         Rep.objects.select_for_update().filter(pk=rep.pk).values_list("pk").first()
         self.locked_reps.add(rep.pk)
         return True
+
+    def join_rotation(self, rule, reps, *, start_pass) -> dict:
+        """States for reps new to a rule's rotation: created as rows (a simulation keeps them in memory)."""
+        return strategies.rotation_states_create(rule, reps, start_pass=start_pass)
 
     def rule_picked(self, rule, rep, state):
         """Remembers a pick's moves: the rep's load, the rep's rotation state, the rule's sequence."""

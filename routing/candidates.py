@@ -86,7 +86,7 @@ def _account_owner(rule, account) -> CandidateSet:
     return CandidateSet([], note=f"account {account} has no owner")
 
 
-def _start_of_local_day(at: dt.datetime, time_zone: str) -> dt.datetime:
+def start_of_local_day(at: dt.datetime, time_zone: str) -> dt.datetime:
     try:
         zone = zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -109,7 +109,7 @@ def leads_today_counts(reps, at) -> dict:
     capped = [rep for rep in reps if rep.max_new_leads_per_day is not None]
     if not capped:
         return {}
-    starts = {rep.pk: _start_of_local_day(at, rep.time_zone) for rep in capped}
+    starts = {rep.pk: start_of_local_day(at, rep.time_zone) for rep in capped}
     rows = Assignment.objects.filter(rep_id__in=starts, created_at__gte=min(starts.values())).values_list(
         "rep_id", "created_at"
     )

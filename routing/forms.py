@@ -5,11 +5,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_countries import countries
 
 from reps.models import Rep
 from routing.conditions import ATTRIBUTE_PREFIX, FIELD_TYPES
 from routing.models import RoutingRule, RuleCondition
 from routing.selectors import TeamScope, reps_in_scope
+from routing.simulation import MAX_SIMULATED_LEADS
 
 # Room between rules so a manager can type a priority that slots a new rule in between.
 PRIORITY_STEP = 10
@@ -116,3 +118,66 @@ class LeadReassignForm(forms.Form):
             to_rep.error_messages["invalid_choice"] = _(
                 "That rep is not in a team you manage, or is inactive: choose a rep from the list, "
                 "or route the lead again through the rules.")
+
+
+# --- Simulation ------------------------------------------------------------
+
+
+class RuleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, rule):
+        return _("%(priority)s. %(name)s") % {"priority": rule.priority, "name": rule.name}
+
+
+class SimulationForm(forms.Form):
+    """Which past leads to replay, and which rules to switch on and off for the replay."""
+
+    BY_DAYS, BY_COUNT = "days", "leads"
+    MAX_DAYS = 3650
+
+    leads_from = forms.ChoiceField(
+        label=gettext_lazy("Replay"), widget=forms.RadioSelect, initial=BY_DAYS,
+        choices=[(BY_DAYS, gettext_lazy("the leads created in the last N days")),
+                 (BY_COUNT, gettext_lazy("the last N leads"))],
+    )
+    number = forms.IntegerField(
+        label="N", initial=30, min_value=1, max_value=MAX_DAYS,
+        error_messages={
+            "required": gettext_lazy("Say how many days or leads to replay."),
+            "invalid": gettext_lazy("N must be a whole number, such as 30."),
+            "min_value": gettext_lazy("N must be 1 or more."),
+            "max_value": gettext_lazy("N must be at most %(limit_value)s."),
+        },
+    )
+    source = forms.CharField(label=gettext_lazy("Only from source"), required=False, max_length=100,
+                             help_text=gettext_lazy("For example: webinar. Empty: every source."))
+    country = forms.ChoiceField(label=gettext_lazy("Only from country"), required=False,
+                                choices=lambda: [("", _("every country")), *countries])
+    switch_on = RuleChoiceField(
+        label=gettext_lazy("Switch on (inactive rules)"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Inactive rules are drafts: save a new rule with Active unticked to try it here."),
+        queryset=RoutingRule.objects.filter(is_active=False),
+        error_messages={"invalid_choice": gettext_lazy(
+            "Rule %(value)s is not an inactive rule (any more): reload the page and choose again."),
+            "invalid_pk_value": gettext_lazy("“%(pk)s” is not a rule id: choose rules from the list.")},
+    )
+    switch_off = RuleChoiceField(
+        label=gettext_lazy("Switch off (active rules)"), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=RoutingRule.objects.filter(is_active=True),
+        error_messages={"invalid_choice": gettext_lazy(
+            "Rule %(value)s is not an active rule (any more): reload the page and choose again."),
+            "invalid_pk_value": gettext_lazy("“%(pk)s” is not a rule id: choose rules from the list.")},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("leads_from") == self.BY_COUNT and (cleaned.get("number") or 0) > MAX_SIMULATED_LEADS:
+            self.add_error("number", _("At most %(max)s leads can be replayed at once.")
+                           % {"max": f"{MAX_SIMULATED_LEADS:,}"})
+        return cleaned
+
+    def lead_filters(self) -> dict:
+        """The keyword arguments of `simulation_leads` that this form chose."""
+        data = self.cleaned_data
+        by_days = data["leads_from"] == self.BY_DAYS
+        return {"days": data["number"] if by_days else None, "last": None if by_days else data["number"],
+                "source": data["source"], "country": data["country"]}

@@ -10,6 +10,8 @@ import secrets
 import threading
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from reps.selectors import team_children
 from reps.territories import TerritoryIndex
 from routing.conditions import CompiledCondition, compile_condition, normalise_text
@@ -68,9 +70,10 @@ class RuleSet:
         self.unindexed.append(position)
 
     @classmethod
-    def load(cls):
+    def load(cls, *, where=Q(is_active=True)):
+        """The rules `where` selects (the active ones unless a simulation says otherwise), compiled."""
         rules = list(
-            RoutingRule.objects.filter(is_active=True)
+            RoutingRule.objects.filter(where)
             .select_related("target_rep__user", "target_team", "pool")
             .prefetch_related("conditions", "skill_requirements__skill")
             .order_by("priority", "id")

@@ -81,7 +81,7 @@ def _route_in_batch(lead, batch, ruleset):
         return
     started = time.perf_counter()
     decision = decide(lead, ruleset=ruleset, now=batch.now, batch=batch)
-    batch.record(lead, decision, started=started, outcome_text=_outcome_text(decision))
+    batch.record(lead, decision, started=started, outcome_text=outcome_text(decision))
 
 
 def _leave_unrouted(lead):
@@ -113,7 +113,7 @@ def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assi
             decision = decide(lead, ruleset=ruleset or current_ruleset(), now=now, exclude_rep_ids=exclude_rep_ids,
                               batch=batch)
             record = batch.record(lead, decision, started=started, kind=kind, actor=actor, reason=reason,
-                                  outcome_text=_outcome_text(decision))
+                                  outcome_text=outcome_text(decision))
             batch.flush()
             return record
     except (OperationalError, IntegrityError) as error:
@@ -136,14 +136,19 @@ def _retry_later(lead, error, *, started, now, worker):
 
 
 def _record_failure(lead, error, *, started, now, worker):
-    failure = Decision(Outcome.UNROUTABLE, trace={"rules": [], "error": f"{type(error).__name__}: {error}"})
+    failure = failed_decision(error)
     batch = RoutingBatch(now=now, worker=worker)
-    record = batch.record(lead, failure, started=started, outcome_text=_outcome_text(failure))
+    record = batch.record(lead, failure, started=started, outcome_text=outcome_text(failure))
     batch.flush()
     return record
 
 
-def _outcome_text(decision: Decision) -> str:
+def failed_decision(error: Exception) -> Decision:
+    """What a lead that made the engine fail gets: unroutable, with the error in its audit."""
+    return Decision(Outcome.UNROUTABLE, trace={"rules": [], "error": f"{type(error).__name__}: {error}"})
+
+
+def outcome_text(decision: Decision) -> str:
     if decision.outcome == Outcome.ASSIGNED:
         return f"Chosen: {decision.rep.name} by rule '{decision.rule}'."
     if decision.outcome == Outcome.POOLED:

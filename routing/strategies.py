@@ -55,11 +55,16 @@ def rotation_states(rule, reps, batch) -> dict:
     missing = [rep for rep in reps if rep.pk not in states]
     if missing:
         start_pass = min((s.virtual_pass for s in states.values()), default=0.0)
-        RotationState.objects.bulk_create(
-            [RotationState(rule=rule, rep=rep, virtual_pass=start_pass) for rep in missing], ignore_conflicts=True
-        )
-        states.update(_read_states(RotationState.objects.filter(rule=rule, rep__in=missing), None))
+        states.update(batch.join_rotation(rule, missing, start_pass=start_pass))
     return states
+
+
+def rotation_states_create(rule, reps, *, start_pass) -> dict:
+    """Rows for reps new to the rule's rotation, all at `start_pass`; their states by rep."""
+    RotationState.objects.bulk_create(
+        [RotationState(rule=rule, rep=rep, virtual_pass=start_pass) for rep in reps], ignore_conflicts=True
+    )
+    return _read_states(RotationState.objects.filter(rule=rule, rep__in=reps), None)
 
 
 def _last(state) -> int:
