@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from leads.models import Lead
 from reps.models import Rep
 from routing.batch import RoutingBatch
-from routing.candidates import start_of_local_day
+from routing.candidates import HOUR, start_of_local_day
 from routing.conditions import ConditionError
 from routing.engine import Outcome, decide
 from routing.explain import explain
@@ -46,6 +46,7 @@ class SimulationBatch(RoutingBatch):
     # Replayed leads already in the reps' loads (rep.pk -> count): open leads, and assignments of the rep's day.
     replayed_open: dict = field(default_factory=dict)
     replayed_today: dict = field(default_factory=dict)
+    replayed_hour: dict = field(default_factory=dict)
     new_states: int = 0
 
     def lock_rule(self, rule) -> bool:
@@ -73,6 +74,9 @@ class SimulationBatch(RoutingBatch):
 
     def today_count(self, rep_id) -> int:
         return super().today_count(rep_id) - self.replayed_today.get(rep_id, 0)
+
+    def hour_count(self, rep_id) -> int:
+        return super().hour_count(rep_id) - self.replayed_hour.get(rep_id, 0)
 
 
 @dataclass
@@ -301,13 +305,15 @@ def _draft_ruleset(switch_on, switch_off) -> RuleSet:
 def _replayed_loads(lead_ids, leads, at) -> dict:
     """What the replayed leads add to their current owners' loads, so the simulation counts each lead once."""
     open_by_rep = Counter(lead.owner_id for lead in leads if lead.owner_id and lead.status in Lead.OPEN_STATUSES)
-    today_by_rep = Counter()
+    today_by_rep, hour_by_rep = Counter(), Counter()
     # A rep's day started less than two days before `at`, whatever their time zone: older assignments count nowhere.
     recent = Assignment.objects.filter(lead_id__in=lead_ids, created_at__gte=at - dt.timedelta(days=2))
     for rep_id, created_at, time_zone in recent.values_list("rep_id", "created_at", "rep__time_zone"):
         if created_at >= start_of_local_day(at, time_zone):
             today_by_rep[rep_id] += 1
-    return {"replayed_open": dict(open_by_rep), "replayed_today": dict(today_by_rep)}
+        if at - HOUR < created_at <= at:
+            hour_by_rep[rep_id] += 1
+    return {"replayed_open": dict(open_by_rep), "replayed_today": dict(today_by_rep), "replayed_hour": dict(hour_by_rep)}
 
 
 def _simulate_one(lead, ruleset, batch, *, now_rule) -> SimulatedLead:

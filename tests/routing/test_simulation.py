@@ -166,6 +166,19 @@ def test_each_replayed_lead_counts_once_against_its_owners_cap():
     assert not simulation.changed
 
 
+def test_each_replayed_lead_counts_once_against_its_owners_hourly_cap():
+    team, _ = team_of("Anna", max_new_leads_per_hour=2)
+    RoutingRuleFactory(name="Team", target_team=team, when_none_eligible=RoutingRule.WhenNoneEligible.QUEUE,
+                       pool=PoolFactory(name="Overflow"))
+    LeadFactory.create_batch(3)
+    route_all()  # Anna got two this hour, the third waits in the pool
+
+    simulation = routing_simulate(leads=Lead.objects.all(), at=timezone.now())
+
+    assert [lead.holder for lead in simulation.leads] == ["Anna", "Anna", "pool Overflow"]
+    assert "at hourly cap 2/2" in simulation.leads[2].explanation
+
+
 def test_leads_not_replayed_still_count_in_the_loads():
     team, _ = team_of("Anna", max_open_leads=2)
     RoutingRuleFactory(name="Team", target_team=team)
