@@ -237,8 +237,9 @@ class _Entry:
 
     def __init__(self, item, where: str, keys: list, problems: list):
         self.where, self.keys, self.problems, self.ok = where, keys, problems, True
-        self.item = item if isinstance(item, dict) else {}
-        if not isinstance(item, dict):
+        self.is_object = isinstance(item, dict)
+        self.item = item if self.is_object else {}
+        if not self.is_object:
             self.problem(None, _("expected an object {...}, got %(value)s.") % {"value": _shown(item)})
 
     def check_keys(self):
@@ -253,8 +254,8 @@ class _Entry:
         self.problems.append(_where(self.where, key, message))
 
     def get(self, key: str, expected: type, *, default=REQUIRED, nullable: bool = False):
-        if not self.ok and not self.item:
-            return default if default is not REQUIRED else None  # not an object: said once, not once a key
+        if not self.is_object:
+            return None if default is REQUIRED else default  # said once, not once for each key
         if key not in self.item:
             if default is REQUIRED:
                 self.problem(key, _("missing: it is required."))
@@ -287,6 +288,15 @@ class _Entry:
             self.problem(key, _("expected a list of names (text), got %(value)s.") % {"value": _shown(names)})
             return []
         return sorted(set(names))
+
+
+def _label(kind: str, name: str) -> str:
+    """How a problem names the object it is in: rule 'DACH enterprise'."""
+    return f"{kind} '{name}'"
+
+
+def _condition_label(rule_label: str, index: int) -> str:
+    return _("%(rule)s, condition %(index)s") % {"rule": rule_label, "index": index}
 
 
 def _where(where: str, key, message: str) -> str:
@@ -329,7 +339,7 @@ def _named_entry(item, index: int, kind: str, keys: list, problems: list):
     entry = _Entry(item, f"{kind} {index}", keys, problems)
     name = entry.get("name", str)
     if name is not None:
-        entry.where = f"{kind} '{name}'"
+        entry.where = _label(kind, name)
     entry.check_keys()
     return entry, name
 
@@ -369,8 +379,7 @@ def _rule_from_file(item, index: int, problems: list):
 def _conditions_from_file(rule: _Entry) -> list:
     conditions = []
     for index, item in enumerate(rule.get("conditions", list, default=[]) or [], 1):
-        entry = _Entry(item, _("%(rule)s, condition %(index)s") % {"rule": rule.where, "index": index},
-                       CONDITION_KEYS, rule.problems)
+        entry = _Entry(item, _condition_label(rule.where, index), CONDITION_KEYS, rule.problems)
         entry.check_keys()
         conditions.append({"field": entry.get("field", str),
                            **{key: entry.get_value_of(RuleCondition, key) for key in ["operator", "value"]}})
@@ -482,8 +491,7 @@ class _Importer:
         return found
 
     def _lookup_names(self, where: str, entry: dict) -> dict:
-        return {key: [self._lookup(where, key, kind, name) for name in entry[key]] for key, kind in NAME_LISTS.items()
-                if key in entry}
+        return {key: [self._lookup(where, key, kind, name) for name in entry[key]] for key, kind in NAME_LISTS.items()}
 
     def _valid(self, where: str, obj, check=None) -> bool:
         """Runs a check of the model (full_clean unless told); records each message with the file key at fault."""
@@ -540,7 +548,7 @@ class _Importer:
         # Parents first, so each territory is saved under a parent that is already final.
         for name in sorted(depths, key=depths.get):
             entry, territory = wanted[name], existing.get(name)
-            where = _("territory '%(name)s'") % {"name": name}
+            where = _label(_("territory"), name)
             if entry["parent"] in wanted and entry["parent"] not in self.known[TERRITORY]:
                 continue  # the parent's own problem is reported
             parent = self._lookup(where, "parent", TERRITORY, entry["parent"])
@@ -593,7 +601,7 @@ class _Importer:
                 self.known[POOL][name] = pool
                 self.report.pools.unchanged.append(name)
                 continue
-            where = _("pool '%(name)s'") % {"name": name}
+            where = _label(_("pool"), name)
             members = self._lookup_names(where, entry)
             pool = pool or Pool(name=name)
             if _has_missing(members) or not self._valid(where, pool):
@@ -611,7 +619,7 @@ class _Importer:
         for rule in _rules_with_everything():
             existing.setdefault(rule.name, []).append(rule)
         for entry in self.config["rules"]:
-            where = _("rule '%(name)s'") % {"name": entry["name"]}
+            where = _label(_("rule"), entry["name"])
             same_name = existing.get(entry["name"], [])
             if len(same_name) > 1:
                 self.problems.append(_where(where, None, _(
@@ -656,8 +664,8 @@ class _Importer:
     def _write_conditions(self, where: str, rule, conditions: list):
         rule.conditions.all().delete()
         rows = [RuleCondition(rule=rule, **condition) for condition in conditions]
-        valid = [self._valid(_("%(rule)s, condition %(index)s") % {"rule": where, "index": index},
-                             row, partial(_check_condition, row)) for index, row in enumerate(rows, 1)]
+        valid = [self._valid(_condition_label(where, index), row, partial(_check_condition, row))
+                 for index, row in enumerate(rows, 1)]
         if all(valid):
             RuleCondition.objects.bulk_create(rows)
 
@@ -684,18 +692,17 @@ class _Importer:
         for rule in RoutingRule.objects.prefetch_related("conditions"):
             for index, condition in enumerate(rule.conditions.all(), 1):
                 if condition.field.strip() == "territory":
-                    self._valid(_("rule '%(name)s', condition %(index)s") % {"name": rule.name, "index": index},
-                                condition, condition.clean)
+                    self._valid(_condition_label(_label(_("rule"), rule.name), index), condition, condition.clean)
 
     # Deleting what the file leaves out
 
     def _delete_missing(self):
         names = {section: {entry["name"] for entry in self.config[section]} for section in SECTIONS}
         for rule in RoutingRule.objects.exclude(name__in=names["rules"]).order_by("priority", "id"):
-            self._delete(self.report.rules, _("rule '%(name)s'") % {"name": rule.name}, rule)
+            self._delete(self.report.rules, _label(_("rule"), rule.name), rule)
         pools = Pool.objects.exclude(name__in=names["pools"]).annotate(waiting=Count("leads")).order_by("name")
         for pool in pools:
-            where = _("pool '%(name)s'") % {"name": pool.name}
+            where = _label(_("pool"), pool.name)
             if pool.waiting:
                 self.problems.append(_where(where, None, _(
                     "is not in the file, but %(count)s leads wait in it: keep it in the file, or let them be claimed "
@@ -705,7 +712,7 @@ class _Importer:
         missing = list(Territory.objects.exclude(name__in=names["territories"]).select_related("parent"))
         # Children before their parents, which protect against being deleted under them.
         for territory in sorted(missing, key=lambda t: (-len(list(t.ancestors())), t.name)):
-            self._delete(self.report.territories, _("territory '%(name)s'") % {"name": territory.name}, territory)
+            self._delete(self.report.territories, _label(_("territory"), territory.name), territory)
 
 
 def _choices_hint(obj, key: str, errors: list) -> str:
