@@ -521,6 +521,14 @@ class _Importer:
             LogEntry.objects.log_actions(user_id=self.actor.pk, queryset=[obj], action_flag=action_flag,
                                          change_message=message, single_object=True)
 
+    def _save_with_members(self, kind: str, obj, members: dict, current, entry: dict):
+        """Saves a territory or pool with the reps and teams who cover it or may claim from it."""
+        obj.save()
+        obj.reps.set(members["reps"])
+        obj.teams.set(members["teams"])
+        self.known[kind][entry["name"]] = obj
+        self._record(self.report.territories if kind == TERRITORY else self.report.pools, current, entry, obj)
+
     def _delete(self, section: SectionReport, where: str, obj):
         self._log(obj, DELETION, _("Deleted by a configuration import: not in the file."))
         try:
@@ -564,11 +572,7 @@ class _Importer:
                 setattr(territory, key, entry[key])
             if parent is MISSING or _has_missing(members) or not self._valid(where, territory):
                 continue
-            territory.save()
-            territory.reps.set(members["reps"])
-            territory.teams.set(members["teams"])
-            self.known[TERRITORY][name] = territory
-            self._record(self.report.territories, current, entry, territory)
+            self._save_with_members(TERRITORY, territory, members, current, entry)
 
     def _territory_depths(self, parents: dict, wanted: dict) -> dict:
         """Name -> number of ancestors, for the file's territories; a territory inside itself is a problem."""
@@ -606,11 +610,7 @@ class _Importer:
             pool = pool or Pool(name=name)
             if _has_missing(members) or not self._valid(where, pool):
                 continue
-            pool.save()
-            pool.teams.set(members["teams"])
-            pool.reps.set(members["reps"])
-            self.known[POOL][name] = pool
-            self._record(self.report.pools, current, entry, pool)
+            self._save_with_members(POOL, pool, members, current, entry)
 
     # Rules
 

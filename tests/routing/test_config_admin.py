@@ -12,9 +12,9 @@ from django.urls import reverse
 from routing.config_file import routing_config_export, routing_config_json
 from routing.models import RoutingRule
 from tests.admin_support import REPS, SALES_MANAGERS, staff_user_in
-from tests.factories import RoutingRuleFactory, RuleConditionFactory, TeamFactory, rep_named
 
-pytestmark = pytest.mark.django_db
+# Every test starts from two rules: DACH (Anna), then Nurture.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dach_and_nurture_rules")]
 
 CHANGELIST_URL = reverse("admin:routing_routingrule_changelist")
 EXPORT_URL = reverse("admin:routing_routingrule_config_export")
@@ -32,15 +32,6 @@ def manager_client(client, manager):
     return client
 
 
-@pytest.fixture
-def rules():
-    team = TeamFactory(name="DACH")
-    rep_named("Anna", teams=[team])
-    dach = RoutingRuleFactory(name="DACH", priority=10, target_team=team)
-    RuleConditionFactory(rule=dach, field="country", operator="in", value="DE, AT, CH")
-    RoutingRuleFactory(name="Nurture", priority=20, target_type=RoutingRule.TargetType.NURTURE)
-
-
 def upload(client, config, *, name="routing.json", **fields):
     content = config if isinstance(config, bytes) else json.dumps(config).encode()
     return client.post(IMPORT_URL, {"file": SimpleUploadedFile(name, content, "application/json"), "upload": "1",
@@ -53,14 +44,14 @@ def with_nurture_switched_off():
     return config
 
 
-def test_changelist_offers_export_and_import_to_a_manager(manager_client, rules):
+def test_changelist_offers_export_and_import_to_a_manager(manager_client):
     page = manager_client.get(CHANGELIST_URL).content.decode()
     assert f'href="{EXPORT_URL}">Export configuration</a>' in page
     assert f'href="{IMPORT_URL}">Import configuration</a>' in page
 
 
 @time_machine.travel("2026-03-02 10:00:00+00:00", tick=False)
-def test_export_downloads_the_configuration_named_with_the_date(manager_client, rules):
+def test_export_downloads_the_configuration_named_with_the_date(manager_client):
     response = manager_client.get(EXPORT_URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -68,7 +59,7 @@ def test_export_downloads_the_configuration_named_with_the_date(manager_client, 
     assert response.content.decode() == routing_config_json(routing_config_export())
 
 
-def test_upload_shows_a_preview_and_changes_nothing(manager_client, rules):
+def test_upload_shows_a_preview_and_changes_nothing(manager_client):
     response = upload(manager_client, with_nurture_switched_off())
 
     page = response.content.decode()
@@ -80,7 +71,7 @@ def test_upload_shows_a_preview_and_changes_nothing(manager_client, rules):
     assert RoutingRule.objects.get(name="Nurture").is_active is True
 
 
-def test_confirming_the_preview_applies_it_and_records_who_did(manager_client, manager, rules):
+def test_confirming_the_preview_applies_it_and_records_who_did(manager_client, manager):
     upload(manager_client, with_nurture_switched_off())
 
     response = manager_client.post(IMPORT_URL, {"confirm": "1"})
@@ -93,7 +84,7 @@ def test_confirming_the_preview_applies_it_and_records_who_did(manager_client, m
     assert LogEntry.objects.get(object_id=str(nurture.pk)).user == manager
 
 
-def test_confirming_twice_applies_once_and_then_asks_for_the_file_again(manager_client, rules):
+def test_confirming_twice_applies_once_and_then_asks_for_the_file_again(manager_client):
     upload(manager_client, with_nurture_switched_off())
     manager_client.post(IMPORT_URL, {"confirm": "1"})
 
@@ -102,7 +93,7 @@ def test_confirming_twice_applies_once_and_then_asks_for_the_file_again(manager_
     assert "The uploaded file is no longer here (the session ended): upload it again." in response.content.decode()
 
 
-def test_delete_missing_is_previewed_and_applied(manager_client, rules):
+def test_delete_missing_is_previewed_and_applied(manager_client):
     config = routing_config_export()
     config["rules"] = config["rules"][:1]
 
@@ -114,13 +105,13 @@ def test_delete_missing_is_previewed_and_applied(manager_client, rules):
     assert list(RoutingRule.objects.values_list("name", flat=True)) == ["DACH"]
 
 
-def test_the_exported_file_uploaded_again_says_no_changes_and_offers_nothing_to_apply(manager_client, rules):
+def test_the_exported_file_uploaded_again_says_no_changes_and_offers_nothing_to_apply(manager_client):
     page = upload(manager_client, manager_client.get(EXPORT_URL).content).content.decode()
     assert "No changes: the configuration already matches routing.json." in page
     assert "Apply these changes" not in page
 
 
-def test_a_file_with_problems_shows_them_on_the_page_and_changes_nothing(manager_client, rules):
+def test_a_file_with_problems_shows_them_on_the_page_and_changes_nothing(manager_client):
     config = routing_config_export()
     config["rules"][0]["conditions"][0]["field"] = "contry"
     config["rules"][1]["target_rep"] = "jdoe"
@@ -144,7 +135,7 @@ def test_a_file_with_problems_shows_them_on_the_page_and_changes_nothing(manager
         (b'{"version": 3}', "The file is version 3; this leadrouting reads version 1 files."),
     ],
 )
-def test_a_file_that_is_no_configuration_is_refused_with_a_message(manager_client, rules, content, message):
+def test_a_file_that_is_no_configuration_is_refused_with_a_message(manager_client, content, message):
     response = upload(manager_client, content)
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -156,7 +147,7 @@ def test_upload_without_a_file_asks_for_one(manager_client):
     assert "This field is required." in response.content.decode()
 
 
-def test_a_rep_can_neither_export_nor_import(client, rules):
+def test_a_rep_can_neither_export_nor_import(client):
     client.force_login(staff_user_in(REPS))
     assert client.get(EXPORT_URL).status_code == 403
     assert client.get(IMPORT_URL).status_code == 403
@@ -164,7 +155,7 @@ def test_a_rep_can_neither_export_nor_import(client, rules):
     assert RoutingRule.objects.get(name="Nurture").is_active is True
 
 
-def test_a_user_who_may_only_view_rules_can_export_but_not_import(client, rules):
+def test_a_user_who_may_only_view_rules_can_export_but_not_import(client):
     viewer = staff_user_in(REPS)
     viewer.user_permissions.add(*Permission.objects.filter(
         codename__in=["view_routingrule", "view_pool", "view_territory"]))
@@ -177,7 +168,7 @@ def test_a_user_who_may_only_view_rules_can_export_but_not_import(client, rules)
     assert client.get(IMPORT_URL).status_code == 403
 
 
-def test_delete_missing_is_offered_only_to_who_may_delete(client, rules):
+def test_delete_missing_is_offered_only_to_who_may_delete(client):
     editor = staff_user_in(REPS)
     editor.user_permissions.add(*Permission.objects.filter(codename__in=[
         "view_routingrule", "add_routingrule", "change_routingrule", "add_pool", "change_pool", "add_territory",

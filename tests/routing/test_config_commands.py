@@ -8,18 +8,9 @@ from django.core.management import CommandError, call_command
 
 from routing.config_file import routing_config_export, routing_config_json
 from routing.models import RoutingRule
-from tests.factories import RoutingRuleFactory, RuleConditionFactory, TeamFactory, rep_named
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def rules():
-    team = TeamFactory(name="DACH")
-    rep_named("Anna", teams=[team])
-    dach = RoutingRuleFactory(name="DACH", priority=10, target_team=team)
-    RuleConditionFactory(rule=dach, field="country", operator="in", value="DE, AT, CH")
-    RoutingRuleFactory(name="Nurture", priority=20, target_type=RoutingRule.TargetType.NURTURE)
+# Every test starts from two rules: DACH (Anna), then Nurture.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dach_and_nurture_rules")]
 
 
 def run(*args) -> tuple:
@@ -38,20 +29,20 @@ def write(tmp_path, data) -> str:
     return str(path)
 
 
-def test_export_writes_the_configuration_to_standard_output(rules):
+def test_export_writes_the_configuration_to_standard_output():
     out = io.StringIO()
     call_command("export_routing", stdout=out)
     assert out.getvalue() == routing_config_json(routing_config_export())
     assert json.loads(out.getvalue())["rules"][0]["name"] == "DACH"
 
 
-def test_export_writes_to_the_file_named_by_o(rules, tmp_path):
+def test_export_writes_to_the_file_named_by_o(tmp_path):
     path = tmp_path / "routing.json"
     call_command("export_routing", "-o", str(path), stderr=io.StringIO())
     assert path.read_text(encoding="utf-8") == routing_config_json(routing_config_export())
 
 
-def test_import_prints_what_changed(rules, tmp_path):
+def test_import_prints_what_changed(tmp_path):
     config = routing_config_export()
     config["rules"][1]["is_active"] = False
 
@@ -63,13 +54,13 @@ def test_import_prints_what_changed(rules, tmp_path):
     assert RoutingRule.objects.get(name="Nurture").is_active is False
 
 
-def test_import_of_the_exported_file_says_no_changes(rules, tmp_path):
+def test_import_of_the_exported_file_says_no_changes(tmp_path):
     path = tmp_path / "routing.json"
     call_command("export_routing", "-o", str(path), stderr=io.StringIO())
     assert run("import_routing", str(path)) == (0, "No changes: the configuration already matches the file.\n", "")
 
 
-def test_dry_run_shows_the_changes_and_saves_nothing(rules, tmp_path):
+def test_dry_run_shows_the_changes_and_saves_nothing(tmp_path):
     config = routing_config_export()
     config["rules"] = config["rules"][:1]
 
@@ -81,7 +72,7 @@ def test_dry_run_shows_the_changes_and_saves_nothing(rules, tmp_path):
     assert RoutingRule.objects.filter(name="Nurture").exists()
 
 
-def test_delete_missing_deletes_the_rules_the_file_leaves_out(rules, tmp_path):
+def test_delete_missing_deletes_the_rules_the_file_leaves_out(tmp_path):
     config = routing_config_export()
     config["rules"] = config["rules"][:1]
 
@@ -91,7 +82,7 @@ def test_delete_missing_deletes_the_rules_the_file_leaves_out(rules, tmp_path):
     assert list(RoutingRule.objects.values_list("name", flat=True)) == ["DACH"]
 
 
-def test_problems_go_to_standard_error_with_a_failing_exit_code_and_nothing_changes(rules, tmp_path):
+def test_problems_go_to_standard_error_with_a_failing_exit_code_and_nothing_changes(tmp_path):
     config = routing_config_export()
     config["rules"][0]["conditions"].append({"field": "contry", "operator": "equals", "value": "DE"})
     config["rules"][1]["target_rep"] = "jdoe"
