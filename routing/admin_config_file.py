@@ -13,8 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from routing.config_file import ConfigFileError, routing_config_export, routing_config_from_json, \
-    routing_config_import, routing_config_json
+from routing.config_file import (
+    ConfigFileError,
+    routing_config_export,
+    routing_config_from_json,
+    routing_config_import,
+    routing_config_json,
+)
 
 # The file holds rules, pools and territories: whoever imports it changes all three.
 EXPORT_PERMISSIONS = ["routing.view_routingrule", "routing.view_pool", "reps.view_territory"]

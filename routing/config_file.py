@@ -720,8 +720,9 @@ def _choices_hint(obj, key: str, errors: list) -> str:
     if key == NON_FIELD_ERRORS or not any(error.code == "invalid_choice" for error in errors):
         return ""
     choices = list(type(obj)._meta.get_field(key).choices or [])
-    return _(" Use one of: %(choices)s.") % {"choices": ", ".join(str(value) for value, _label in choices)} \
-        if len(choices) <= 20 else ""
+    if len(choices) > 20:
+        return ""  # countries: the message is clear enough without 250 codes
+    return _(" Use one of: %(choices)s.") % {"choices": ", ".join(str(value) for value, _label in choices)}
 
 
 def _has_missing(members: dict) -> bool:

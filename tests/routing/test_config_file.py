@@ -1,7 +1,6 @@
 """Routing configuration as a file: what the export holds, and what an import changes, refuses and keeps."""
 
 import copy
-import json
 
 import pytest
 
