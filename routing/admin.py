@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
+from routing.admin_config_file import ConfigFileAdminMixin
 from routing.forms import RoutingRuleForm, RuleConditionForm, SkillRequirementFormSet
 from routing.models import (
     Assignment,
@@ -107,7 +108,7 @@ class RuleSkillRequirementInline(AutocompleteIdsOnlyMixin, admin.TabularInline):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(AutocompleteIdsOnlyMixin, SortableAdminMixin, admin.ModelAdmin):
+class RoutingRuleAdmin(ConfigFileAdminMixin, AutocompleteIdsOnlyMixin, SortableAdminMixin, admin.ModelAdmin):
     form = RoutingRuleForm
     list_display = ["priority", "name", "is_active", "target", "strategy", "condition_summary"]
     list_filter = ["is_active", "target_type", "strategy"]

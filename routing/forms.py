@@ -12,6 +12,7 @@ from routing.conditions import ATTRIBUTE_PREFIX, FIELD_TYPES
 from routing.models import RoutingRule, RuleCondition
 from routing.selectors import TeamScope, reps_in_scope
 from routing.simulation import MAX_SIMULATED_LEADS
+from routing.validation import rule_skill_errors
 
 # Room between rules so a manager can type a priority that slots a new rule in between.
 PRIORITY_STEP = 10
@@ -67,30 +68,16 @@ class SkillRequirementFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        if self.instance.target_type != RoutingRule.TargetType.SKILLS or any(form.errors for form in self.forms):
+        if any(form.errors for form in self.forms):
             return
         requirements = [
             (form.cleaned_data["skill"], form.cleaned_data["min_level"])
             for form in self.forms
             if form.cleaned_data and not self._should_delete_form(form)
         ]
-        if not requirements:
-            raise ValidationError(
-                _("This rule assigns by skills: add at least one required skill, or choose another target.")
-            )
-        if not _active_rep_has_skills(requirements):
-            raise ValidationError(
-                _("No active rep has all of these skills at these levels, so no lead could be assigned. "
-                  "Lower a minimum level or give the skills to reps first.")
-            )
-
-
-def _active_rep_has_skills(requirements) -> bool:
-    reps = Rep.objects.filter(is_active=True)
-    for skill, min_level in requirements:
-        # One filter() per skill: each requirement must be met by its own RepSkill row.
-        reps = reps.filter(skill_levels__skill=skill, skill_levels__level__gte=min_level)
-    return reps.exists()
+        errors = rule_skill_errors(self.instance, requirements)
+        if errors:
+            raise ValidationError(errors)
 
 
 class LeadReassignForm(forms.Form):

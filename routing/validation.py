@@ -50,3 +50,25 @@ def _team_has_active_rep(team, include_sub_teams: bool) -> bool:
     from reps.models import Rep
 
     return Rep.objects.filter(teams__in=team_ids, is_active=True).exists()
+
+
+def rule_skill_errors(rule, requirements) -> list:
+    """Why a skills rule's required skills, [(skill, min_level)], cannot work; empty when they can."""
+    if rule.target_type != type(rule).TargetType.SKILLS:
+        return []
+    if not requirements:
+        return [_("This rule assigns by skills: add at least one required skill, or choose another target.")]
+    if not _active_rep_has_skills(requirements):
+        return [_("No active rep has all of these skills at these levels, so no lead could be assigned. "
+                  "Lower a minimum level or give the skills to reps first.")]
+    return []
+
+
+def _active_rep_has_skills(requirements) -> bool:
+    from reps.models import Rep
+
+    reps = Rep.objects.filter(is_active=True)
+    for skill, min_level in requirements:
+        # One filter() per skill: each requirement must be met by its own RepSkill row.
+        reps = reps.filter(skill_levels__skill=skill, skill_levels__level__gte=min_level)
+    return reps.exists()
