@@ -3,10 +3,14 @@
 Chromium comes from the system (`apt-get install chromium`, done by .ci/run); Playwright never downloads browsers here.
 """
 
+import importlib
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
+from django.db import connection
 
 # Playwright's sync API runs an event loop in the test's thread; Django's ORM refuses to run
 # "inside" it unless told that this is safe, which it is: the loop only drives the browser.
@@ -24,6 +28,13 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
+
+
+@pytest.fixture(autouse=True)
+def permission_groups(transactional_db):
+    """Each live-server test flushes the database, groups included: make them again as their migration does."""
+    groups_migration = importlib.import_module("routing.migrations.0002_groups")
+    groups_migration.create_groups(apps, SimpleNamespace(connection=connection))
 
 
 @pytest.fixture(scope="session")
