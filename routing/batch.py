@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.db import connections, router
+from django.utils.translation import gettext as _
 
 from leads.models import AccountDomain, Lead, LeadEvent
 from reps.availability import unavailability
@@ -145,7 +146,7 @@ class RoutingBatch:
         if decision.outcome == Outcome.ASSIGNED:
             assignment = Assignment(
                 lead=lead, rep=decision.rep, rule=decision.rule, strategy=decision.strategy, kind=kind, actor=actor,
-                reason=reason or f"Rule '{decision.rule}'",
+                reason=reason or _("Rule '%(rule)s'") % {"rule": decision.rule},
             )
             lead.owner, lead.status, lead.assigned_at, lead.pool = decision.rep, Lead.Status.ASSIGNED, now, None
             lead.sla_due_at = sla_deadline(rule=decision.rule, assigned_at=now, rep=decision.rep)
