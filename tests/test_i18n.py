@@ -91,6 +91,12 @@ def test_the_thank_you_page_keeps_the_forms_language(client, intake):
     assert client.get(response["Location"])["Content-Language"] == "pl"
 
 
+def test_a_brazilian_browser_gets_the_portuguese_form(client, intake):
+    response = client.get("/f/webinar/", headers={"Accept-Language": "pt-BR,pt;q=0.8"})
+
+    assert response["Content-Language"] == "pt" and "Enviar" in visible_text(response)
+
+
 def test_an_unknown_lang_parameter_falls_back_to_the_browser(client, intake):
     response = client.get("/f/webinar/?lang=xx", headers={"Accept-Language": "it"})
 
