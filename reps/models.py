@@ -232,7 +232,9 @@ class Rep(models.Model):
         related_name="reps",
         help_text=_("Working hours; a rep without a calendar is available at any hour."),
     )
-    skills = models.ManyToManyField(Skill, verbose_name=_("skills"), through="RepSkill", blank=True, related_name="reps")
+    skills = models.ManyToManyField(
+        Skill, verbose_name=_("skills"), through="RepSkill", blank=True, related_name="reps"
+    )
 
     class Meta:
         ordering = ["user__first_name", "user__last_name", "user__username"]

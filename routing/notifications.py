@@ -227,7 +227,7 @@ def _send_email(template, *, to, subject, context):
 
 
 def _format_time(moment, rep) -> str:
-    """The instant in the rep's own time zone, e.g. '14:30 (Europe/Berlin), Mon 2 Mar' (names in the active language)."""
+    """The instant in the rep's own time zone, e.g. '14:30 (Europe/Berlin), Mon 2 Mar', in the active language."""
     if moment is None:
         return ""
     local = timezone.localtime(moment, _zone(rep))

@@ -230,7 +230,8 @@ def test_api_errors_keep_field_names_and_speak_the_requests_language(client, db)
     english = client.post("/api/v1/leads", json.dumps({"email": "nope"}), content_type="application/json",
                           headers=headers)
 
-    assert german.status_code == 400 and german.json() == {"errors": {"score": ["Muss eine ganze Zahl oder null sein."]}}
+    assert german.status_code == 400
+    assert german.json() == {"errors": {"score": ["Muss eine ganze Zahl oder null sein."]}}
     assert english.status_code == 422
     assert english.json() == {"errors": {"email": ["Enter a valid email address, e.g. anna@acme.com."]}}
 
