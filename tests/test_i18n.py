@@ -21,7 +21,6 @@ from tests.factories import (
     ApiTokenFactory, IntakeFormFactory, LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, rep_named,
     sales_manager,
 )
-from tests.test_settings import run_check
 
 LOCALE = Path(__file__).resolve().parents[1] / "locale"
 LANGUAGES = ["de", "it", "pt", "pl", "ru"]
@@ -211,12 +210,6 @@ def test_a_language_outside_the_list_is_refused_and_nothing_changes(client, anna
     client.post(reverse("set_language"), {"language": "fr", "next": "/queue/"})
 
     assert "My queue" in visible_text(client.get(reverse("routing:queue")))
-
-
-def test_site_language_from_the_environment_must_be_one_of_the_languages():
-    result = run_check(LANGUAGE_CODE="fr")
-
-    assert result.returncode != 0 and "Environment variable LANGUAGE_CODE must be one of" in result.stderr
 
 
 # --- The API --------------------------------------------------------------------------------------
