@@ -217,6 +217,9 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- I18N -----------------------------------------------------------------
+# Pages follow the reader's choice (the switcher's cookie, else the browser's Accept-Language), emails the
+# rep's language; LANGUAGE_CODE is the site's language for everyone else and for the stored history. It stays
+# English: the dashboard's SLA count and the queue's "Why you" line read stored history text in English.
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", "English"),
@@ -226,6 +229,8 @@ LANGUAGES = [
     ("pl", "Polski"),
     ("ru", "Русский"),
 ]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # the compiled .mo files are committed: no gettext needed to run
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60  # the switcher's choice outlives the browser session
 TIME_ZONE = _env_or_fail(env.str, "TIME_ZONE", default="UTC")
 try:
     import zoneinfo

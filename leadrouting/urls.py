@@ -17,6 +17,7 @@ def rq_dashboard_view(view):
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher posts here
     path("django-rq/", include((get_api_urlpatterns() + get_admin_urlpatterns(view_wrapper=rq_dashboard_view),
                                 "django_rq"))),
     path("", include("leads.urls")),

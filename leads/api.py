@@ -1,6 +1,7 @@
 """JSON API for other systems: POST /api/v1/leads and GET /api/v1/leads/<id>, authenticated by a per-source token.
 
 Every answer is JSON; errors are {"errors": {"field": ["message"]}} (field "__all__" for the request itself).
+The keys are the lead's field names in every language; the messages follow the request's Accept-Language.
 """
 
 import json
@@ -9,6 +10,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
@@ -32,7 +34,7 @@ def _request_error(status: int, message: str) -> JsonResponse:
 
 
 def _authenticate(request):
-    scheme, _, raw_token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _space, raw_token = request.headers.get("Authorization", "").partition(" ")
     return api_token_authenticate(raw_token.strip()) if scheme.lower() == "bearer" else None
 
 
@@ -53,22 +55,22 @@ def _auth_failures_exceeded(request, *, count_this_one: bool) -> bool:
 def _guard(request, *, method: str):
     """The checks every endpoint shares; returns (token, None) or (None, error response)."""
     if request.method != method:
-        response = _request_error(405, f"Use {method} on this address.")
+        response = _request_error(405, _("Use %(method)s on this address.") % {"method": method})
         response["Allow"] = method
         return None, response
-    too_many_failures = _request_error(429, "Too many requests with a wrong API token from your address; "
-                                            "retry in a minute with a valid token.")
+    too_many_failures = _request_error(429, _("Too many requests with a wrong API token from your address; "
+                                              "retry in a minute with a valid token."))
     if _auth_failures_exceeded(request, count_this_one=False):
         return None, too_many_failures
     token = _authenticate(request)
     if token is None:
         if _auth_failures_exceeded(request, count_this_one=True):
             return None, too_many_failures
-        return None, _request_error(401, "Send a valid, unrevoked API token: Authorization: Bearer <token>.")
+        return None, _request_error(401, _("Send a valid, unrevoked API token: Authorization: Bearer <token>."))
     request.api_token = token
     if is_ratelimited(request, group="api", key=lambda group, req: str(req.api_token.pk), rate=_token_rate,
                       increment=True):
-        return None, _request_error(429, "Too many requests for this token; retry in a minute.")
+        return None, _request_error(429, _("Too many requests for this token; retry in a minute."))
     return token, None
 
 
@@ -83,15 +85,15 @@ def _parse_body(request):
     except ValueError:
         declared = 0
     if declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
-        return None, _request_error(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KB.")
+        return None, _request_error(413, _("The body is larger than %(size)s KB.") % {"size": MAX_BODY_BYTES // 1024})
     if request.content_type != "application/json":
-        return None, _request_error(415, "Send the lead as JSON with Content-Type: application/json.")
+        return None, _request_error(415, _("Send the lead as JSON with Content-Type: application/json."))
     try:
         body = json.loads(request.body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, _request_error(400, "The body is not valid UTF-8 JSON.")
+        return None, _request_error(400, _("The body is not valid UTF-8 JSON."))
     if not isinstance(body, dict):
-        return None, _request_error(400, "Send one JSON object, e.g. {\"email\": \"anna@acme.com\"}.")
+        return None, _request_error(400, _("Send one JSON object, e.g. {\"email\": \"anna@acme.com\"}."))
     return body, None
 
 
@@ -100,17 +102,17 @@ def _type_errors(body: dict) -> dict:
     errors = {}
     for name, value in body.items():
         if name not in API_FIELDS:
-            errors[name] = ["Unknown field. Known fields: " + ", ".join(API_FIELDS) + "."]
+            errors[name] = [_("Unknown field. Known fields: %(fields)s.") % {"fields": ", ".join(API_FIELDS)}]
         elif value is None:
             continue
         elif name in INTEGER_FIELDS:
             if isinstance(value, bool) or not isinstance(value, int):
-                errors[name] = ["Must be a whole number or null."]
+                errors[name] = [_("Must be a whole number or null.")]
         elif name in DECIMAL_FIELDS:
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                errors[name] = ["Must be a number (or a numeric string) or null."]
+                errors[name] = [_("Must be a number (or a numeric string) or null.")]
         elif not isinstance(value, str):
-            errors[name] = ["Must be a string or null."]
+            errors[name] = [_("Must be a string or null.")]
     return errors
 
 
@@ -126,7 +128,7 @@ def leads_collection(request):
         return _errors(400, errors)
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
-        return _errors(400, {"Idempotency-Key": ["Use 1 to 255 visible ASCII characters, e.g. a UUID."]})
+        return _errors(400, {"Idempotency-Key": [_("Use 1 to 255 visible ASCII characters, e.g. a UUID.")]})
     raw = {name: (str(value) if value is not None else None) for name, value in body.items()}
     try:
         if key is None:
@@ -136,7 +138,7 @@ def leads_collection(request):
     except ValidationError as error:
         return _errors(422, error.message_dict)
     except IdempotencyConflict:
-        return _errors(422, {"Idempotency-Key": ["This key was already used with a different body; use a new key."]})
+        return _errors(422, {"Idempotency-Key": [_("This key was already used with a different body; use a new key.")]})
     # A merge created nothing: 200. A replay answers as the first request did.
     response = JsonResponse({"id": result.lead.pk, "status": result.lead.status, "merged": result.merged},
                             status=200 if result.merged else 201)
@@ -152,5 +154,5 @@ def lead_detail(request, lead_id):
         return error
     lead = lead_for_token(token=token, lead_id=lead_id)
     if lead is None:
-        return _request_error(404, "No lead with this id was sent with this token's source.")
+        return _request_error(404, _("No lead with this id was sent with this token's source."))
     return JsonResponse(lead_status_document(lead))

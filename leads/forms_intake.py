@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -25,7 +26,7 @@ class LeadIntakeForm(forms.Form):
         for name in intake_form.fields:
             model_field = Lead._meta.get_field(name)
             options = {
-                "label": intake_form.labels.get(name) or model_field.verbose_name.capitalize(),
+                "label": intake_form.labels.get(name) or capfirst(model_field.verbose_name),  # "E-Mail", not "E-mail"
                 "help_text": intake_form.help_texts.get(name, ""),
                 "required": name in intake_form.required_fields,
             }

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leadrouting.i18n import site_language
 from leads.models import Lead, LeadEvent
 
 S = Lead.Status
@@ -64,8 +65,7 @@ def _change_status(*, lead_id, actor, to, allowed_from, reason="") -> Lead:
                 _("%(lead)s is %(status)s, so it cannot be marked %(to)s.")
                 % {"lead": lead, "status": lead.get_status_display().lower(), "to": S(to).label.lower()}
             )
-        now = timezone.now()
-        old_status = lead.get_status_display()
+        now, old_status = timezone.now(), lead.status
         changes = {"status": to, "updated_at": now}
         # Qualifying or closing a lead nobody marked contacted still means someone reached the prospect.
         if lead.first_touch_at is None and to in (S.CONTACTED, S.QUALIFIED, S.CONVERTED):
@@ -75,7 +75,8 @@ def _change_status(*, lead_id, actor, to, allowed_from, reason="") -> Lead:
         Lead.objects.filter(pk=lead.pk).update(**changes)
         for name, value in changes.items():
             setattr(lead, name, value)
-        message = f"{old_status} → {lead.get_status_display()}"
+        with site_language():  # the timeline reads the same for every reader
+            message = f"{S(old_status).label} → {S(to).label}"
         if reason:
             message = f"{message}: {reason}"
         LeadEvent.objects.create(

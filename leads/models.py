@@ -173,7 +173,7 @@ class Lead(models.Model):
         verbose_name_plural = _("leads")
 
     def __str__(self):
-        return self.full_name or self.email or self.company or f"Lead #{self.pk}"
+        return self.full_name or self.email or self.company or _("Lead #%(id)s") % {"id": self.pk}
 
     @property
     def full_name(self):

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leadrouting.i18n import site_language
 from leads.dedupe import lock_identity, open_duplicate_of
 from leads.matching import account_match
 from leads.models import ApiToken, IdempotencyRecord, Lead, LeadEvent
@@ -63,9 +64,10 @@ def lead_submit(*, raw: dict, channel: str, source: str = "", hidden_values: dic
             lead.account, lead.account_match_method, lead.account_match_score = match.account, match.method, match.score
         lead.full_clean()
         lead.save()
+        with site_language():
+            message = _("Created from %(channel)s.") % {"channel": channel}
         LeadEvent.objects.create(
-            lead=lead, kind=LeadEvent.Kind.CREATED,
-            message=_("Created from %(channel)s.") % {"channel": channel},
+            lead=lead, kind=LeadEvent.Kind.CREATED, message=message,
             data={"channel": channel, "source": lead.source, "account_match": lead.account_match_method},
         )
     return IntakeResult(lead=lead, created=True, merged=False)
@@ -73,9 +75,10 @@ def lead_submit(*, raw: dict, channel: str, source: str = "", hidden_values: dic
 
 def lead_merge_submission(*, lead: Lead, data: dict, channel: str) -> LeadEvent:
     """Records a repeat submission on the lead's timeline; the lead keeps its owner and is not routed again."""
+    with site_language():
+        message = _("The same person submitted again through %(channel)s.") % {"channel": channel}
     return LeadEvent.objects.create(
-        lead=lead, kind=LeadEvent.Kind.MERGED,
-        message=_("The same person submitted again through %(channel)s.") % {"channel": channel},
+        lead=lead, kind=LeadEvent.Kind.MERGED, message=message,
         data={"channel": channel, "source": data.get("source", ""), "submitted": _json_safe(data)},
     )
 

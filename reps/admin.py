@@ -139,6 +139,7 @@ class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
         (None, {"fields": ["user", "name", "is_active", "seniority", "teams"]}),
         (_("Distribution"), {"fields": ["weight", "max_open_leads", "max_new_leads_per_day", "max_new_leads_per_hour"]}),
         (_("Availability"), {"fields": ["status", "away_until", "time_zone", "calendar"]}),
+        (_("Emails"), {"fields": ["language"]}),
     ]
     inlines = [RepSkillInline, TimeOffInline, RepStatusChangeInline]
 

@@ -114,7 +114,9 @@ class WorkingHours(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
-    calendar = models.ForeignKey(AvailabilityCalendar, on_delete=models.CASCADE, related_name="working_hours")
+    calendar = models.ForeignKey(
+        AvailabilityCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE, related_name="working_hours"
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start = models.TimeField(_("start"))
     end = models.TimeField(_("end"), help_text=_("An end at or before the start means the shift ends the next day."))
@@ -165,7 +167,9 @@ def first_overlapping_shifts(shifts) -> tuple | None:
 
 
 class Holiday(models.Model):
-    calendar = models.ForeignKey(AvailabilityCalendar, on_delete=models.CASCADE, related_name="holidays")
+    calendar = models.ForeignKey(
+        AvailabilityCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE, related_name="holidays"
+    )
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=120, blank=True)
 
@@ -190,7 +194,9 @@ class Rep(models.Model):
         AVAILABLE = "available", _("Available")
         AWAY = "away", _("Away")
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rep")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="rep"
+    )
     teams = models.ManyToManyField(Team, verbose_name=_("teams"), blank=True, related_name="members")
     seniority = models.CharField(_("seniority"), max_length=20, choices=Seniority.choices, default=Seniority.MID)
     weight = models.DecimalField(
@@ -217,6 +223,10 @@ class Rep(models.Model):
         _("away until"), null=True, blank=True, help_text=_("When set, the rep is back automatically at this time.")
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES,
+        help_text=_("The language of the emails the rep gets. Empty: the site's language."),
+    )
     calendar = models.ForeignKey(
         AvailabilityCalendar,
         verbose_name=_("calendar"),
@@ -226,7 +236,9 @@ class Rep(models.Model):
         related_name="reps",
         help_text=_("Working hours; a rep without a calendar is available at any hour."),
     )
-    skills = models.ManyToManyField(Skill, through="RepSkill", blank=True, related_name="reps")
+    skills = models.ManyToManyField(
+        Skill, verbose_name=_("skills"), through="RepSkill", blank=True, related_name="reps"
+    )
 
     class Meta:
         ordering = ["user__first_name", "user__last_name", "user__username"]
@@ -276,8 +288,8 @@ class RepStatusChange(models.Model):
 
 
 class RepSkill(models.Model):
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="skill_levels")
-    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="rep_levels")
+    rep = models.ForeignKey(Rep, verbose_name=_("rep"), on_delete=models.CASCADE, related_name="skill_levels")
+    skill = models.ForeignKey(Skill, verbose_name=_("skill"), on_delete=models.CASCADE, related_name="rep_levels")
     level = models.PositiveSmallIntegerField(
         _("level"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)], help_text=_("1 (basic) to 5 (expert).")
     )
@@ -295,7 +307,7 @@ class RepSkill(models.Model):
 
 
 class TimeOff(models.Model):
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="time_off")
+    rep = models.ForeignKey(Rep, verbose_name=_("rep"), on_delete=models.CASCADE, related_name="time_off")
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)

@@ -26,7 +26,7 @@ from reps.availability import unavailability
 from reps.models import Rep
 from routing import strategies
 from routing.explain import explain
-from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule
+from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule, rule_reason
 from routing.notifications import notify_assignments_on_commit
 from routing.sla import sla_deadline
 
@@ -154,7 +154,7 @@ class RoutingBatch:
         if decision.outcome == Outcome.ASSIGNED:
             assignment = Assignment(
                 lead=lead, rep=decision.rep, rule=decision.rule, strategy=decision.strategy, kind=kind, actor=actor,
-                reason=reason or f"Rule '{decision.rule}'",
+                reason=reason or rule_reason(decision.rule),
             )
             lead.owner, lead.status, lead.assigned_at, lead.pool = decision.rep, Lead.Status.ASSIGNED, now, None
             lead.sla_due_at = sla_deadline(rule=decision.rule, assigned_at=now, rep=decision.rep)

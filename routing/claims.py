@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from leadrouting.i18n import site_language
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
 from routing.candidates import capacity_problem, leads_last_hour_counts, leads_today_counts, open_lead_counts
@@ -45,11 +46,12 @@ def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
             raise LeadAlreadyClaimed
         pool_name = lead.pool.name
         lead = Lead.objects.get(pk=lead_id)
-        reason = _("Claimed from pool '%(pool)s'") % {"pool": pool_name}
+        with site_language():
+            reason = _("Claimed from pool '%(pool)s'") % {"pool": pool_name}
+            message = _("%(rep)s claimed the lead from pool '%(pool)s'.") % {"rep": rep.name, "pool": pool_name}
         Assignment.objects.create(lead=lead, rep=rep, rule=rule, kind=Assignment.Kind.CLAIM, actor=actor, reason=reason)
         LeadEvent.objects.create(
-            lead=lead, kind=LeadEvent.Kind.REASSIGNED, actor=actor,
-            message=_("%(rep)s claimed the lead from pool '%(pool)s'.") % {"rep": rep.name, "pool": pool_name},
+            lead=lead, kind=LeadEvent.Kind.REASSIGNED, actor=actor, message=message,
             data={"to_rep_id": rep.pk, "claimed": True},
         )
     return lead

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from reps.models import Rep
-from routing.conditions import ATTRIBUTE_PREFIX, FIELD_TYPES
+from routing.conditions import ANY, ATTRIBUTE_PREFIX, BOOLEAN, FIELD_TYPES, NUMBER, TERRITORY, TEXT
 from routing.models import RoutingRule, RuleCondition
 from routing.selectors import TeamScope, reps_in_scope
 from routing.simulation import MAX_SIMULATED_LEADS
@@ -16,6 +16,9 @@ from routing.validation import rule_skill_errors
 
 # Room between rules so a manager can type a priority that slots a new rule in between.
 PRIORITY_STEP = 10
+# The kind of value each suggested field holds, as the manager reads it.
+FIELD_TYPE_LABELS = {TEXT: gettext_lazy("text"), NUMBER: gettext_lazy("number"), BOOLEAN: gettext_lazy("boolean"),
+                     TERRITORY: gettext_lazy("territory"), ANY: gettext_lazy("any")}
 
 
 class RoutingRuleForm(forms.ModelForm):
@@ -49,7 +52,10 @@ class ConditionFieldInput(forms.TextInput):
         datalist_id = f"{context['widget']['attrs'].get('id', name)}_choices"
         context["widget"]["attrs"]["list"] = datalist_id
         context["widget"]["datalist_id"] = datalist_id
-        context["widget"]["suggestions"] = [*FIELD_TYPES.items(), (ATTRIBUTE_PREFIX, _("custom attribute: attributes.<key>"))]
+        context["widget"]["suggestions"] = [
+            *((name, FIELD_TYPE_LABELS[kind]) for name, kind in FIELD_TYPES.items()),
+            (ATTRIBUTE_PREFIX, _("custom attribute: attributes.<key>")),
+        ]
         return context
 
 

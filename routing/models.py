@@ -187,6 +187,11 @@ class RotationState(models.Model):
         constraints = [models.UniqueConstraint(fields=["rule", "rep"], name="rotation_unique_rule_rep")]
 
 
+def rule_reason(rule) -> str:
+    """Why the rules gave a lead to its rep, in the active language."""
+    return _("Rule '%(rule)s'") % {"rule": rule}
+
+
 class Assignment(models.Model):
     """Who owned a lead, from when, and why; exactly one row per lead is current."""
 
@@ -224,6 +229,13 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.lead} → {self.rep} ({self.get_kind_display()})"
+
+    @property
+    def reason_for_reader(self) -> str:
+        """The reason in the reader's language when the rules wrote it (initial routing); else as it was written."""
+        if self.kind == self.Kind.INITIAL and self.rule is not None:
+            return rule_reason(self.rule)
+        return self.reason
 
 
 class RoutingDecision(models.Model):

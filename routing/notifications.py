@@ -19,10 +19,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from redis.exceptions import RedisError
 
+from leadrouting.i18n import language_of, site_language
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
 from routing.models import Assignment
@@ -150,9 +152,8 @@ def _send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
     lead = assignment.lead
     if notify_new_owner:
         _send(
-            "lead_assigned", to_rep=assignment.rep,
-            subject=_("New lead for you: %(lead)s") % {"lead": lead},
-            context={"lead": lead, "assignment": assignment, "due": _format_time(lead.sla_due_at, assignment.rep)},
+            "lead_assigned", to_rep=assignment.rep, subject=gettext_lazy("New lead for you: %(lead)s"),
+            context={"lead": lead, "assignment": assignment}, due_at=lead.sla_due_at,
         )
     if previous_owner_id and previous_owner_id != assignment.rep_id:
         _send_moved_away(lead.pk, previous_owner_id, reason=assignment.reason, new_owner=assignment.rep)
@@ -169,8 +170,7 @@ def _send_moved_away(lead_id, previous_owner_id, *, reason, new_owner):
     if lead is None or previous is None or lead.owner_id == previous.pk:
         return
     _send(
-        "lead_moved_away", to_rep=previous,
-        subject=_("Lead moved away from you: %(lead)s") % {"lead": lead},
+        "lead_moved_away", to_rep=previous, subject=gettext_lazy("Lead moved away from you: %(lead)s"),
         context={"lead": lead, "reason": reason, "new_owner": new_owner},
     )
 
@@ -180,9 +180,8 @@ def _send_reminder(lead_id):
     if lead is None or lead.owner is None or lead.first_touch_at is not None or lead.sla_due_at is None:
         return
     _send(
-        "sla_reminder", to_rep=lead.owner,
-        subject=_("Contact %(lead)s by %(due)s") % {"lead": lead, "due": _format_time(lead.sla_due_at, lead.owner)},
-        context={"lead": lead, "due": _format_time(lead.sla_due_at, lead.owner)},
+        "sla_reminder", to_rep=lead.owner, subject=gettext_lazy("Contact %(lead)s by %(due)s"),
+        context={"lead": lead}, due_at=lead.sla_due_at,
     )
 
 
@@ -197,19 +196,22 @@ def _send_escalation(lead_id, team_id, *, reason, escalated_to_id):
         logger.warning("Lead %s escalated but %s has no manager with an email address.", lead_id, team or "no team")
         return
     for manager in managers:
-        _send_email(
-            "lead_escalated", to=manager.email,
-            subject=_("Escalated lead needs you: %(lead)s") % {"lead": lead},
-            context={"lead": lead, "reason": reason, "team": team, "escalated_to": escalated_to,
-                     "recipient_name": manager.get_full_name() or manager.get_username()},
-        )
+        with site_language():  # managers have no language of their own (only reps do)
+            _send_email(
+                "lead_escalated", to=manager.email,
+                subject=_("Escalated lead needs you: %(lead)s") % {"lead": lead},
+                context={"lead": lead, "reason": reason, "team": team, "escalated_to": escalated_to,
+                         "recipient_name": manager.get_full_name() or manager.get_username()},
+            )
 
 
-def _send(template, *, to_rep, subject, context):
+def _send(template, *, to_rep, subject, context, due_at=None):
+    """An email to a rep in the rep's language: `subject` is a lazy message, formatted with the context."""
     if not to_rep.is_active or not to_rep.user.email:
         return
-    _send_email(template, to=to_rep.user.email, subject=subject,
-                context={**context, "rep": to_rep, "recipient_name": to_rep.name})
+    with language_of(to_rep):
+        context = {**context, "rep": to_rep, "recipient_name": to_rep.name, "due": _format_time(due_at, to_rep)}
+        _send_email(template, to=to_rep.user.email, subject=subject % context, context=context)
 
 
 def _send_email(template, *, to, subject, context):
@@ -225,11 +227,11 @@ def _send_email(template, *, to, subject, context):
 
 
 def _format_time(moment, rep) -> str:
-    """The instant in the rep's own time zone, e.g. '14:30 (Europe/Berlin), Mon 2 Mar'."""
+    """The instant in the rep's own time zone, e.g. '14:30 (Europe/Berlin), Mon 2 Mar', in the active language."""
     if moment is None:
         return ""
     local = timezone.localtime(moment, _zone(rep))
-    return f"{local:%H:%M} ({rep.time_zone}), {local:%a} {local.day} {local:%b}"
+    return f"{local:%H:%M} ({rep.time_zone}), {dateformat.format(local, 'D j M')}"
 
 
 def _zone(rep):

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leadrouting.i18n import site_language
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
 from routing.backlog import on_capacity_freed
@@ -279,4 +280,5 @@ def _count_reassignment(lead):
 
 
 def _owner_text(rep) -> str:
-    return rep.name if rep is not None else _("nobody")
+    with site_language():  # part of a timeline line
+        return rep.name if rep is not None else _("nobody")

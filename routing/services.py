@@ -8,8 +8,10 @@ import time
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rq.timeouts import JobTimeoutException
 
+from leadrouting.i18n import site_language
 from leads.models import Lead
 from routing.batch import RoutingBatch
 from routing.engine import Decision, Outcome, decide
@@ -29,6 +31,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+@site_language()  # routing runs in process after a prospect's request too: its audit text is in the site's language
 def route_pending_leads(*, limit: int, worker: str | None = None) -> int:
     """Routes waiting leads oldest first, up to ROUTING_LEADS_PER_TRANSACTION per transaction, until none are left
     or `limit` is reached."""
@@ -99,6 +102,7 @@ def _route_next_pending_lead(worker: str, ruleset) -> bool:
     return True
 
 
+@site_language()
 def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assignment.Kind.INITIAL, actor=None,
                        reason: str = "", ruleset=None) -> RoutingDecision | None:
     """Routes a lead whose row the caller has locked; a lead that makes the engine fail becomes unroutable."""
@@ -150,9 +154,9 @@ def failed_decision(error: Exception) -> Decision:
 
 def outcome_text(decision: Decision) -> str:
     if decision.outcome == Outcome.ASSIGNED:
-        return f"Chosen: {decision.rep.name} by rule '{decision.rule}'."
+        return _("Chosen: %(rep)s by rule '%(rule)s'.") % {"rep": decision.rep.name, "rule": decision.rule}
     if decision.outcome == Outcome.POOLED:
-        return f"Waiting in pool '{decision.pool}' until a rep claims it."
+        return _("Waiting in pool '%(pool)s' until a rep claims it.") % {"pool": decision.pool}
     if decision.outcome == Outcome.NURTURE:
-        return f"Sent to nurture by rule '{decision.rule}': no rep assigned."
-    return "Unroutable: no rep was assigned. Fix the rules or assign the lead by hand."
+        return _("Sent to nurture by rule '%(rule)s': no rep assigned.") % {"rule": decision.rule}
+    return _("Unroutable: no rep was assigned. Fix the rules or assign the lead by hand.")
