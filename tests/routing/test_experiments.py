@@ -8,10 +8,14 @@ from django.db import IntegrityError, transaction
 
 from leads.models import Lead
 from routing.experiments import (
+    GroupFigures,
     experiment_group_for,
     experiment_make_variant_default,
     experiment_start,
     experiment_stop,
+    leads_per_group_needed,
+    two_proportion_z_test,
+    verdict,
 )
 from routing.models import Assignment, RoutingDecision, RoutingExperiment, RoutingRule
 from routing.reassignment import lead_reassign
@@ -343,3 +347,59 @@ def test_a_draft_has_no_winner(everyone, seniors, manager):
     experiment = senior_experiment(everyone, seniors)
     with pytest.raises(ValidationError, match="has not started: only a running or stopped experiment can have"):
         experiment_make_variant_default(experiment_id=experiment.pk, actor=manager)
+
+
+# --- Results ------------------------------------------------------------------------------
+
+def test_the_z_test_matches_a_reference_computed_by_hand():
+    # 120/1000 vs 150/1000. Pooled rate 270/2000 = 0.135; standard error sqrt(0.135 * 0.865 * (1/1000 + 1/1000))
+    # = 0.0152823; z = 0.03 / 0.0152823 = 1.96305. Two-sided p = 2 * (1 - Phi(1.96305)) = 0.049640, by integrating
+    # the normal density with Simpson's rule (no erf); a printed normal table gives about 0.0496 (Phi(1.96) = 0.9750).
+    result = two_proportion_z_test(successes_a=120, trials_a=1000, successes_b=150, trials_b=1000)
+    assert result.z == pytest.approx(1.96305, abs=1e-5)
+    assert result.p_value == pytest.approx(0.049640, abs=1e-6)
+
+
+def test_the_z_test_of_equal_rates_finds_no_difference():
+    result = two_proportion_z_test(successes_a=30, trials_a=300, successes_b=10, trials_b=100)
+    assert result.z == 0 and result.p_value == pytest.approx(1.0)
+
+
+def test_the_z_test_needs_leads_and_some_variation():
+    assert two_proportion_z_test(successes_a=0, trials_a=0, successes_b=3, trials_b=10) is None
+    assert two_proportion_z_test(successes_a=0, trials_a=50, successes_b=0, trials_b=60) is None
+
+
+def test_the_leads_needed_per_group_match_the_textbook_formula():
+    # 12% vs 15%, alpha 0.05 two-sided, power 0.8: z = 1.959964 and 0.841621 (normal table);
+    # n = (1.959964 * sqrt(2 * 0.135 * 0.865) + 0.841621 * sqrt(0.12 * 0.88 + 0.15 * 0.85))^2 / 0.03^2 = 2035.6.
+    assert leads_per_group_needed(0.12, 0.15) == 2036
+    assert leads_per_group_needed(0.2, 0.2) is None
+
+
+def figures(group, leads, converted):
+    return GroupFigures(group=group, share=50, rule=None, leads=leads, converted=converted)
+
+
+@pytest.mark.parametrize(("control", "test", "sentence"), [
+    ((1000, 110), (1000, 150),
+     "Test converts better: 15.0% vs 11.0%, p = 0.008."),
+    ((1000, 150), (1000, 110),
+     "Control converts better: 15.0% vs 11.0%, p = 0.008."),
+    ((1000, 120), (1000, 150),
+     "Test converts better: 15.0% vs 12.0%, p = 0.050."),
+    # 12% vs 15% needs 2036 leads per group (the test above); each group has 500: 1,536 more.
+    ((500, 60), (500, 75),
+     "Not significant yet (p = 0.17); about 1,536 more leads per group needed to detect this difference."),
+    ((300, 30), (100, 10),
+     "Not significant yet (p = 1.00): both groups convert at 10.0% so far."),
+    ((5000, 600), (5000, 610),
+     "Not significant yet (p = 0.76); about 412,399 more leads per group needed to detect this difference."),
+    ((40, 0), (40, 0), "Nothing to compare yet: the two groups convert at 0.0% so far."),
+    ((40, 4), (0, 0), "Not enough leads yet: both groups need leads before they can be compared."),
+])
+def test_the_verdict_says_in_a_sentence_what_a_manager_can_conclude(control, test, sentence):
+    control, test = figures(Group.CONTROL, *control), figures(Group.TEST, *test)
+    z_test = two_proportion_z_test(successes_a=control.converted, trials_a=control.leads,
+                                   successes_b=test.converted, trials_b=test.leads)
+    assert verdict(control, test, z_test) == sentence
