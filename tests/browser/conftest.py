@@ -3,8 +3,10 @@
 Chromium comes from the system (`apt-get install chromium`, done by .ci/run); Playwright never downloads browsers here.
 """
 
+import importlib
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -24,6 +26,20 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
+
+
+@pytest.fixture(autouse=True)
+def permission_groups(transactional_db):
+    """The "Sales managers" and "Reps" groups, as the migration makes them.
+
+    The flush after every transactional test empties them, and serialized rollback cannot
+    bring them back here: under Playwright's event loop the ORM uses another connection.
+    """
+    from django.apps import apps
+    from django.db import connection
+
+    groups_migration = importlib.import_module("routing.migrations.0002_groups")
+    groups_migration.create_groups(apps, SimpleNamespace(connection=connection))
 
 
 @pytest.fixture(scope="session")
