@@ -126,7 +126,7 @@ def experiment_make_variant_default(*, experiment_id: int, actor: AbstractBaseUs
         if experiment.status == Status.WINNER_CHOSEN:
             raise ValidationError(_("'%(name)s' already has its winner: the test variant is the default.") % {
                 "name": experiment})
-        if experiment.status not in (Status.RUNNING, Status.STOPPED):
+        if not can_have_winner(experiment):
             raise ValidationError(_("'%(name)s' has not started: only a running or stopped experiment can have a "
                                     "winner.") % {"name": experiment})
         control = RoutingRule.objects.select_for_update().get(pk=experiment.control_rule_id)
@@ -137,6 +137,11 @@ def experiment_make_variant_default(*, experiment_id: int, actor: AbstractBaseUs
             experiment.ended_at, experiment.ended_by = now, actor
         experiment.save()
     return experiment
+
+
+def can_have_winner(experiment: RoutingExperiment) -> bool:
+    """Only an experiment that has split leads, and has no winner yet."""
+    return experiment.status in (Status.RUNNING, Status.STOPPED)
 
 
 def _copy_target(variant: RoutingRule, *, onto: RoutingRule):

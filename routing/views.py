@@ -224,8 +224,8 @@ def experiment_results(request, experiment_id):
                                    pk=experiment_id)
     return render(request, "routing/experiment_results.html", {
         "results": experiments.experiment_results(experiment=experiment),
-        "can_choose_winner": experiment.status in (RoutingExperiment.Status.RUNNING, RoutingExperiment.Status.STOPPED)
-        and request.user.has_perm("routing.change_routingrule"),
+        "can_choose_winner": experiments.can_have_winner(experiment) and request.user.has_perm(
+            "routing.change_routingrule"),
     })
 
 
