@@ -3,22 +3,26 @@
 from functools import partial
 
 from adminsortable2.admin import SortableAdminMixin
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseBadRequest
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from routing.admin_config_file import ConfigFileAdminMixin
+from routing.experiments import experiment_start, experiment_stop
 from routing.forms import RoutingRuleForm, RuleConditionForm, SkillRequirementFormSet
 from routing.models import (
     Assignment,
     Pool,
     RotationState,
     RoutingDecision,
+    RoutingExperiment,
     RoutingRule,
     RuleCondition,
     RuleSkillRequirement,
@@ -231,3 +235,60 @@ class RoutingDecisionAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return decisions_in_scope(super().get_queryset(request), manager_scope(request.user))
+
+
+# --- A/B experiments ---------------------------------------------------------------------------
+
+@admin.register(RoutingExperiment)
+class RoutingExperimentAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
+    """Managers prepare an experiment as a draft, then start and stop it with the actions; results have their own page."""
+
+    list_display = ["name", "results_link", "status", "control_rule", "variant_rule", "test_share", "started_at"]
+    list_filter = ["status"]
+    list_select_related = ["control_rule", "variant_rule"]
+    search_fields = ["name", "hypothesis", "control_rule__name", "variant_rule__name"]
+    autocomplete_fields = ["control_rule", "variant_rule"]
+    fields = ["name", "hypothesis", "control_rule", "variant_rule", "test_share", "status", "results_link",
+              "started_at", "started_by", "ended_at", "ended_by", "winner_chosen_at", "winner_chosen_by"]
+    readonly_fields = ["status", "results_link", "started_at", "started_by", "ended_at", "ended_by", "winner_chosen_at",
+                       "winner_chosen_by"]
+    # Changing these once leads were split would move leads between groups and mix up the results.
+    split_fields = ["control_rule", "variant_rule", "test_share"]
+    actions = ["start_experiments", "stop_experiments"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != RoutingExperiment.Status.DRAFT:
+            return [*self.split_fields, *self.readonly_fields]
+        return self.readonly_fields
+
+    @admin.display(description=gettext_lazy("results"))
+    def results_link(self, experiment):
+        if experiment.pk is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("routing:experiment_results", args=[experiment.pk]),
+                           _("Results"))
+
+    @admin.action(description=gettext_lazy("Start selected experiments"), permissions=["change"])
+    def start_experiments(self, request, queryset):
+        self._apply_to_each(request, queryset, experiment_start, done=ngettext_lazy(
+            "%d experiment started: its rule's leads are now split.",
+            "%d experiments started: their rules' leads are now split."))
+
+    @admin.action(description=gettext_lazy("Stop selected experiments"), permissions=["change"])
+    def stop_experiments(self, request, queryset):
+        self._apply_to_each(request, queryset, experiment_stop, done=ngettext_lazy(
+            "%d experiment stopped: its rule routes every lead again.",
+            "%d experiments stopped: their rules route every lead again."))
+
+    def _apply_to_each(self, request, queryset, service, *, done):
+        """Runs the service on each experiment: each refusal becomes a message saying why, then `done` says how many."""
+        succeeded = 0
+        for experiment in queryset.order_by("pk"):
+            try:
+                service(experiment_id=experiment.pk, actor=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(request, done % succeeded, messages.SUCCESS)

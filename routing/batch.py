@@ -155,6 +155,7 @@ class RoutingBatch:
             assignment = Assignment(
                 lead=lead, rep=decision.rep, rule=decision.rule, strategy=decision.strategy, kind=kind, actor=actor,
                 reason=reason or rule_reason(decision.rule),
+                experiment=decision.experiment, experiment_group=decision.experiment_group,
             )
             lead.owner, lead.status, lead.assigned_at, lead.pool = decision.rep, Lead.Status.ASSIGNED, now, None
             lead.sla_due_at = sla_deadline(rule=decision.rule, assigned_at=now, rep=decision.rep)
@@ -168,6 +169,7 @@ class RoutingBatch:
             lead=lead, outcome=decision.outcome, rule=decision.rule, chosen_rep=decision.rep, assignment=assignment,
             trace=decision.trace, explanation=explain(decision.trace, outcome_text=outcome_text),
             duration_ms=(time.perf_counter() - started) * 1000, worker=self.worker,
+            experiment=decision.experiment, experiment_group=decision.experiment_group,
         )
         event_kind = LeadEvent.Kind.ROUTED if kind == Assignment.Kind.INITIAL else LeadEvent.Kind.REASSIGNED
         event = LeadEvent(lead=lead, kind=event_kind, message=outcome_text, actor=actor)

@@ -1,5 +1,8 @@
 """The routing engine: evaluate rules -> select candidates -> pick by strategy -> a Decision.
 
+A rule under a running A/B experiment places its test group by the variant rule's target
+and strategy instead of its own (`_experiment_split`, see `routing.experiments`).
+
 Read top to bottom. `decide()` runs inside the caller's transaction with the lead's row
 locked; it locks the winning rule's row (fairness state) and the chosen rep's row
 (capacity) so that concurrent workers never hand out the same "next" rep twice and
@@ -14,8 +17,9 @@ from reps.models import Rep
 from routing import strategies
 from routing.batch import RoutingBatch
 from routing.candidates import candidate_reps, count_loads, has_capacity_limits, recheck_capacity, with_eligibility
+from routing.experiments import experiment_group_for, group_share
 from routing.facts import lead_facts
-from routing.models import RoutingDecision, RoutingRule
+from routing.models import RoutingDecision, RoutingExperiment, RoutingRule
 
 Outcome = RoutingDecision.Outcome
 MAX_EXCLUDED_LISTED = 200  # per rule in one decision's trace; the rest are counted by reason
@@ -31,6 +35,8 @@ class Decision:
     pool: object = None
     strategy: str = ""
     trace: dict = field(default_factory=dict)
+    experiment: RoutingExperiment | None = None
+    experiment_group: str = ""
 
 
 def jsonable(value):
@@ -63,6 +69,7 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=(), batch: Routin
         "account": facts.get("account") or None,
         "excluded_previous_owners": list(exclude_rep_ids),
     }
+    enrolled = None  # (experiment, group) of the first experiment that split this lead
     for compiled in rules:
         matched, results = compiled.evaluate(facts)
         entry = {
@@ -79,45 +86,76 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=(), batch: Routin
         trace["rules"].append(entry)
         if not matched:
             continue
+        placed_by, split = _experiment_split(ruleset, compiled.rule, lead, entry)
+        enrolled = enrolled or split
         decision = _apply_rule(
-            compiled.rule, facts, entry, exclude_rep_ids=exclude_rep_ids, team_children=ruleset.team_children,
-            batch=batch,
+            compiled.rule, facts, entry, placed_by=placed_by, exclude_rep_ids=exclude_rep_ids,
+            team_children=ruleset.team_children, batch=batch,
         )
         if decision is not None:
-            decision.trace = trace
-            return decision
-    return Decision(Outcome.UNROUTABLE, trace={**trace, "error": "No active rule matched or could place this lead."})
+            break
+    else:
+        decision = Decision(Outcome.UNROUTABLE)
+        trace["error"] = "No active rule matched or could place this lead."
+    decision.trace = trace
+    # A lead stays in the experiment that split it even when a later rule placed it (see routing.experiments).
+    decision.experiment, decision.experiment_group = enrolled or (None, "")
+    return decision
 
 
-def _apply_rule(rule, facts, entry, *, exclude_rep_ids, team_children, batch):
-    """A Decision when the rule places the lead; None to fall through to the next rule."""
-    if rule.target_type == Target.NURTURE:
+def _experiment_split(ruleset, rule, lead, entry) -> tuple:
+    """(the rule whose target and strategy place the lead, (experiment, group) or None).
+
+    Under a running experiment the test group is placed by the variant rule, the control
+    group by the rule itself; a lead's group follows from its id, so routing it again
+    puts it in the same group. Experiments come with the rule set: no query per lead.
+    """
+    experiment = ruleset.experiments.get(rule.pk)
+    if experiment is None:
+        return rule, None
+    group = experiment_group_for(experiment, lead.pk)
+    placed_by = experiment.variant_rule if group == RoutingExperiment.Group.TEST else rule
+    entry["experiment"] = {
+        "id": experiment.pk, "name": experiment.name, "group": group, "share": group_share(experiment, group),
+        "placed_by": placed_by.name,
+    }
+    return placed_by, (experiment, group)
+
+
+def _apply_rule(rule, facts, entry, *, placed_by, exclude_rep_ids, team_children, batch):
+    """A Decision when the rule places the lead; None to fall through to the next rule.
+
+    `placed_by` supplies the target and the strategy (the rule itself, or an experiment's
+    variant); `rule` is the rule that matched: the decision's rule, and what to do when
+    nobody is eligible.
+    """
+    if placed_by.target_type == Target.NURTURE:
         entry["result"] = "nurture"
         return Decision(Outcome.NURTURE, rule=rule)
-    if rule.target_type == Target.POOL:
-        entry["result"] = f"waiting in pool {rule.pool}"
-        return Decision(Outcome.POOLED, rule=rule, pool=rule.pool)
+    if placed_by.target_type == Target.POOL:
+        entry["result"] = f"waiting in pool {placed_by.pool}"
+        return Decision(Outcome.POOLED, rule=rule, pool=placed_by.pool)
 
-    candidates = candidate_reps(rule, facts, team_children=team_children, batch=batch)
+    candidates = candidate_reps(placed_by, facts, team_children=team_children, batch=batch)
     entry["target"] = candidates.note
     if exclude_rep_ids:
         candidates.reps = [rep for rep in candidates.reps if rep.pk not in exclude_rep_ids]
-    with_eligibility(candidates, rule, batch)
+    with_eligibility(candidates, placed_by, batch)
     if candidates.eligible:
         # One rule's picks are serialised: its fairness state is read and moved under this lock,
         # taken as late as possible so concurrent workers overlap on everything before it.
-        first_lock = batch.lock_rule(rule)
-        if first_lock and rule.strategy == RoutingRule.Strategy.LEAST_LOADED:
+        first_lock = batch.lock_rule(placed_by)
+        if first_lock and placed_by.strategy == RoutingRule.Strategy.LEAST_LOADED:
             # Loads counted before the lock may predate another worker's pick through this rule.
             count_loads(batch, candidates.eligible, again=True)
             candidates.open_counts.update({rep.pk: batch.open_count(rep.pk) for rep in candidates.eligible})
-    chosen, ranked = _pick(rule, candidates, facts, batch)
-    entry["strategy"] = rule.strategy
+    chosen, ranked = _pick(placed_by, candidates, facts, batch)
+    entry["strategy"] = placed_by.strategy
     entry["candidates"], entry["more_excluded"], entry["more_eligible"] = _candidate_trace(candidates, ranked)
     if chosen is not None:
         entry["result"] = f"assigned to {chosen.name}"
         entry["chosen_rep_id"] = chosen.pk
-        return Decision(Outcome.ASSIGNED, rule=rule, rep=chosen, strategy=rule.strategy)
+        return Decision(Outcome.ASSIGNED, rule=rule, rep=chosen, strategy=placed_by.strategy)
     if rule.when_none_eligible == RoutingRule.WhenNoneEligible.QUEUE and rule.pool_id:
         entry["result"] = f"nobody eligible: waiting in pool {rule.pool}"
         return Decision(Outcome.POOLED, rule=rule, pool=rule.pool)

@@ -25,6 +25,11 @@ def _rule_line(rule) -> str:
     return f"{head} did not match: " + "; ".join(failed) + "."
 
 
+def _experiment_line(experiment) -> str:
+    return (f"  Experiment '{experiment['name']}' ({experiment['group']} group, {experiment['share']}%): "
+            f"placed by rule '{experiment['placed_by']}'.")
+
+
 def _candidate_lines(rule) -> list:
     lines = []
     for candidate in rule.get("candidates", []):
@@ -50,6 +55,8 @@ def explain(trace: dict, *, outcome_text: str) -> str:
         )
     for rule in trace.get("rules", []):
         lines.append(_rule_line(rule))
+        if rule.get("experiment"):
+            lines.append(_experiment_line(rule["experiment"]))
         if "target" in rule:
             strategy = STRATEGY_WORDS.get(rule.get("strategy"), rule.get("strategy"))
             lines.append(f"  Candidates: {rule['target']} ({strategy}).")

@@ -192,6 +192,94 @@ def rule_reason(rule) -> str:
     return _("Rule '%(rule)s'") % {"rule": rule}
 
 
+class RoutingExperiment(models.Model):
+    """An A/B test of one rule: its test group is placed by another rule's target and strategy."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        RUNNING = "running", _("Running")
+        STOPPED = "stopped", _("Stopped")
+        WINNER_CHOSEN = "winner_chosen", _("Winner chosen")
+
+    class Group(models.TextChoices):
+        CONTROL = "control", _("Control")
+        TEST = "test", _("Test")
+
+    name = models.CharField(_("name"), max_length=150)
+    hypothesis = models.TextField(
+        _("hypothesis"), blank=True,
+        help_text=_("What you expect, e.g. \"senior reps convert enterprise leads better\"."),
+    )
+    control_rule = models.ForeignKey(
+        RoutingRule, verbose_name=_("control rule"), on_delete=models.PROTECT, related_name="experiments",
+        help_text=_("An active rule. Every lead it matches joins the experiment; "
+                    "the control group is routed by it as usual."),
+    )
+    variant_rule = models.ForeignKey(
+        RoutingRule, verbose_name=_("variant rule"), on_delete=models.PROTECT, related_name="+",
+        help_text=_("Usually an inactive rule: the test group is placed by its target and strategy. "
+                    "Its conditions are ignored."),
+    )
+    # Not a PositiveSmallIntegerField: its form field would answer -5 with "greater than or equal to 0", not these.
+    test_share = models.SmallIntegerField(
+        _("test group share (%)"), default=50,
+        validators=[
+            MinValueValidator(1, _("At least 1: the test group needs some of the leads (1 to 99).")),
+            MaxValueValidator(99, _("At most 99: the control group needs some of the leads (1 to 99).")),
+        ],
+        help_text=_("Percent of the matched leads placed by the variant rule (1 to 99)."),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("ended by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    winner_chosen_at = models.DateTimeField(_("winner chosen"), null=True, blank=True)
+    winner_chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("winner chosen by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Two running experiments on one rule would split the same leads twice.
+            models.UniqueConstraint(
+                fields=["control_rule"], condition=models.Q(status="running"),
+                name="experiment_one_running_per_control_rule",
+                violation_error_message=_(
+                    "This rule already has a running experiment: stop it before starting another."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(test_share__gte=1, test_share__lte=99), name="experiment_test_share_1_to_99",
+                violation_error_message=_("The test group's share is a percentage from 1 to 99."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(variant_rule=models.F("control_rule")), name="experiment_variant_is_not_control",
+                violation_error_message=_("The variant rule must be another rule than the control rule."),
+            ),
+        ]
+        verbose_name = _("A/B experiment")
+        verbose_name_plural = _("A/B experiments")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from routing.experiments import experiment_errors
+
+        errors = experiment_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
 class Assignment(models.Model):
     """Who owned a lead, from when, and why; exactly one row per lead is current."""
 
@@ -208,6 +296,11 @@ class Assignment(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.INITIAL)
     reason = models.TextField(blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The experiment that split this lead, and its group ("control"/"test"); empty outside experiments.
+    experiment = models.ForeignKey(
+        RoutingExperiment, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
+    )
+    experiment_group = models.CharField(max_length=10, choices=RoutingExperiment.Group.choices, blank=True)
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -256,6 +349,11 @@ class RoutingDecision(models.Model):
     explanation = models.TextField()
     duration_ms = models.FloatField(default=0)
     worker = models.CharField(max_length=200, blank=True)
+    # The experiment that split this lead, and its group ("control"/"test"); empty outside experiments.
+    experiment = models.ForeignKey(
+        RoutingExperiment, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    experiment_group = models.CharField(max_length=10, choices=RoutingExperiment.Group.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

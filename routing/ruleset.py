@@ -1,4 +1,5 @@
-"""The active rules, compiled once per configuration version and indexed by their selective conditions.
+"""The active rules, compiled once per configuration version and indexed by their selective conditions,
+with the experiments running on them.
 
 With thousands of rules, testing every rule for every lead is the slow part of routing.
 An "all conditions" rule that requires `country equals DE` can only match leads from DE,
@@ -15,7 +16,7 @@ from django.db.models import Q
 from reps.selectors import team_children
 from reps.territories import TerritoryIndex
 from routing.conditions import CompiledCondition, compile_condition, normalise_text
-from routing.models import RoutingConfigVersion, RoutingRule
+from routing.models import RoutingConfigVersion, RoutingExperiment, RoutingRule
 
 TERRITORY_CHAIN = "territory_chain"
 
@@ -44,9 +45,11 @@ def _index_key(condition: CompiledCondition):
 
 
 class RuleSet:
-    def __init__(self, rules, territory_index, team_children=None):
+    def __init__(self, rules, territory_index, team_children=None, experiments=()):
         self.territory_index = territory_index
         self.team_children = team_children or {}
+        # control rule pk -> its running RoutingExperiment, with the variant rule loaded.
+        self.experiments = {experiment.control_rule_id: experiment for experiment in experiments}
         self.rules = []
         self.unindexed = []  # positions always tested
         self.index = {}  # fact name -> normalised value -> [positions]
@@ -72,13 +75,8 @@ class RuleSet:
     @classmethod
     def load(cls, *, where=Q(is_active=True)):
         """The rules `where` selects (the active ones unless a simulation says otherwise), compiled."""
-        rules = list(
-            RoutingRule.objects.filter(where)
-            .select_related("target_rep__user", "target_team", "pool")
-            .prefetch_related("conditions", "skill_requirements__skill")
-            .order_by("priority", "id")
-        )
-        return cls(rules, TerritoryIndex.load(), team_children())
+        rules = list(_rules_for_routing().filter(where).prefetch_related("conditions").order_by("priority", "id"))
+        return cls(rules, TerritoryIndex.load(), team_children(), experiments=_running_experiments(rules))
 
     def candidate_rules(self, facts) -> list:
         """Rules that may match these facts, in priority order."""
@@ -92,6 +90,32 @@ class RuleSet:
             for value in values:
                 positions.update(bucket.get(value, ()))
         return [self.rules[p] for p in sorted(positions)]
+
+
+def _rules_for_routing():
+    """Rules with what placing a lead reads from them, so routing costs no query per lead."""
+    return RoutingRule.objects.select_related("target_rep__user", "target_team", "pool").prefetch_related(
+        "skill_requirements__skill"
+    )
+
+
+def _running_experiments(active_rules) -> list:
+    """Running experiments of active rules, their rules the very objects the rule set holds.
+
+    One object per rule row: the engine moves a rule's rotation sequence on the object it
+    locked, so an active variant must not exist twice.
+    """
+    by_pk = {rule.pk: rule for rule in active_rules}
+    experiments = [
+        experiment for experiment in RoutingExperiment.objects.filter(status=RoutingExperiment.Status.RUNNING)
+        if experiment.control_rule_id in by_pk
+    ]
+    inactive_variants = {experiment.variant_rule_id for experiment in experiments} - by_pk.keys()
+    by_pk.update({rule.pk: rule for rule in _rules_for_routing().filter(pk__in=inactive_variants)})
+    for experiment in experiments:
+        experiment.control_rule = by_pk[experiment.control_rule_id]
+        experiment.variant_rule = by_pk[experiment.variant_rule_id]
+    return experiments
 
 
 _cache = threading.local()

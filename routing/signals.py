@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from leads.models import Lead, LeadEvent
 from reps.models import Team, Territory
-from routing.models import Pool, RoutingRule, RuleCondition, RuleSkillRequirement
+from routing.models import Pool, RoutingExperiment, RoutingRule, RuleCondition, RuleSkillRequirement
 from routing.ruleset import bump_config_version
 
 
@@ -40,7 +40,8 @@ def _config_changed(sender, **kwargs):
     bump_config_version()
 
 
-# Compiled rules are cached in each worker with the territory and team trees; any change to them invalidates the cache.
-for model in (RoutingRule, RuleCondition, RuleSkillRequirement, Territory, Team, Pool):
+# Compiled rules are cached in each worker with the territory and team trees and the running experiments;
+# any change to them invalidates the cache.
+for model in (RoutingRule, RuleCondition, RuleSkillRequirement, Territory, Team, Pool, RoutingExperiment):
     post_save.connect(_config_changed, sender=model, dispatch_uid=f"routing_config_saved_{model.__name__}")
     post_delete.connect(_config_changed, sender=model, dispatch_uid=f"routing_config_deleted_{model.__name__}")

@@ -19,4 +19,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("reassignments/", views.reassignments, name="reassignments"),
     path("reassignments/export.csv", views.reassignments_csv, name="reassignments_csv"),
+    path("experiments/<int:experiment_id>/", views.experiment_results, name="experiment_results"),
+    path("experiments/<int:experiment_id>/make-variant-default/", views.experiment_make_variant_default,
+         name="experiment_make_variant_default"),
 ]

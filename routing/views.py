@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 from leads import lifecycle
 from leads.models import Lead
 from reps.services import rep_set_available, rep_set_away
-from routing import selectors
+from routing import experiments, selectors
 from routing.claims import LeadAlreadyClaimed, lead_claim
 from routing.forms import LeadReassignForm
+from routing.models import RoutingExperiment
 from routing.reassignment import lead_reassign
 from routing.view_forms import AwayForm, DashboardFilterForm, LostForm, NoteForm, ReassignmentFilterForm
 
@@ -215,6 +216,34 @@ def reassignments_csv(request):
             (entry.actor.get_username() if entry.actor else _("system")),
         ])
     return response
+
+
+@manager_required
+def experiment_results(request, experiment_id):
+    experiment = get_object_or_404(RoutingExperiment.objects.select_related("control_rule", "variant_rule"),
+                                   pk=experiment_id)
+    return render(request, "routing/experiment_results.html", {
+        "results": experiments.experiment_results(experiment=experiment),
+        "can_choose_winner": experiments.can_have_winner(experiment) and request.user.has_perm(
+            "routing.change_routingrule"),
+    })
+
+
+@manager_required
+@require_POST
+def experiment_make_variant_default(request, experiment_id):
+    """The manager declares the test variant the winner: the control rule routes like the variant from now on."""
+    experiment = get_object_or_404(RoutingExperiment, pk=experiment_id)
+    if not request.user.has_perm("routing.change_routingrule"):
+        raise PermissionDenied(_("Only managers who may change routing rules can make a variant the default."))
+    try:
+        experiments.experiment_make_variant_default(experiment_id=experiment.pk, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Rule '%(control)s' now assigns like '%(variant)s'; the experiment is over.") % {
+            "control": experiment.control_rule, "variant": experiment.variant_rule})
+    return redirect("routing:experiment_results", experiment_id=experiment.pk)
 
 
 def _back(request):

@@ -15,6 +15,7 @@ from routing.models import (
     Pool,
     RotationState,
     RoutingDecision,
+    RoutingExperiment,
     RoutingRule,
     RuleCondition,
     RuleSkillRequirement,
@@ -249,6 +250,18 @@ class RoutingDecisionFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     outcome = RoutingDecision.Outcome.ASSIGNED
     explanation = "Chosen by test."
+
+
+class RoutingExperimentFactory(factory.django.DjangoModelFactory):
+    """A draft experiment; its variant is an inactive rule (its own conditions never match on their own)."""
+
+    class Meta:
+        model = RoutingExperiment
+
+    name = factory.Sequence(lambda n: f"Experiment {n}")
+    control_rule = factory.SubFactory(RoutingRuleFactory)
+    variant_rule = factory.SubFactory(RoutingRuleFactory, is_active=False)
+    test_share = 50
 
 
 # --- Intake ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from routing.models import (
     Pool,
     RotationState,
     RoutingDecision,
+    RoutingExperiment,
     RoutingRule,
     RuleCondition,
     RuleSkillRequirement,
@@ -45,6 +46,7 @@ INSTANCE_FACTORIES = {
     RotationState: factories.RotationStateFactory,
     Assignment: factories.AssignmentFactory,
     RoutingDecision: factories.RoutingDecisionFactory,
+    RoutingExperiment: factories.RoutingExperimentFactory,
 }
 # Written only by the routing services: the audit trail and the fairness state.
 READ_ONLY_MODELS = {LeadEvent, RotationState, Assignment, RoutingDecision}

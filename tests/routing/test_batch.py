@@ -4,8 +4,6 @@ from collections import Counter
 
 import pytest
 from django.core import mail
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from leads.models import Lead
 from reps.services import rep_set_away
@@ -19,6 +17,7 @@ from tests.factories import (
     TeamFactory,
     rep_named,
 )
+from tests.routing.support import statements_to_route
 
 pytestmark = pytest.mark.django_db
 Strategy = RoutingRule.Strategy
@@ -153,10 +152,4 @@ def test_a_batch_costs_the_same_statements_for_ten_leads_as_for_fifty():
     LeadFactory.create_batch(2)
     route_pending_leads(limit=100, worker="test")  # rules compiled, rotation state created
 
-    def statements_for(count):
-        LeadFactory.create_batch(count)
-        with CaptureQueriesContext(connection) as queries:
-            assert route_pending_leads(limit=count, worker="test") == count
-        return len(queries)
-
-    assert statements_for(50) == statements_for(10)
+    assert statements_to_route(50) == statements_to_route(10)
