@@ -17,7 +17,7 @@ from leads.models import Lead, LeadEvent
 from reps.models import Rep
 from routing.candidates import capacity_problem, leads_last_hour_counts, leads_today_counts, open_lead_counts
 from routing.models import Assignment, RoutingDecision
-from routing.selectors import claimable_pools_for
+from routing.selectors import claimable_pools_for, pool_leads_for
 from routing.sla import sla_deadline
 
 
@@ -55,6 +55,36 @@ def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
             data={"to_rep_id": rep.pk, "claimed": True},
         )
     return lead
+
+
+MAX_CLAIMED_AT_ONCE = 100
+
+
+def leads_claim_next(*, rep: Rep, count: int, actor: AbstractBaseUser) -> tuple[list, str]:
+    """Claims up to `count` of the longest-waiting leads of the rep's pools, one by one, as far as the rep's caps allow.
+
+    Returns the claimed leads and, when fewer than asked were claimed, why ("" when all were).
+    Leads another rep is claiming at this moment are skipped, not waited for.
+    """
+    claimed, stopped_by = [], ""
+    while len(claimed) < count:
+        try:
+            with transaction.atomic():
+                # SKIP LOCKED: a lead another rep is taking right now is passed over, not waited for.
+                lead_id = (
+                    pool_leads_for(rep).select_for_update(skip_locked=True, of=("self",))
+                    .values_list("pk", flat=True).first()
+                )
+                if lead_id is None:
+                    stopped_by = _("no more leads wait in your pools") if claimed else _("no lead waits in your pools")
+                    break
+                claimed.append(lead_claim(lead_id=lead_id, rep=rep, actor=actor))
+        except LeadAlreadyClaimed:
+            continue  # claimed by a single click meanwhile: take the next
+        except ValidationError as error:
+            stopped_by = " ".join(error.messages)
+            break
+    return claimed, stopped_by
 
 
 def _check_capacity(rep, now):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("queue/pool/", views.pool, name="pool"),
     path("queue/away/", views.away, name="away"),
     path("queue/pool/<int:lead_id>/claim/", views.claim, name="claim"),
+    path("queue/pool/claim-next/", views.claim_next, name="claim_next"),
     path("leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
     path("leads/<int:lead_id>/reassign/", views.lead_reassign_view, name="lead_reassign"),
     path("leads/<int:lead_id>/<slug:action>/", views.lead_action, name="lead_action"),

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.lifecycle import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
 from reps.models import Rep, Team
+from routing.claims import MAX_CLAIMED_AT_ONCE
 from routing.models import RoutingRule
 from routing.selectors import TeamScope, reps_in_scope, teams_in_scope
 
@@ -15,6 +16,18 @@ class LostForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ClaimNextForm(forms.Form):
+    count = forms.IntegerField(
+        label=_("How many"), min_value=1, max_value=MAX_CLAIMED_AT_ONCE, initial=5,
+        error_messages={
+            "required": _("Say how many leads to take, from 1 to %(max)s.") % {"max": MAX_CLAIMED_AT_ONCE},
+            "invalid": _("Say how many leads to take, from 1 to %(max)s.") % {"max": MAX_CLAIMED_AT_ONCE},
+            "min_value": _("Take at least 1 lead."),
+            "max_value": _("Take at most %(limit_value)s leads at once."),
+        },
+    )
 
 
 class AwayForm(forms.Form):

@@ -14,17 +14,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from leads import lifecycle
 from leads.models import Lead
 from reps.services import rep_set_available, rep_set_away
 from routing import experiments, selectors
-from routing.claims import LeadAlreadyClaimed, lead_claim
+from routing.claims import LeadAlreadyClaimed, lead_claim, leads_claim_next
 from routing.forms import LeadReassignForm
 from routing.models import RoutingExperiment
 from routing.reassignment import lead_reassign
-from routing.view_forms import AwayForm, DashboardFilterForm, LostForm, NoteForm, ReassignmentFilterForm
+from routing.view_forms import AwayForm, ClaimNextForm, DashboardFilterForm, LostForm, NoteForm, ReassignmentFilterForm
 
 # action in the URL -> (service, form with its extra argument, message on success)
 LEAD_ACTIONS = {
@@ -78,7 +79,9 @@ def queue(request, rep):
 @rep_required
 def pool(request, rep):
     leads = selectors.pool_leads_for(rep)
-    return render(request, "routing/pool.html", {"rep": rep, "leads": leads, "pool_count": len(leads), "tab": "pool"})
+    return render(request, "routing/pool.html", {
+        "rep": rep, "leads": leads, "pool_count": len(leads), "tab": "pool", "claim_next_form": ClaimNextForm(),
+    })
 
 
 @require_POST
@@ -115,6 +118,23 @@ def claim(request, rep, lead_id):
         return redirect("routing:pool")
     messages.success(request, _("%(lead)s is yours now; it is in your queue.") % {"lead": lead})
     return redirect("routing:queue")
+
+
+@require_POST
+@rep_required
+def claim_next(request, rep):
+    form = ClaimNextForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["count"]))
+        return redirect("routing:pool")
+    claimed, stopped_by = leads_claim_next(rep=rep, count=form.cleaned_data["count"], actor=request.user)
+    if claimed:
+        messages.success(request, ngettext("%(count)s lead is yours now; it is in your queue.",
+                                           "%(count)s leads are yours now; they are in your queue.",
+                                           len(claimed)) % {"count": len(claimed)})
+    if stopped_by:
+        messages.warning(request, _("Stopped: %(why)s") % {"why": stopped_by})
+    return redirect("routing:queue" if claimed else "routing:pool")
 
 
 @require_POST

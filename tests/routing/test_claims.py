@@ -41,3 +41,36 @@ def test_two_reps_claiming_the_same_lead_at_once_one_wins_and_the_other_is_told(
     assert Lead.objects.get(pk=lead.pk).owner == winner
     assert list(Assignment.objects.filter(lead=lead).values_list("rep_id", "kind")) == [(winner.pk, "claim")]
     assert LeadEvent.objects.filter(lead=lead).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reps_taking_the_longest_waiting_at_once_share_the_pool_without_a_lead_twice():
+    from routing.claims import leads_claim_next
+
+    pool = PoolFactory()
+    reps = [RepFactory(), RepFactory()]
+    pool.reps.add(*reps)
+    leads = LeadFactory.create_batch(30, pool=pool, routing_requested_at=None)
+    start = threading.Barrier(len(reps))
+    taken = {}
+
+    def take(rep):
+        try:
+            start.wait()
+            claimed, _ = leads_claim_next(rep=rep, count=20, actor=rep.user)
+            taken[rep.pk] = [lead.pk for lead in claimed]
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take, args=(rep,)) for rep in reps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    first, second = (set(taken[rep.pk]) for rep in reps)
+    assert not first & second
+    assert len(first | second) == 30 and max(len(first), len(second)) <= 20
+    assert Assignment.objects.filter(is_current=True).count() == 30
+    assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("owner", flat=True)) == {
+        rep.pk for rep in reps}

@@ -389,3 +389,51 @@ def test_an_action_whose_next_is_not_a_path_returns_to_the_queue(client, anna):
     response = client.post(reverse("routing:lead_action", args=[lead.pk, "accept"]), {"next": "null"})
 
     assert response.status_code == 302 and response["Location"] == reverse("routing:queue")
+
+
+# --- Taking several leads from the pool at once ---------------------------------------
+
+def test_take_the_longest_waiting_claims_that_many_oldest_first(client, ben, pools):
+    team_pool = pools["leads"]["Team"].pool
+    more = [LeadFactory(first_name=f"More{i}", pool=team_pool, routing_requested_at=None) for i in range(3)]
+    client.force_login(ben.user)
+
+    response = client.post(reverse("routing:claim_next"), {"count": "3"})
+
+    assert response["Location"] == reverse("routing:queue")
+    assert flash(response) == ["3 leads are yours now; they are in your queue."]
+    owned = set(Lead.objects.filter(owner=ben).values_list("first_name", flat=True))
+    assert owned == {"Team", "More0", "More1"}
+    assert Lead.objects.get(pk=more[2].pk).owner is None
+    assert Assignment.objects.filter(rep=ben, kind=Assignment.Kind.CLAIM).count() == 3
+
+
+def test_take_the_longest_waiting_stops_at_the_reps_cap_and_says_why(client, anna, pools):
+    Rep.objects.filter(pk=anna.pk).update(max_open_leads=2)
+    rep_pool = pools["leads"]["Rep"].pool
+    LeadFactory.create_batch(3, pool=rep_pool, routing_requested_at=None)
+    client.force_login(anna.user)
+
+    response = client.post(reverse("routing:claim_next"), {"count": "10"})
+
+    assert flash(response)[0] == "2 leads are yours now; they are in your queue."
+    assert flash(response)[1].startswith("Stopped: You already have 2 open leads, your limit.")
+    assert Lead.objects.filter(owner=anna).count() == 2
+
+
+def test_take_the_longest_waiting_with_an_empty_pool_says_so(client, anna):
+    client.force_login(anna.user)
+    response = client.post(reverse("routing:claim_next"), {"count": "5"})
+    assert response["Location"] == reverse("routing:pool")
+    assert flash(response) == ["Stopped: no lead waits in your pools"]
+
+
+@pytest.mark.parametrize(("count", "message"), [
+    ("0", "Take at least 1 lead."), ("101", "Take at most 100 leads at once."),
+    ("lots", "Say how many leads to take, from 1 to 100."), ("", "Say how many leads to take, from 1 to 100."),
+])
+def test_take_the_longest_waiting_refuses_a_bad_count_and_claims_nothing(client, ben, pools, count, message):
+    client.force_login(ben.user)
+    response = client.post(reverse("routing:claim_next"), {"count": count})
+    assert flash(response) == [message]
+    assert not Lead.objects.filter(owner=ben).exists()
