@@ -51,8 +51,8 @@ def route_one(cur, rule_id, template, worker) -> bool:
     cur.execute("SELECT count(*) FROM leads_lead WHERE owner_id = %s AND status = ANY(%s)", (rep_id, list(OPEN_STATUSES)))
     cur.fetchone()
     cur.execute(
-        "INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, kind, reason, is_current, created_at)"
-        " VALUES (%s, %s, %s, %s, 'initial', %s, true, clock_timestamp()) RETURNING id",
+        "INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, kind, reason, is_current, experiment_group,"
+        " created_at) VALUES (%s, %s, %s, %s, 'initial', %s, true, '', clock_timestamp()) RETURNING id",
         (lead_id, rep_id, rule_id, strategy, template["reason"]),
     )
     assignment_id = cur.fetchone()[0]
@@ -63,7 +63,8 @@ def route_one(cur, rule_id, template, worker) -> bool:
     )
     cur.execute(
         "INSERT INTO routing_routingdecision (lead_id, outcome, rule_id, chosen_rep_id, assignment_id, trace,"
-        " explanation, duration_ms, worker, created_at) VALUES (%s, 'assigned', %s, %s, %s, %s, %s, %s, %s, clock_timestamp())"
+        " explanation, duration_ms, worker, experiment_group, created_at)"
+        " VALUES (%s, 'assigned', %s, %s, %s, %s, %s, %s, %s, '', clock_timestamp())"
         " RETURNING id",
         (lead_id, rule_id, rep_id, assignment_id, Jsonb(template["trace"]), template["explanation"],
          (time.perf_counter() - started) * 1000, worker),
@@ -130,8 +131,9 @@ def route_batch(cur, rule_id, template, worker, size) -> int:
         owners.append(rep_id)
     sql, params = _values([(lead["id"], rep_id, rule_id, strategy, template["reason"])
                            for lead, rep_id in zip(leads, owners)], ["bigint", "bigint", "bigint", "text", "text"])
-    cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, kind, is_current, created_at)"
-                f" SELECT v.*, 'initial', true, clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
+    cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, kind, is_current,"
+                " experiment_group, created_at)"
+                f" SELECT v.*, 'initial', true, '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
     assignment_ids = [row[0] for row in cur.fetchall()]
     sql, params = _values([(lead["id"], rep_id) for lead, rep_id in zip(leads, owners)], ["bigint", "bigint"])
     cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), owner_id = v.owner,"
@@ -144,8 +146,8 @@ def route_batch(cur, rule_id, template, worker, size) -> int:
         ["bigint", "bigint", "bigint", "bigint", "jsonb", "text", "float8", "text"],
     )
     cur.execute("INSERT INTO routing_routingdecision (lead_id, rule_id, chosen_rep_id, assignment_id, trace,"
-                " explanation, duration_ms, worker, outcome, created_at)"
-                f" SELECT v.*, 'assigned', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
+                " explanation, duration_ms, worker, outcome, experiment_group, created_at)"
+                f" SELECT v.*, 'assigned', '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
     decision_ids = [row[0] for row in cur.fetchall()]
     sql, params = _values([(lead["id"], template["message"], Jsonb({"decision_id": decision_id}))
                            for lead, decision_id in zip(leads, decision_ids)], ["bigint", "text", "jsonb"])
