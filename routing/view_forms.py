@@ -1,6 +1,8 @@
 """Forms of the rep queue, the dashboard and the reassignment log (the admin's forms are in routing.forms)."""
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leads.lifecycle import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
@@ -18,12 +20,20 @@ class NoteForm(forms.Form):
     text = forms.CharField(label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+def _say_how_many() -> str:
+    return gettext("Say how many leads to take, from 1 to %(max)s.") % {"max": MAX_CLAIMED_AT_ONCE}
+
+
+# Filled in when shown, in the reader's language (a lazy text formatted here would stay in the language at import).
+SAY_HOW_MANY = lazy(_say_how_many, str)()
+
+
 class ClaimNextForm(forms.Form):
     count = forms.IntegerField(
         label=_("How many"), min_value=1, max_value=MAX_CLAIMED_AT_ONCE, initial=5,
         error_messages={
-            "required": _("Say how many leads to take, from 1 to %(max)s.") % {"max": MAX_CLAIMED_AT_ONCE},
-            "invalid": _("Say how many leads to take, from 1 to %(max)s.") % {"max": MAX_CLAIMED_AT_ONCE},
+            "required": SAY_HOW_MANY,
+            "invalid": SAY_HOW_MANY,
             "min_value": _("Take at least 1 lead."),
             "max_value": _("Take at most %(limit_value)s leads at once."),
         },
