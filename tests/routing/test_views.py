@@ -213,36 +213,21 @@ def test_the_second_claim_gets_a_clear_message(client, anna, pools):
     assert Assignment.objects.filter(lead=lead).count() == 1
 
 
-def test_a_rep_at_their_open_lead_limit_cannot_claim(client, anna, pools):
-    Rep.objects.filter(pk=anna.pk).update(max_open_leads=1)
+@pytest.mark.parametrize(("cap", "message"), [
+    ("max_open_leads",
+     "You already have 1 open leads, your limit. Close or hand over one before claiming another."),
+    ("max_new_leads_per_day", "You already received 1 new lead today, your daily limit. Claim again tomorrow."),
+    ("max_new_leads_per_hour",
+     "You reached your limit of new leads for the last hour (1). Claim again a little later."),
+])
+def test_a_rep_at_a_cap_cannot_claim_and_is_told_which(client, anna, pools, cap, message):
+    Rep.objects.filter(pk=anna.pk).update(**{cap: 1})
     routed_lead_for(anna)
     client.force_login(anna.user)
 
     response = client.post(reverse("routing:claim", args=[pools["leads"]["Rep"].pk]))
 
-    assert "your limit" in flash(response)[0]
-    assert Lead.objects.get(pk=pools["leads"]["Rep"].pk).owner is None
-
-
-def test_a_rep_at_their_daily_limit_cannot_claim(client, anna, pools):
-    Rep.objects.filter(pk=anna.pk).update(max_new_leads_per_day=1)
-    routed_lead_for(anna)
-    client.force_login(anna.user)
-
-    response = client.post(reverse("routing:claim", args=[pools["leads"]["Rep"].pk]))
-
-    assert flash(response)[0] == "You already received 1 new lead today, your daily limit. Claim again tomorrow."
-    assert Lead.objects.get(pk=pools["leads"]["Rep"].pk).owner is None
-
-
-def test_a_rep_at_their_hourly_limit_cannot_claim(client, anna, pools):
-    Rep.objects.filter(pk=anna.pk).update(max_new_leads_per_hour=1)
-    routed_lead_for(anna)
-    client.force_login(anna.user)
-
-    response = client.post(reverse("routing:claim", args=[pools["leads"]["Rep"].pk]))
-
-    assert flash(response)[0] == "You reached your limit of new leads for the last hour (1). Claim again a little later."
+    assert flash(response)[0] == message
     assert Lead.objects.get(pk=pools["leads"]["Rep"].pk).owner is None
 
 
