@@ -143,12 +143,24 @@ def _claim_next_lead_to_remind(now, window_end):
 # --- Sending (after commit) ----------------------------------------------------------------------
 
 
+def _current_assignments(assignment_ids):
+    # An assignment already replaced by a later one is skipped: the later one's own email tells the story.
+    return Assignment.objects.select_related("lead", "rep__user", "rule").filter(pk__in=assignment_ids, is_current=True).order_by("pk")
+
+
 def _send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
-    assignment = (
-        Assignment.objects.select_related("lead", "rep__user", "rule").filter(pk=assignment_id, is_current=True).first()
-    )
-    if assignment is None:
-        return  # already replaced by a later assignment: its own email tells the story
+    for assignment in _current_assignments([assignment_id]):
+        _tell_about_assignment(assignment, previous_owner_id=previous_owner_id, notify_new_owner=notify_new_owner)
+
+
+def _send_assignments(pairs):
+    """One batch's assignments: read in one query, then an email each."""
+    previous_owners = dict(pairs)
+    for assignment in _current_assignments(previous_owners):
+        _tell_about_assignment(assignment, previous_owner_id=previous_owners[assignment.pk], notify_new_owner=True)
+
+
+def _tell_about_assignment(assignment, *, previous_owner_id, notify_new_owner):
     lead = assignment.lead
     if notify_new_owner:
         _send(
@@ -157,11 +169,6 @@ def _send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
         )
     if previous_owner_id and previous_owner_id != assignment.rep_id:
         _send_moved_away(lead.pk, previous_owner_id, reason=assignment.reason, new_owner=assignment.rep)
-
-
-def _send_assignments(pairs):
-    for assignment_id, previous_owner_id in pairs:
-        _send_assignment(assignment_id, previous_owner_id=previous_owner_id, notify_new_owner=True)
 
 
 def _send_moved_away(lead_id, previous_owner_id, *, reason, new_owner):
