@@ -53,7 +53,7 @@ def notify_assignment_on_commit(assignment: Assignment, *, previous_owner_id: in
 def notify_assignments_on_commit(assignments: list):
     """The same for many (assignment, previous owner id) pairs of one transaction: one queued job, not one each."""
     transaction.on_commit(
-        lambda: _deliver(_send_assignments, [(assignment.pk, previous_owner_id) for assignment, previous_owner_id in assignments])
+        lambda: _deliver(_send_assignments, [(assignment.pk, previous) for assignment, previous in assignments])
     )
 
 
@@ -145,7 +145,10 @@ def _claim_next_lead_to_remind(now, window_end):
 
 def _current_assignments(assignment_ids):
     # An assignment already replaced by a later one is skipped: the later one's own email tells the story.
-    return Assignment.objects.select_related("lead", "rep__user", "rule").filter(pk__in=assignment_ids, is_current=True).order_by("pk")
+    return (
+        Assignment.objects.select_related("lead", "rep__user", "rule")
+        .filter(pk__in=assignment_ids, is_current=True).order_by("pk")
+    )
 
 
 def _send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
