@@ -1,4 +1,4 @@
-"""Time off imported from an iCalendar export: time zones, all-day events, folding, recurrence, bad events, idempotence."""
+"""Time off imported from an iCalendar export: time zones, all-day events, folding, recurrence, bad events, re-import."""
 
 import datetime as dt
 import io
@@ -137,7 +137,8 @@ def test_outlooks_windows_time_zone_names_are_understood(with_definition):
 
 
 def test_an_endless_recurring_absence_is_expanded_for_a_year_from_now_without_its_exceptions():
-    text = calendar(["UID:fri", "DTSTART;TZID=Europe/Berlin:20260102T130000", "DTEND;TZID=Europe/Berlin:20260102T180000",
+    text = calendar(["UID:fri", "DTSTART;TZID=Europe/Berlin:20260102T130000",
+                     "DTEND;TZID=Europe/Berlin:20260102T180000",
                      "RRULE:FREQ=WEEKLY;BYDAY=FR", "EXDATE;TZID=Europe/Berlin:20260306T130000", "SUMMARY:Friday off"])
 
     absences, skipped = absences_from_ics(text, default_zone=BERLIN, now=NOW)
@@ -162,7 +163,9 @@ def test_a_moved_occurrence_replaces_its_slot_and_a_cancelled_one_is_left_out():
 
     assert skipped == []
     assert [(a.start, a.summary) for a in absences] == [
-        (dt.datetime(2026, 3, 3, 17, tzinfo=BERLIN), "Yoga"), (dt.datetime(2026, 3, 11, 8, tzinfo=BERLIN), "Yoga (moved)")]
+        (dt.datetime(2026, 3, 3, 17, tzinfo=BERLIN), "Yoga"),
+        (dt.datetime(2026, 3, 11, 8, tzinfo=BERLIN), "Yoga (moved)"),
+    ]
 
 
 def test_an_event_repeating_too_often_is_skipped_and_the_others_kept():
