@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
-from leads.csv_import import CsvFileError, csv_read, leads_import, mapping_suggest, rows_check, rows_map
+from leads.csv_import import CsvFileError, csv_decode, csv_read, leads_import, mapping_suggest, rows_check, rows_map
 from leads.forms import AccountDomainForm, CsvMappingForm, CsvUploadForm
 from leads.models import Account, AccountDomain, ApiToken, IntakeForm, Lead, LeadEvent
 from leads.services import api_token_create
@@ -234,8 +234,8 @@ def lead_import_csv_view(model_admin, request):
             try:
                 if file.size > CSV_MAX_BYTES:
                     raise CsvFileError(_("The file is larger than 5 MB; split it."))
-                content = file.read().decode("utf-8-sig", errors="replace")
-                csv_read(content)
+                content = csv_decode(file.read())
+                csv_read(content)  # refuses now what the mapping step could not read
             except CsvFileError as error:
                 upload.add_error("file", str(error))
             else:

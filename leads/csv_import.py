@@ -1,5 +1,6 @@
 """CSV import of leads: read a file, map its columns to lead fields, check every row, create the valid ones."""
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -53,13 +54,32 @@ class ImportReport:
         return [row for row in self.rows if row.errors]
 
 
-def csv_read(content: bytes | str) -> tuple[list, list]:
-    """(headers, rows as lists): UTF-8 (with or without BOM) or Windows-1252; comma, semicolon or tab separated."""
-    if isinstance(content, bytes):
+def csv_decode(content: bytes) -> str:
+    """The file's text: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252; CsvFileError otherwise.
+
+    Every path that reads an uploaded file goes through here, so the encoding is decided once, strictly: a
+    character replaced by "�" would be a name stored wrong without anyone being told.
+    """
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ["utf-16"]  # the codec reads the BOM and drops it
+    else:
+        encodings = ["utf-8-sig", "cp1252"]  # cp1252 leaves five bytes undefined: real garbage still fails
+    for encoding in encodings:
         try:
-            content = content.decode("utf-8-sig")
+            text = content.decode(encoding)
         except UnicodeDecodeError:
-            content = content.decode("cp1252", errors="replace")
+            continue
+        # No one means to write a NUL in a CSV: it is what UTF-16 without a BOM (or UTF-32) looks like read wrongly.
+        if "\x00" not in text:
+            return text
+    raise CsvFileError(_("The file's encoding cannot be read. Save it as UTF-8, UTF-16 (with a byte order mark) "
+                         "or Windows-1252 and try again."))
+
+
+def csv_read(content: bytes | str) -> tuple[list, list]:
+    """(headers, rows as lists) of the file's text or bytes (see csv_decode); comma, semicolon or tab separated."""
+    if isinstance(content, bytes):
+        content = csv_decode(content)
     try:
         dialect = csv.Sniffer().sniff(content[:8192], delimiters=",;\t")
     except csv.Error:

@@ -1,20 +1,33 @@
-"""Time off from an iCalendar (.ics) file: the VEVENTs' start, end and summary, read without a dependency.
+"""Time off from an iCalendar (.ics) file: each VEVENT's start, end and summary, read with icalendar.
 
-Covers what calendar exports contain for absences: UTC times (…Z), local times with a
-TZID, floating times and all-day dates (read in the rep's time zone; an all-day DTEND is
-exclusive, as RFC 5545 says), DURATION instead of DTEND. Recurring and cancelled events
-are skipped with a reason rather than guessed at.
+icalendar reads the file (folding, escapes, VTIMEZONE definitions, Outlook's Windows time zone names such as
+"W. Europe Standard Time", an alarm's properties kept inside its VALARM); recurring-ical-events expands
+recurring events (RRULE, RDATE, EXDATE, moved or cancelled occurrences). Times without a time zone and
+all-day dates are read in the rep's time zone; an all-day DTEND is exclusive, as RFC 5545 says.
+
+A recurring event becomes one absence per occurrence from now to RECURRENCE_WINDOW ahead, at most
+MAX_OCCURRENCES of them, so an endless or minutely RRULE cannot flood the table; importing the file again
+later adds the occurrences that have come into the window. An event that cannot be read (a date out of range,
+an unknown time zone, a broken value) is skipped with its line, UID and the reason; the others are imported.
 """
 
 import datetime as dt
-import re
 import zoneinfo
 from dataclasses import dataclass
 
-_DURATION = re.compile(
-    r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
-)
+import icalendar
+import recurring_ical_events
+import x_wr_timezone
+
+RECURRENCE_WINDOW = dt.timedelta(days=365)
+MAX_OCCURRENCES = 1000
+# Properties whose broken value makes the event's time unknown; a broken DESCRIPTION does not.
+_TIME_PROPERTIES = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
+_RECURRENCE_PROPERTIES = ("RRULE", "RDATE")
+
+
+class IcsFileError(ValueError):
+    """The file is not an iCalendar file at all; the message says why."""
 
 
 @dataclass
@@ -27,107 +40,124 @@ class Absence:
 @dataclass
 class Skipped:
     line: int
+    uid: str
     summary: str
     reason: str
 
 
-def absences_from_ics(text: str, *, default_zone: zoneinfo.ZoneInfo) -> tuple[list[Absence], list[Skipped]]:
+def absences_from_ics(text: str, *, default_zone: zoneinfo.ZoneInfo,
+                      now: dt.datetime) -> tuple[list[Absence], list[Skipped]]:
     """The file's events as aware (start, end, summary), and the events left out with why."""
+    try:
+        components = icalendar.Component.from_ical(text, multiple=True)
+        # Google's X-WR-TIMEZONE: the floating times of such a calendar are in that zone, not the rep's.
+        components = [x_wr_timezone.to_standard(component) for component in components]
+    except (ValueError, OverflowError) as error:
+        raise IcsFileError(f"the file is not an iCalendar file ({error})") from None
+    if not components:  # icalendar reads an empty or unterminated file as nothing at all
+        raise IcsFileError("the file is not an iCalendar file (no complete BEGIN:VCALENDAR ... END:VCALENDAR)")
+    events = [event for component in components for event in component.walk("VEVENT")]
+    lines = _begin_lines(text)
     absences, skipped = [], []
-    for line_number, properties in _events(text):
-        summary = _unescape(properties.get("SUMMARY", ("", {}))[0])
+    for unit in _units(events):
         try:
-            if "RRULE" in properties:
-                raise ValueError("recurring events are not expanded; add each absence on its own")
-            if properties.get("STATUS", ("", {}))[0].upper() == "CANCELLED":
-                raise ValueError("the event is cancelled")
-            if "DTSTART" not in properties:
-                raise ValueError("the event has no DTSTART")
-            start, all_day = _moment(*properties["DTSTART"], default_zone)
-            if "DTEND" in properties:
-                end, _ = _moment(*properties["DTEND"], default_zone)
-            elif "DURATION" in properties:
-                end = start + _duration(properties["DURATION"][0])
+            for event in unit:
+                _check(event)
+            if _recurs(unit):
+                absences += _occurrences(unit, default_zone=default_zone, now=now)
             else:
-                end = start + dt.timedelta(days=1) if all_day else start  # RFC 5545: a date lasts one day
-            if end <= start:
-                raise ValueError("the event ends before it starts or has no length")
-        except ValueError as error:
-            skipped.append(Skipped(line_number, summary, str(error)))
-            continue
-        absences.append(Absence(start, end, summary))
+                [event] = unit
+                absences.append(_absence(event, default_zone))
+        except (ValueError, OverflowError) as error:
+            first = unit[0]
+            position = next(index for index, event in enumerate(events) if event is first)
+            skipped.append(Skipped(line=lines[position] if position < len(lines) else 0,
+                                   uid=str(first.get("UID", "")), summary=_summary(first), reason=_reason(error)))
     return absences, skipped
 
 
-def _events(text):
-    """(line number of BEGIN:VEVENT, {NAME: (value, {PARAM: value})}) for each event."""
-    event, begin_line = None, 0
-    for line_number, line in _unfolded_lines(text):
-        name, params, value = _split(line)
-        if name == "BEGIN" and value.upper() == "VEVENT":
-            event, begin_line = {}, line_number
-        elif name == "END" and value.upper() == "VEVENT" and event is not None:
-            yield begin_line, event
-            event = None
-        elif event is not None and name not in event:
-            event[name] = (value, params)
+def _units(events):
+    """Events read together: a recurring event with its moved occurrences (one UID), else each event alone."""
+    by_uid = {}
+    for position, event in enumerate(events):
+        by_uid.setdefault(str(event.get("UID", "")) or position, []).append(event)
+    for series in by_uid.values():
+        if _recurs(series):
+            yield series
+        else:
+            yield from ([event] for event in series)
 
 
-def _unfolded_lines(text):
-    """Content lines, a line starting with a space or tab continuing the one before it (RFC 5545 folding)."""
-    current, start = None, 0
-    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
-        if raw[:1] in (" ", "\t") and current is not None:
-            current += raw[1:]
+def _recurs(events):
+    return any(name in event for event in events for name in _RECURRENCE_PROPERTIES)
+
+
+def _check(event):
+    """Raises ValueError when the event's times cannot be known; icalendar keeps broken values aside in .errors."""
+    for name, message in event.errors:
+        if name in _TIME_PROPERTIES:
+            raise ValueError(f"its {name} cannot be read: {message}")
+    if "DTSTART" not in event:
+        raise ValueError("the event has no DTSTART")
+    # A moved occurrence that is cancelled is a gap in the series, not a reason to drop it.
+    if str(event.get("STATUS", "")).upper() == "CANCELLED" and "RECURRENCE-ID" not in event:
+        raise ValueError("the event is cancelled")
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        value = event.get(name)
+        zone = value.params.get("TZID") if value is not None else None
+        if zone and isinstance(value.dt, dt.datetime) and value.dt.tzinfo is None:
+            # icalendar knows IANA and Windows names and the file's own VTIMEZONEs; this is none of them.
+            raise ValueError(f"unknown time zone {zone!r}; use an IANA name such as Europe/Berlin")
+
+
+def _occurrences(series, *, default_zone, now):
+    """One absence per occurrence overlapping [now, now + RECURRENCE_WINDOW), in start order."""
+    calendar = icalendar.Calendar()
+    for event in series:
+        calendar.add_component(event)
+    until, absences = now + RECURRENCE_WINDOW, []
+    for occurrence in recurring_ical_events.of(calendar).after(now):
+        if str(occurrence.get("STATUS", "")).upper() == "CANCELLED":
             continue
-        if current:
-            yield start, current
-        current, start = raw, number
-    if current:
-        yield start, current
+        absence = _absence(occurrence, default_zone)
+        if absence.start >= until:
+            break
+        if len(absences) == MAX_OCCURRENCES:
+            raise ValueError(f"it repeats more than {MAX_OCCURRENCES} times in the next "
+                             f"{RECURRENCE_WINDOW.days} days; add it as longer absences")
+        absences.append(absence)
+    return absences
 
 
-def _split(line):
-    """'DTSTART;TZID=Europe/Berlin:20260302T090000' -> ('DTSTART', {'TZID': 'Europe/Berlin'}, '20260302T090000')."""
-    head, _, value = line.partition(":")
-    name, *raw_params = head.split(";")
-    params = {}
-    for raw in raw_params:
-        key, _, param_value = raw.partition("=")
-        params[key.upper()] = param_value.strip('"')
-    return name.strip().upper(), params, value.strip()
+def _absence(event, default_zone):
+    # .end follows RFC 5545: DTEND, else DTSTART + DURATION, else one day for a date and no length for a time.
+    start, end = _aware(event.start, default_zone), _aware(event.end, default_zone)
+    if end <= start:
+        raise ValueError("the event ends before it starts or has no length")
+    return Absence(start, end, _summary(event))
 
 
-def _moment(value, params, default_zone):
-    """An aware datetime and whether the value was an all-day date."""
-    if params.get("VALUE", "").upper() == "DATE" or re.fullmatch(r"\d{8}", value):
-        day = _parse(value, "%Y%m%d", "a date such as 20260302").date()
-        return dt.datetime.combine(day, dt.time(), tzinfo=default_zone), True
-    if value.endswith("Z"):
-        return _parse(value[:-1], "%Y%m%dT%H%M%S", "a time such as 20260302T090000Z").replace(tzinfo=dt.UTC), False
-    zone = default_zone
-    if "TZID" in params:
-        try:
-            zone = zoneinfo.ZoneInfo(params["TZID"])
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {params['TZID']!r}; use an IANA name such as Europe/Berlin") from None
-    return _parse(value, "%Y%m%dT%H%M%S", "a time such as 20260302T090000").replace(tzinfo=zone), False
+def _aware(value, default_zone):
+    """In the rep's zone, where floating times and all-day dates are read. Overflows here, not when saved."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=default_zone)
+    value.astimezone(dt.UTC)  # the database's zone: 9999-12-31 late in Tokyo is past year 9999 there
+    return value.astimezone(default_zone)
 
 
-def _parse(value, pattern, example):
-    try:
-        return dt.datetime.strptime(value, pattern)
-    except ValueError:
-        raise ValueError(f"{value!r} is not {example}") from None
+def _summary(event):
+    return str(event.get("SUMMARY", "")).strip()
 
 
-def _duration(value):
-    match = _DURATION.fullmatch(value.strip())
-    if not match or not any(match.groups()):
-        raise ValueError(f"{value!r} is not a duration such as P1D or PT4H")
-    parts = {key: int(number) for key, number in match.groupdict().items() if number}
-    return dt.timedelta(**parts)
+def _reason(error):
+    if isinstance(error, OverflowError):
+        return f"a date is out of range ({error})"
+    return str(error)
 
 
-def _unescape(value):
-    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value).strip()
+def _begin_lines(text):
+    """The line number of each BEGIN:VEVENT, in file order: the order in which icalendar walks the events."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [number for number, line in enumerate(lines, start=1) if line.strip().upper() == "BEGIN:VEVENT"]

@@ -1,6 +1,5 @@
 """Pages for people: the rep's queue and pool, the lead's timeline, the manager dashboard, the reassignment log."""
 
-import csv
 from functools import wraps
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from leadrouting.csv_export import csv_writer
 from leads import lifecycle
 from leads.models import Lead
 from reps.services import rep_set_available, rep_set_away
@@ -226,7 +226,7 @@ def reassignments_csv(request):
     log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="reassignments.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow([_("When"), _("Lead ID"), _("Lead"), _("From"), _("To"), _("Kind"), _("Reason"), _("Rule"),
                      _("By")])
     for entry in selectors.with_from_reps(log.iterator(chunk_size=500)):

@@ -1,3 +1,6 @@
+import io
+import re
+
 import pytest
 from django.core.management import call_command, CommandError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -74,3 +77,73 @@ def test_admin_upload_of_an_empty_file_says_what_is_expected(client):
     response = client.post("/admin/leads/lead/import-csv/",
                            {"upload": "1", "file": SimpleUploadedFile("leads.csv", b"\n\n")})
     assert "The file is empty" in response.content.decode()
+
+
+# --- Encodings ------------------------------------------------------------------------------
+
+NAMES_CSV = "email;first_name;last_name\njuergen@example.de;Jürgen;Müß\nzoe@example.fr;Zoë;Lefèvre\n"
+ENCODED = {
+    "UTF-8": NAMES_CSV.encode("utf-8"),
+    "UTF-8 with BOM": NAMES_CSV.encode("utf-8-sig"),
+    "UTF-16 LE with BOM": b"\xff\xfe" + NAMES_CSV.encode("utf-16-le"),
+    "UTF-16 BE with BOM": b"\xfe\xff" + NAMES_CSV.encode("utf-16-be"),
+    "Windows-1252": NAMES_CSV.encode("cp1252"),
+}
+# 0x81 is no character in Windows-1252 nor the start of one in UTF-8; UTF-16 without a BOM reads as text full of NULs.
+UNDECODABLE = {
+    "neither UTF-8 nor Windows-1252": "email;first_name\nj@example.de;J\x81rgen\n".encode("latin-1"),
+    "UTF-16 without BOM": NAMES_CSV.encode("utf-16-le"),
+}
+ACCEPTED = "Save it as UTF-8, UTF-16 (with a byte order mark) or Windows-1252"
+
+
+def imported_names():
+    return sorted(Lead.objects.values_list("email", "first_name", "last_name"))
+
+
+NAMES = [("juergen@example.de", "Jürgen", "Müß"), ("zoe@example.fr", "Zoë", "Lefèvre")]
+
+
+@pytest.mark.parametrize("encoding", ENCODED)
+def test_the_admin_upload_reads_non_ascii_names_in_every_accepted_encoding(client, encoding):
+    client.force_login(staff_user_in(SALES_MANAGERS))
+    url = "/admin/leads/lead/import-csv/"
+
+    upload = client.post(url, {"upload": "1", "file": SimpleUploadedFile("leads.csv", ENCODED[encoding])})
+    assert upload.status_code == 302
+    client.post(url, {"column_0": "email", "column_1": "first_name", "column_2": "last_name", "import": "1"})
+
+    assert imported_names() == NAMES
+
+
+@pytest.mark.parametrize("encoding", ENCODED)
+def test_the_command_reads_non_ascii_names_in_every_accepted_encoding(tmp_path, encoding):
+    path = tmp_path / "leads.csv"
+    path.write_bytes(ENCODED[encoding])
+
+    call_command("import_leads", str(path), stdout=io.StringIO())
+
+    assert imported_names() == NAMES
+
+
+@pytest.mark.parametrize("content", UNDECODABLE.values(), ids=UNDECODABLE)
+def test_the_admin_refuses_a_file_it_cannot_decode_naming_the_encodings_it_reads(client, content):
+    client.force_login(staff_user_in(SALES_MANAGERS))
+
+    response = client.post("/admin/leads/lead/import-csv/",
+                           {"upload": "1", "file": SimpleUploadedFile("leads.csv", content)})
+
+    assert response.status_code == 200
+    assert ACCEPTED in response.content.decode()
+    assert "leads_csv_import" not in client.session and not Lead.objects.exists()
+
+
+@pytest.mark.parametrize("content", UNDECODABLE.values(), ids=UNDECODABLE)
+def test_the_command_refuses_a_file_it_cannot_decode_naming_the_encodings_it_reads(tmp_path, content):
+    path = tmp_path / "leads.csv"
+    path.write_bytes(content)
+
+    with pytest.raises(CommandError, match=re.escape(ACCEPTED)):
+        call_command("import_leads", str(path), stdout=io.StringIO())
+
+    assert not Lead.objects.exists()

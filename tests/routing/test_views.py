@@ -350,6 +350,24 @@ def test_the_reassignment_log_exports_csv_with_the_same_filters(client, moves):
         (str(moves["second"].pk), "Anna", "Ben", "Anna on leave", "boss")]
 
 
+# Values a prospect can type that a spreadsheet would run as a formula (OWASP: = + - @, tab, CR first).
+FORMULA_NAMES = ['=HYPERLINK("http://x","y")', "+SUM(1)", "@cmd", "-2+3", "\t=1+1", "\r=1+1"]
+
+
+def test_the_reassignment_csv_neutralises_names_a_spreadsheet_would_run_as_formulas(client, anna, ben):
+    boss = sales_manager(username="boss", sees_every_team=True)
+    # The company is the lead's name when it has no person's name or email; it is kept as typed, tab and all.
+    leads = [routed_lead_for(anna, first_name="", last_name="", email="", company=name) for name in FORMULA_NAMES]
+    for lead in leads:
+        lead_reassign(lead_id=lead.pk, to_rep=ben, actor=boss, reason="-1 Anna on leave")
+    client.force_login(boss)
+
+    rows = list(csv.reader(io.StringIO(client.get(reverse("routing:reassignments_csv")).content.decode())))
+
+    names = {row[1]: (row[2], row[6]) for row in rows[1:]}
+    assert names == {str(lead.pk): ("'" + name, "'-1 Anna on leave") for lead, name in zip(leads, FORMULA_NAMES)}
+
+
 def test_the_reassignment_log_is_403_for_reps(client, anna):
     client.force_login(anna.user)
 

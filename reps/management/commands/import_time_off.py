@@ -4,15 +4,18 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
+from django.utils import timezone
 
-from reps.ical import absences_from_ics
+from reps.ical import RECURRENCE_WINDOW, IcsFileError, absences_from_ics
 from reps.models import Rep
 from reps.services import rep_import_time_off
 
 
 class Command(BaseCommand):
     help = ("Adds a rep's time off from an iCalendar (.ics) export: each event's start, end and summary. "
-            "Times without a time zone are read in the rep's. Importing the same file again adds nothing.")
+            "Times without a time zone are read in the rep's. A recurring event adds its occurrences of the next "
+            f"{RECURRENCE_WINDOW.days} days. An event that cannot be read is reported and the others are imported. "
+            "Importing the same file again adds nothing.")
 
     def add_arguments(self, parser):
         parser.add_argument("rep", help="The rep's username or email address.")
@@ -28,9 +31,14 @@ class Command(BaseCommand):
             text = file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {file}: {error}") from None
-        absences, skipped = absences_from_ics(text, default_zone=zoneinfo.ZoneInfo(rep.time_zone))
+        try:
+            absences, skipped = absences_from_ics(text, default_zone=zoneinfo.ZoneInfo(rep.time_zone),
+                                                  now=timezone.now())
+        except IcsFileError as error:
+            raise CommandError(f"Cannot read {file}: {error}.") from None
         for event in skipped:
-            self.stderr.write(f"Skipped the event at line {event.line} ({event.summary or 'no summary'}): "
+            uid = f", UID {event.uid}" if event.uid else ""
+            self.stderr.write(f"Skipped the event at line {event.line} ({event.summary or 'no summary'}{uid}): "
                               f"{event.reason}.")
         for absence in absences:
             self.stdout.write(f"{absence.start.isoformat()} – {absence.end.isoformat()}  {absence.summary}")
