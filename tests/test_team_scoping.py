@@ -247,11 +247,11 @@ def lead_page_status(client, user, lead):
     return client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code
 
 
-def test_a_team_manager_opens_their_teams_lead_pages_and_gets_403_on_others(client, org, alpha_manager):
+def test_a_team_manager_opens_their_teams_lead_pages_and_others_are_not_found(client, org, alpha_manager):
     statuses = {name: lead_page_status(client, alpha_manager, lead) for name, lead in org["leads"].items()}
 
     assert {name for name, status in statuses.items() if status == 200} == set(ALPHA_LEADS)
-    assert {name for name, status in statuses.items() if status == 403} == set(BRAVO_LEADS)
+    assert {name for name, status in statuses.items() if status == 404} == set(BRAVO_LEADS)
 
 
 def test_org_wide_managers_and_superusers_open_every_lead_page(client, org, sees_everything):
@@ -259,7 +259,7 @@ def test_org_wide_managers_and_superusers_open_every_lead_page(client, org, sees
 
 
 def test_a_manager_of_no_team_opens_no_lead_page(client, org, no_team_manager):
-    assert {lead_page_status(client, no_team_manager, lead) for lead in org["leads"].values()} == {403}
+    assert {lead_page_status(client, no_team_manager, lead) for lead in org["leads"].values()} == {404}
 
 
 def test_the_reassign_form_offers_only_reps_of_the_managers_teams(client, org, alpha_manager):
@@ -287,10 +287,10 @@ def test_reassigning_within_the_managers_teams_works(client, org, alpha_manager)
     assert Lead.objects.get(pk=org["leads"]["Alpha Owned"].pk).owner == org["arne"]
 
 
-def test_reassigning_another_teams_lead_is_403_and_changes_nothing(client, org, alpha_manager):
+def test_reassigning_another_teams_lead_is_not_found_and_changes_nothing(client, org, alpha_manager):
     response = post_reassign(client, alpha_manager, org["leads"]["Bravo Owned"], org["alice"])
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert Lead.objects.get(pk=org["leads"]["Bravo Owned"].pk).owner == org["bob"]
 
 
@@ -380,4 +380,4 @@ def test_a_team_manager_cannot_make_themselves_manager_of_another_team(client, o
     assert response.status_code == 302  # saved: the name and description are theirs to edit
     bravo.refresh_from_db()
     assert (bravo.parent, list(bravo.managers.all())) == (None, [])
-    assert lead_page_status(client, alpha_manager, org["leads"]["Bravo Owned"]) == 403
+    assert lead_page_status(client, alpha_manager, org["leads"]["Bravo Owned"]) == 404
