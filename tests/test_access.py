@@ -4,6 +4,7 @@ Which teams' data a manager sees, door by door, is in tests/test_team_scoping.py
 """
 
 import json
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -318,3 +319,32 @@ def test_a_lead_out_of_reach_answers_like_a_missing_id_and_shows_nothing_of_it(
     assert not [secret for secret in (lead.first_name, lead.last_name, lead.email) if secret and secret in told]
     assert Lead.objects.filter(pk=lead.pk).values().get() == before
     assert not LeadEvent.objects.filter(lead=lead).exists()
+
+
+def rq_urls():
+    """One URL for each of django-rq's own patterns (dashboard, JSON stats and their token variants, job pages)."""
+    import django_rq.urls
+
+    urls = []
+    for pattern in django_rq.urls.urlpatterns:
+        route = str(pattern.pattern)
+        route = re.sub(r"<int:\w+>", "0", route)
+        route = re.sub(r"<(?:str|path|slug):\w+>", "x", route)
+        route = route.lstrip("^").rstrip("$").replace(r"(?P<token>[\w]+)?", "sometoken").replace("/?", "/")
+        urls.append(f"/django-rq/{route}")
+    return urls
+
+
+@pytest.mark.parametrize("url", rq_urls())
+def test_every_django_rq_url_sends_a_staff_rep_to_the_admin_login(client, url):
+    client.force_login(staff_user_in(REPS))
+
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
+
+
+def test_the_rq_json_stats_are_for_superusers(client):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+
+    assert "queues" in client.get("/django-rq/stats.json/").json()
