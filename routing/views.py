@@ -255,8 +255,9 @@ def reassignments_csv(request):
 def experiment_results(request, experiment_id):
     experiment = get_object_or_404(RoutingExperiment.objects.select_related("control_rule", "variant_rule"),
                                    pk=experiment_id)
+    scope = selectors.manager_scope(request.user)
     return render(request, "routing/experiment_results.html", {
-        "results": experiments.experiment_results(experiment=experiment),
+        "results": experiments.experiment_results(experiment=experiment, scope=scope), "scoped": scope is not None,
         "can_choose_winner": experiments.can_have_winner(experiment) and request.user.has_perm(
             "routing.change_routingrule"),
     })
