@@ -30,7 +30,7 @@ class LeadAlreadyClaimed(Exception):
 
 
 def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
-    """Makes `rep` the owner of a lead waiting in one of their pools; raises LeadAlreadyClaimed when it waits in none."""
+    """Makes `rep` the owner of a lead waiting in one of their pools; LeadAlreadyClaimed when it waits in none."""
     lead = pool_leads_for(rep).filter(pk=lead_id).first()
     if lead is None:
         raise LeadAlreadyClaimed
