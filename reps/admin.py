@@ -1,6 +1,8 @@
 """Admin for the organisation: what sales managers configure every week."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -19,8 +21,7 @@ from reps.models import (
     TimeOff,
     WorkingHours,
 )
-from reps.services import rep_record_status_change
-from routing.backlog import on_capacity_freed
+from reps.services import check_away_until, rep_set_available, rep_set_away
 from routing.reassignment import rep_deactivate
 from routing.selectors import is_sales_manager, manager_scope, reps_in_scope
 
@@ -126,8 +127,24 @@ class RepStatusChangeInline(admin.TabularInline):
         return False
 
 
+AVAILABILITY_FIELDS = {"status", "away_until"}
+
+
+class RepAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        # The service refuses a return time that has passed: say so on the field rather than fail on save.
+        if cleaned.get("status") == Rep.Status.AWAY and AVAILABILITY_FIELDS & set(self.changed_data):
+            try:
+                check_away_until(cleaned.get("away_until"))
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(Rep)
 class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
+    form = RepAdminForm
     list_display = ["name", "email", "seniority", "status", "is_active", "team_names", "calendar", "max_open_leads"]
     list_filter = ["is_active", "status", "seniority", "teams", "calendar"]
     list_select_related = ["user", "calendar"]
@@ -149,11 +166,20 @@ class RepAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
         return reps_in_scope(reps, manager_scope(request.user)) if is_sales_manager(request.user) else reps
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if {"status", "away_until"} & set(form.changed_data) and (change or obj.status != Rep.Status.AVAILABLE):
-            rep_record_status_change(rep=obj, actor=request.user)
-            if obj.status == Rep.Status.AVAILABLE:
-                on_capacity_freed()  # leads waiting for a free rep are retried, as when the rep clicks "back"
+        status, away_until = obj.status, obj.away_until
+        # Away and back change only through the services the rep's own button uses (row lock, status history
+        # with who did it, untouched leads moved under ROUTING_REASSIGN_WHEN_AWAY); the form saves the rest.
+        if change:
+            obj.save(update_fields=[field.name for field in obj._meta.concrete_fields
+                                    if not field.primary_key and field.name not in AVAILABILITY_FIELDS])
+        else:
+            obj.status, obj.away_until = Rep.Status.AVAILABLE, None
+            obj.save()
+        if AVAILABILITY_FIELDS & set(form.changed_data):
+            if status == Rep.Status.AWAY:
+                rep_set_away(rep=obj, until=away_until, actor=request.user)
+            else:
+                rep_set_available(rep=obj, actor=request.user)
         if change and "is_active" in form.changed_data and not obj.is_active:
             # Leaving the company: their open leads are routed again, recorded as "rep deactivated".
             moved = rep_deactivate(rep=obj, actor=request.user)

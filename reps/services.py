@@ -22,18 +22,24 @@ def rep_set_away(*, rep: Rep, until: dt.datetime | None = None, actor: AbstractB
 
     With ROUTING_REASSIGN_WHEN_AWAY their untouched leads go to other reps in the same transaction.
     """
-    if until is not None:
-        if timezone.is_naive(until):
-            raise ValidationError({"away_until": _("The return time needs a time zone.")})
-        if until <= timezone.now():
-            raise ValidationError(
-                {"away_until": _("The return time has already passed; pick a later time or leave it empty.")}
-            )
+    check_away_until(until)
     with transaction.atomic():
         rep = _rep_set_status(rep=rep, status=Rep.Status.AWAY, away_until=until, actor=actor)
         if settings.ROUTING_REASSIGN_WHEN_AWAY:
             rep_reassign_untouched_leads(rep=rep, actor=actor)
     return rep
+
+
+def check_away_until(until: dt.datetime | None) -> None:
+    """Raises a ValidationError on `away_until` unless the return time is empty or aware and still ahead."""
+    if until is None:
+        return
+    if timezone.is_naive(until):
+        raise ValidationError({"away_until": _("The return time needs a time zone.")})
+    if until <= timezone.now():
+        raise ValidationError(
+            {"away_until": _("The return time has already passed; pick a later time or leave it empty.")}
+        )
 
 
 def rep_set_available(*, rep: Rep, actor: AbstractBaseUser | None = None) -> Rep:

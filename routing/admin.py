@@ -6,7 +6,7 @@ from adminsortable2.admin import SortableAdminMixin
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseBadRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
+from leads.models import Lead
+from reps.admin import RepsOfMyTeamsMixin
 from routing.admin_config_file import ConfigFileAdminMixin
 from routing.experiments import experiment_start, experiment_stop
 from routing.forms import RoutingRuleForm, RuleConditionForm, SkillRequirementFormSet
@@ -28,7 +30,7 @@ from routing.models import (
     RuleSkillRequirement,
 )
 from routing.ruleset import bump_config_version
-from routing.selectors import assignments_in_scope, decisions_in_scope, manager_scope
+from routing.selectors import assignments_in_scope, decisions_in_scope, leads_in_scope, manager_scope
 from routing.simulation_admin import rule_simulation_view
 
 
@@ -91,7 +93,10 @@ class PoolAdmin(admin.ModelAdmin):
     filter_horizontal = ["teams", "reps"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(waiting_leads=Count("leads"))
+        # Pools are configuration, shared by every team; the leads waiting in them are the teams' data.
+        scope = manager_scope(request.user)
+        in_scope = None if scope is None else Q(leads__in=leads_in_scope(Lead.objects.all(), scope))
+        return super().get_queryset(request).annotate(waiting_leads=Count("leads", filter=in_scope))
 
     @admin.display(description=gettext_lazy("leads waiting"), ordering="waiting_leads")
     def waiting_leads(self, pool):
@@ -206,7 +211,7 @@ class RuleSkillRequirementAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(RotationState)
-class RotationStateAdmin(ReadOnlyAdmin):
+class RotationStateAdmin(RepsOfMyTeamsMixin, ReadOnlyAdmin):
     list_display = ["rule", "rep", "last_assigned_at", "assigned_count", "virtual_pass"]
     list_filter = ["rule"]
     list_select_related = ["rule", "rep__user"]

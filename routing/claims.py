@@ -6,7 +6,7 @@ second finds the owner already set and updates 0 rows, and "0 rows" means "someo
 """
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,21 +17,23 @@ from leads.models import Lead, LeadEvent
 from reps.models import Rep
 from routing.candidates import capacity_problem, leads_last_hour_counts, leads_today_counts, open_lead_counts
 from routing.models import Assignment, RoutingDecision
-from routing.selectors import claimable_pools_for, pool_leads_for
+from routing.selectors import pool_leads_for
 from routing.sla import sla_deadline
 
 
 class LeadAlreadyClaimed(Exception):
-    """Another rep claimed the lead first; nothing changed."""
+    """The lead does not wait in one of the rep's pools (any more); nothing changed.
+
+    Raised alike when another rep claimed it first, when the id is missing and when the lead waits in a
+    pool the rep may not claim from, so a claim tells nothing about leads out of the rep's reach.
+    """
 
 
 def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
-    """Makes `rep` the owner of a pooled lead; raises LeadAlreadyClaimed when another rep was faster."""
-    lead = Lead.objects.filter(pk=lead_id).select_related("pool").first()
-    if lead is None or lead.owner_id is not None or lead.pool_id is None:
+    """Makes `rep` the owner of a lead waiting in one of their pools; LeadAlreadyClaimed when it waits in none."""
+    lead = pool_leads_for(rep).filter(pk=lead_id).first()
+    if lead is None:
         raise LeadAlreadyClaimed
-    if not claimable_pools_for(rep).filter(pk=lead.pool_id).exists():
-        raise PermissionDenied(_("You are not a member of this lead's pool."))
     with transaction.atomic():
         # The rep's row lock orders the capacity check with an assignment the engine makes to them now.
         rep = Rep.objects.select_for_update().select_related("user").get(pk=rep.pk)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from leads.models import Lead
 from routing.models import RoutingDecision, RoutingExperiment, RoutingRule, RuleSkillRequirement
-from routing.selectors import percentile
+from routing.selectors import TeamScope, leads_in_scope, percentile
 
 Group, Status = RoutingExperiment.Group, RoutingExperiment.Status
 SIGNIFICANCE_LEVEL = 0.05  # two-sided
@@ -208,22 +208,23 @@ class ExperimentResults:
         return [self.control, self.test]
 
 
-def experiment_results(*, experiment: RoutingExperiment) -> ExperimentResults:
+def experiment_results(*, experiment: RoutingExperiment, scope: TeamScope | None = None) -> ExperimentResults:
     """Per group: leads, assigned, contacted, median time to first touch, converted; and the comparison.
 
     A lead counts in the group the experiment put it in, whatever happened next (moved by
     hand, placed by a later rule because nobody in its group was eligible): the groups stay
     the random halves the split made, so their difference is the variant's doing.
+    Only the leads of `scope` count (see routing.selectors.manager_scope); None counts every lead.
     """
-    control, test = (_group_figures(experiment, group) for group in (Group.CONTROL, Group.TEST))
+    control, test = (_group_figures(experiment, group, scope) for group in (Group.CONTROL, Group.TEST))
     z_test = two_proportion_z_test(successes_a=control.converted, trials_a=control.leads,
                                    successes_b=test.converted, trials_b=test.leads)
     return ExperimentResults(experiment, control, test, z_test, verdict(control, test, z_test))
 
 
-def _group_figures(experiment, group) -> GroupFigures:
+def _group_figures(experiment, group, scope) -> GroupFigures:
     decisions = RoutingDecision.objects.filter(experiment=experiment, experiment_group=group)
-    leads = Lead.objects.filter(pk__in=decisions.values("lead_id"))
+    leads = leads_in_scope(Lead.objects.filter(pk__in=decisions.values("lead_id")), scope)
     counts = leads.aggregate(
         leads=Count("pk"),
         assigned=Count("pk", filter=Q(assigned_at__isnull=False)),

@@ -119,9 +119,14 @@ def lead_events_visible_to(user: AbstractBaseUser, events: QuerySet) -> QuerySet
     return events if visible is None else events.filter(lead__in=Lead.objects.filter(visible))
 
 
-def user_can_view_lead(user: AbstractBaseUser, lead: Lead) -> bool:
-    """The owner and sales managers whose scope holds the lead; nobody else, not even a previous owner."""
-    return leads_visible_to(user, Lead.objects.filter(pk=lead.pk)).exists()
+def lead_for_viewer(user: AbstractBaseUser, lead_id: int, leads: QuerySet | None = None) -> Lead | None:
+    """The lead if the user may see it (the owner, sales managers whose scope holds it), else None.
+
+    None alike for a missing id and for a lead out of the user's reach, not even a previous owner's:
+    the pages of one lead answer both the same way, so an id tells nothing about other people's leads.
+    """
+    leads = Lead.objects.all() if leads is None else leads
+    return leads_visible_to(user, leads.filter(pk=lead_id)).first()
 
 
 def _previous_owner_id() -> Subquery:

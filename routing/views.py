@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -62,6 +62,23 @@ def manager_required(view):
     return wrapper
 
 
+def lead_in_reach(view):
+    """For the pages of one lead: finds the lead among those the user may see before anything reads the request.
+
+    A missing id and a lead out of reach both answer 404, before any form is checked: a form error
+    names the lead, so checking it first would show anyone the name of any lead by its id.
+    """
+    @login_required
+    @wraps(view)
+    def wrapper(request, lead_id, *args, **kwargs):
+        lead = selectors.lead_for_viewer(request.user, lead_id, leads=Lead.objects.select_related(
+            "owner__user", "pool", "account"))
+        if lead is None:
+            raise Http404
+        return view(request, lead, *args, **kwargs)
+    return wrapper
+
+
 def home(request):
     if selectors.rep_for(request.user) is None and selectors.is_sales_manager(request.user):
         return redirect("routing:dashboard")
@@ -85,12 +102,11 @@ def pool(request, rep):
 
 
 @require_POST
-@login_required
-def lead_action(request, lead_id, action):
+@lead_in_reach
+def lead_action(request, lead, action):
     if action not in LEAD_ACTIONS:
-        raise PermissionDenied
+        raise Http404
     service, form_class, done = LEAD_ACTIONS[action]
-    lead = get_object_or_404(Lead, pk=lead_id)
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
         messages.error(request, _("%(lead)s: %(errors)s") % {"lead": lead, "errors": " ".join(
@@ -108,6 +124,8 @@ def lead_action(request, lead_id, action):
 @require_POST
 @rep_required
 def claim(request, rep, lead_id):
+    # Not lead_in_reach: the reach here is the rep's pools, and the claim's own conditional update decides it.
+    # A missing id, a lead of a pool the rep may not claim from and one another rep took first answer alike.
     try:
         lead = lead_claim(lead_id=lead_id, rep=rep, actor=request.user)
     except LeadAlreadyClaimed:
@@ -155,11 +173,8 @@ def away(request, rep):
     return redirect("routing:queue")
 
 
-@login_required
-def lead_detail(request, lead_id):
-    lead = get_object_or_404(Lead.objects.select_related("owner__user", "pool", "account"), pk=lead_id)
-    if not selectors.user_can_view_lead(request.user, lead):
-        raise PermissionDenied(_("This lead is not yours."))
+@lead_in_reach
+def lead_detail(request, lead):
     is_owner = lead.owner is not None and lead.owner.user_id == request.user.pk
     can_reassign = selectors.is_sales_manager(request.user) and lead.status not in Lead.CLOSED_STATUSES
     reassign_form = LeadReassignForm(scope=selectors.manager_scope(request.user)) if can_reassign else None
@@ -170,23 +185,21 @@ def lead_detail(request, lead_id):
 
 @manager_required
 @require_POST
-def lead_reassign_view(request, lead_id):
+@lead_in_reach
+def lead_reassign_view(request, lead):
     """A manager moves the lead to a chosen rep of their teams, or through the rules again, with a reason."""
-    lead = get_object_or_404(Lead, pk=lead_id)
-    if not selectors.user_can_view_lead(request.user, lead):
-        raise PermissionDenied(_("This lead is not in a team you manage."))
     form = LeadReassignForm(request.POST, scope=selectors.manager_scope(request.user))
     if not form.is_valid():
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-        return redirect("routing:lead_detail", lead_id=lead_id)
+        return redirect("routing:lead_detail", lead_id=lead.pk)
     try:
-        lead_reassign(lead_id=lead_id, to_rep=form.cleaned_data["to_rep"], actor=request.user,
+        lead_reassign(lead_id=lead.pk, to_rep=form.cleaned_data["to_rep"], actor=request.user,
                       reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Lead reassigned."))
-    return redirect("routing:lead_detail", lead_id=lead_id)
+    return redirect("routing:lead_detail", lead_id=lead.pk)
 
 
 @manager_required
@@ -242,8 +255,9 @@ def reassignments_csv(request):
 def experiment_results(request, experiment_id):
     experiment = get_object_or_404(RoutingExperiment.objects.select_related("control_rule", "variant_rule"),
                                    pk=experiment_id)
+    scope = selectors.manager_scope(request.user)
     return render(request, "routing/experiment_results.html", {
-        "results": experiments.experiment_results(experiment=experiment),
+        "results": experiments.experiment_results(experiment=experiment, scope=scope), "scoped": scope is not None,
         "can_choose_winner": experiments.can_have_winner(experiment) and request.user.has_perm(
             "routing.change_routingrule"),
     })

@@ -4,14 +4,19 @@ Which teams' data a manager sees, door by door, is in tests/test_team_scoping.py
 """
 
 import json
+import re
 
 import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from tests.admin_support import REPS, SALES_MANAGERS, staff_user_in
-from tests.factories import ApiTokenFactory, LeadFactory, PoolFactory, RepFactory, UserFactory, rep_named, sales_manager
+from tests.factories import (
+    ApiTokenFactory, LeadFactory, PoolFactory, RepFactory, TeamFactory, UserFactory, rep_named, sales_manager,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -66,18 +71,18 @@ def test_the_pool_tab_shows_only_pools_the_rep_may_claim_from(client, anna, ben)
     assert "Elsewhere" not in response.content.decode()
 
 
-def test_a_rep_cannot_open_another_reps_lead_page(client, anna, ben):
+def test_another_reps_lead_page_is_not_found_for_a_rep(client, anna, ben):
     lead = owned_lead(ben)
     client.force_login(anna.user)
 
-    assert client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code == 403
+    assert client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code == 404
 
 
 def test_a_user_who_is_neither_rep_nor_manager_sees_no_lead(client, anna):
     lead = owned_lead(anna)
     client.force_login(UserFactory())
 
-    assert client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code == 403
+    assert client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code == 404
     assert client.get(reverse("routing:queue")).status_code == 403
 
 
@@ -88,7 +93,7 @@ def test_no_lifecycle_change_on_another_reps_lead(client, anna, ben, action, dat
 
     response = client.post(reverse("routing:lead_action", args=[lead.pk, action]), data)
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     lead.refresh_from_db()
     assert (lead.status, lead.owner) == (Lead.Status.ASSIGNED, ben)
     assert not LeadEvent.objects.filter(lead=lead).exists()
@@ -103,13 +108,15 @@ def test_a_manager_cannot_change_a_reps_lead_status_either(client, ben):
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.ASSIGNED
 
 
-def test_claiming_from_a_pool_the_rep_does_not_belong_to_is_403_and_changes_nothing(client, anna, ben):
+def test_claiming_from_a_pool_the_rep_does_not_belong_to_changes_nothing(client, anna, ben):
     pool = PoolFactory()
     pool.reps.add(ben)
     lead = LeadFactory(pool=pool)
     client.force_login(anna.user)
 
-    assert client.post(reverse("routing:claim", args=[lead.pk])).status_code == 403
+    response = client.post(reverse("routing:claim", args=[lead.pk]))
+
+    assert response["Location"] == reverse("routing:pool")  # as for a lead another rep took first
     lead.refresh_from_db()
     assert (lead.owner, lead.pool) == (None, pool)
 
@@ -232,3 +239,112 @@ def test_the_rq_dashboard_is_for_superusers_only(client):
         assert client.get("/django-rq/").status_code == 302  # to the admin login
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
     assert client.get("/django-rq/").status_code == 200
+
+
+# --- Lead ids: someone else's lead answers exactly like a missing one -------------------------------
+
+# Every request that names a lead by id: (id, method, view, action, data), with data a form refuses and data it takes.
+LEAD_REQUESTS = [
+    ("lead page", "get", "routing:lead_detail", None, {}),
+    ("accept", "post", "routing:lead_action", "accept", {}),
+    ("contacted", "post", "routing:lead_action", "contacted", {}),
+    ("qualified", "post", "routing:lead_action", "qualified", {}),
+    ("converted", "post", "routing:lead_action", "converted", {}),
+    ("lost without a reason", "post", "routing:lead_action", "lost", {}),
+    ("lost with a blank reason", "post", "routing:lead_action", "lost", {"reason": " "}),
+    ("lost", "post", "routing:lead_action", "lost", {"reason": "no budget"}),
+    ("empty note", "post", "routing:lead_action", "note", {"text": ""}),
+    ("note", "post", "routing:lead_action", "note", {"text": "mine now"}),
+    ("unknown action", "post", "routing:lead_action", "no-such-action", {}),
+    ("reassign without a rep", "post", "routing:lead_reassign", None, {}),
+    ("reassign", "post", "routing:lead_reassign", None, {"reason": "Knows the account"}),
+    ("claim", "post", "routing:claim", None, {}),
+]
+
+
+@pytest.fixture
+def teams_and_leads():
+    """Anna (team Alpha, Alpha's pool) and Alpha's manager; out of their reach, Bravo's leads of every kind."""
+    alpha, bravo = TeamFactory(name="Alpha"), TeamFactory(name="Bravo")
+    anna = RepFactory(user=UserFactory(first_name="Anna", last_name="Ames"), teams=[alpha])
+    bob = RepFactory(user=UserFactory(first_name="Bob", last_name="Baker"), teams=[bravo])
+    alpha_pool, bravo_pool = PoolFactory(name="Alpha pool"), PoolFactory(name="Bravo pool")
+    alpha_pool.teams.add(alpha)
+    bravo_pool.teams.add(bravo)
+    foreign = {
+        "another team's lead": owned_lead(bob, first_name="Secret", last_name="Owned", email="owned@secret.example"),
+        "an email-only lead": owned_lead(bob, first_name="", last_name="", company="",
+                                         email="only-email@secret.example"),
+        "a lead in another team's pool": LeadFactory(first_name="Secret", last_name="Pooled", pool=bravo_pool,
+                                                     email="pooled@secret.example"),
+        "a nurture lead": LeadFactory(first_name="Secret", last_name="Nurtured", status=Lead.Status.NURTURE,
+                                      email="nurture@secret.example"),
+    }
+    return {"rep": anna.user, "team manager": sales_manager(manages=[alpha], first_name="Ada", last_name="Alpha"),
+            "anna": anna, "foreign": foreign}
+
+
+def answer(user, method, url, data):
+    """What the user is told: status, where they are sent, the messages, and the page."""
+    client = Client()
+    client.force_login(user)
+    response = getattr(client, method)(url, data)
+    shown = [str(message) for message in get_messages(response.wsgi_request)]
+    return {"status": response.status_code, "location": response.get("Location"), "messages": shown,
+            "content": response.content.decode(errors="replace")}
+
+
+def lead_url(view, lead_id, action):
+    return reverse(view, args=[lead_id, action] if action else [lead_id])
+
+
+@pytest.mark.parametrize("viewer", ["rep", "team manager"])
+@pytest.mark.parametrize("kind", ["another team's lead", "an email-only lead", "a lead in another team's pool",
+                                  "a nurture lead"])
+@pytest.mark.parametrize("method, view, action, data", [request[1:] for request in LEAD_REQUESTS],
+                         ids=[request[0] for request in LEAD_REQUESTS])
+def test_a_lead_out_of_reach_answers_like_a_missing_id_and_shows_nothing_of_it(
+        teams_and_leads, viewer, kind, method, view, action, data):
+    user, lead = teams_and_leads[viewer], teams_and_leads["foreign"][kind]
+    data = {"to_rep": teams_and_leads["anna"].pk, **data} if view == "routing:lead_reassign" and data else data
+    before = Lead.objects.filter(pk=lead.pk).values().get()
+    missing_id = Lead.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+
+    foreign = answer(user, method, lead_url(view, lead.pk, action), data)
+    missing = answer(user, method, lead_url(view, missing_id, action), data)
+
+    assert {key: foreign[key] for key in ("status", "location", "messages")} == \
+        {key: missing[key] for key in ("status", "location", "messages")}
+    told = " ".join([foreign["content"], *foreign["messages"]])
+    assert not [secret for secret in (lead.first_name, lead.last_name, lead.email) if secret and secret in told]
+    assert Lead.objects.filter(pk=lead.pk).values().get() == before
+    assert not LeadEvent.objects.filter(lead=lead).exists()
+
+
+def rq_urls():
+    """One URL for each of django-rq's own patterns (dashboard, JSON stats and their token variants, job pages)."""
+    import django_rq.urls
+
+    urls = []
+    for pattern in django_rq.urls.urlpatterns:
+        route = str(pattern.pattern)
+        route = re.sub(r"<int:\w+>", "0", route)
+        route = re.sub(r"<(?:str|path|slug):\w+>", "x", route)
+        route = route.lstrip("^").rstrip("$").replace(r"(?P<token>[\w]+)?", "sometoken").replace("/?", "/")
+        urls.append(f"/django-rq/{route}")
+    return urls
+
+
+@pytest.mark.parametrize("url", rq_urls())
+def test_every_django_rq_url_sends_a_staff_rep_to_the_admin_login(client, url):
+    client.force_login(staff_user_in(REPS))
+
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
+
+
+def test_the_rq_json_stats_are_for_superusers(client):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+
+    assert "queues" in client.get("/django-rq/stats.json/").json()

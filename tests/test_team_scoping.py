@@ -14,14 +14,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Lead
-from routing.models import Assignment
+from routing.models import Assignment, RoutingDecision, RoutingExperiment
 from routing.reassignment import lead_reassign
 from tests.factories import (
     AssignmentFactory,
     LeadFactory,
     PoolFactory,
     RepFactory,
+    RotationStateFactory,
     RoutingDecisionFactory,
+    RoutingExperimentFactory,
     TeamFactory,
     TimeOffFactory,
     UserFactory,
@@ -95,6 +97,8 @@ def org():
     RoutingDecisionFactory(lead=leads["Bravo Owned"], chosen_rep=bob)
     TimeOffFactory(rep=alice, reason="Alpha holiday")
     TimeOffFactory(rep=bob, reason="Bravo holiday")
+    RotationStateFactory(rep=alice)
+    RotationStateFactory(rep=bob)
     return {"alpha": alpha, "alpha_north": alpha_north, "bravo": bravo, "alice": alice, "arne": arne, "bob": bob,
             "leads": leads}
 
@@ -247,11 +251,11 @@ def lead_page_status(client, user, lead):
     return client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code
 
 
-def test_a_team_manager_opens_their_teams_lead_pages_and_gets_403_on_others(client, org, alpha_manager):
+def test_a_team_manager_opens_their_teams_lead_pages_and_others_are_not_found(client, org, alpha_manager):
     statuses = {name: lead_page_status(client, alpha_manager, lead) for name, lead in org["leads"].items()}
 
     assert {name for name, status in statuses.items() if status == 200} == set(ALPHA_LEADS)
-    assert {name for name, status in statuses.items() if status == 403} == set(BRAVO_LEADS)
+    assert {name for name, status in statuses.items() if status == 404} == set(BRAVO_LEADS)
 
 
 def test_org_wide_managers_and_superusers_open_every_lead_page(client, org, sees_everything):
@@ -259,7 +263,7 @@ def test_org_wide_managers_and_superusers_open_every_lead_page(client, org, sees
 
 
 def test_a_manager_of_no_team_opens_no_lead_page(client, org, no_team_manager):
-    assert {lead_page_status(client, no_team_manager, lead) for lead in org["leads"].values()} == {403}
+    assert {lead_page_status(client, no_team_manager, lead) for lead in org["leads"].values()} == {404}
 
 
 def test_the_reassign_form_offers_only_reps_of_the_managers_teams(client, org, alpha_manager):
@@ -287,10 +291,10 @@ def test_reassigning_within_the_managers_teams_works(client, org, alpha_manager)
     assert Lead.objects.get(pk=org["leads"]["Alpha Owned"].pk).owner == org["arne"]
 
 
-def test_reassigning_another_teams_lead_is_403_and_changes_nothing(client, org, alpha_manager):
+def test_reassigning_another_teams_lead_is_not_found_and_changes_nothing(client, org, alpha_manager):
     response = post_reassign(client, alpha_manager, org["leads"]["Bravo Owned"], org["alice"])
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert Lead.objects.get(pk=org["leads"]["Bravo Owned"].pk).owner == org["bob"]
 
 
@@ -304,6 +308,7 @@ ADMIN_LISTS = {
     "decisions": ("/admin/routing/routingdecision/", ["Alpha Owned"], ["Bravo Owned"]),
     "reps": ("/admin/reps/rep/", ALPHA_REPS, BRAVO_REPS),
     "time off": ("/admin/reps/timeoff/", ["Alpha holiday"], ["Bravo holiday"]),
+    "rotation state": ("/admin/routing/rotationstate/", ["Alice Ames"], ["Bob Baker"]),
 }
 
 
@@ -327,6 +332,47 @@ def test_admin_lists_show_every_row_to_org_wide_managers_and_superusers(client, 
 @pytest.mark.parametrize("changelist", ADMIN_LISTS)
 def test_admin_lists_show_a_manager_of_no_team_no_row(client, no_team_manager, changelist):
     assert rows_seen(client, no_team_manager, changelist) == ("none", "none")
+
+
+def waiting_per_pool(client, user):
+    client.force_login(user)
+    return {pool.name: pool.waiting_leads
+            for pool in client.get("/admin/routing/pool/").context["cl"].result_list}
+
+
+def test_the_pool_list_counts_only_the_waiting_leads_of_the_managers_teams(client, alpha_manager):
+    assert waiting_per_pool(client, alpha_manager) == {"Alpha pool": 1, "Arne's pool": 1, "Bravo pool": 0}
+
+
+def test_the_pool_list_counts_every_waiting_lead_for_org_wide_managers_and_superusers(client, sees_everything):
+    assert waiting_per_pool(client, sees_everything) == {"Alpha pool": 1, "Arne's pool": 1, "Bravo pool": 1}
+
+
+def experiment_leads_per_group(client, user, org):
+    """An experiment that put Alpha Owned in the control group and two of Bravo's leads in the test group."""
+    experiment = RoutingExperimentFactory()
+    for name, group in [("Alpha Owned", RoutingExperiment.Group.CONTROL), ("Bravo Owned", RoutingExperiment.Group.TEST),
+                        ("Bravo Waiting", RoutingExperiment.Group.TEST)]:
+        RoutingDecision.objects.create(lead=org["leads"][name], outcome=RoutingDecision.Outcome.ASSIGNED,
+                                       explanation="Seeded.", experiment=experiment, experiment_group=group)
+    client.force_login(user)
+    response = client.get(reverse("routing:experiment_results", args=[experiment.pk]))
+    return response.context["results"].control.leads, response.context["results"].test.leads, \
+        response.content.decode()
+
+
+def test_the_experiment_results_count_only_the_leads_of_the_managers_teams(client, org, alpha_manager):
+    control, test, html = experiment_leads_per_group(client, alpha_manager, org)
+
+    assert (control, test) == (1, 0)
+    assert "Only the leads of the teams you manage are counted." in html
+
+
+def test_the_experiment_results_count_every_lead_for_org_wide_managers_and_superusers(client, org, sees_everything):
+    control, test, html = experiment_leads_per_group(client, sees_everything, org)
+
+    assert (control, test) == (1, 2)
+    assert "Only the leads of the teams you manage are counted." not in html
 
 
 def bravo_objects(org):
@@ -380,4 +426,4 @@ def test_a_team_manager_cannot_make_themselves_manager_of_another_team(client, o
     assert response.status_code == 302  # saved: the name and description are theirs to edit
     bravo.refresh_from_db()
     assert (bravo.parent, list(bravo.managers.all())) == (None, [])
-    assert lead_page_status(client, alpha_manager, org["leads"]["Bravo Owned"]) == 403
+    assert lead_page_status(client, alpha_manager, org["leads"]["Bravo Owned"]) == 404

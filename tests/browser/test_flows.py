@@ -96,7 +96,7 @@ def test_a_prospects_lead_reaches_the_rep_who_sees_why_and_marks_it_contacted(ne
     assert lead.status == Lead.Status.CONTACTED and lead.first_touch_at is not None
 
 
-def test_a_second_rep_cannot_open_another_reps_lead(new_page, live_server):
+def test_another_reps_lead_is_not_found_for_a_second_rep(new_page, live_server):
     anna, rep_named_ben = rep_named("Anna"), rep_named("Ben")
     lead = LeadFactory(owner=anna, status=Lead.Status.ASSIGNED, routing_requested_at=None)
     page = new_page()
@@ -104,4 +104,4 @@ def test_a_second_rep_cannot_open_another_reps_lead(new_page, live_server):
 
     response = page.goto(f"{live_server.url}/leads/{lead.pk}/")
 
-    assert response.status == 403
+    assert response.status == 404

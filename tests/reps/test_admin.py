@@ -1,11 +1,20 @@
 """The organisation admin: calendars, reps and territories as a sales manager edits them."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from reps.models import AvailabilityCalendar, Rep, Territory, WorkingHours
+from leads.models import Lead
+from reps.models import AvailabilityCalendar, Rep, RepStatusChange, Territory, WorkingHours
+from routing.models import Assignment, RoutingRule
+from routing.services import route_pending_leads
 from tests.admin_support import form_errors, formset_data
-from tests.factories import AvailabilityCalendarFactory, RepFactory, UserFactory, WorkingHoursFactory, sales_manager
+from tests.factories import (
+    AvailabilityCalendarFactory, LeadFactory, RepFactory, RoutingRuleFactory, TeamFactory, UserFactory,
+    WorkingHoursFactory, rep_named, sales_manager,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +142,82 @@ def test_a_manager_setting_a_rep_away_in_the_admin_shows_in_the_rep_status_histo
     change = rep.status_changes.get()
     assert (change.status, change.actor.is_staff) == (Rep.Status.AWAY, True)
     assert change.actor.get_username() in page
+
+
+@pytest.fixture
+def anna_with_a_lead():
+    """Anna and Ben share a team; the rules routed one lead to Anna, who has not touched it yet."""
+    team = TeamFactory(name="Sales")
+    anna, ben = rep_named("Anna", teams=[team]), rep_named("Ben", teams=[team])
+    RoutingRuleFactory(name="Everyone", target_team=team, strategy=RoutingRule.Strategy.ROUND_ROBIN)
+    lead = LeadFactory()
+    route_pending_leads(limit=10, worker="test")
+    Lead.objects.filter(pk=lead.pk).update(owner=anna)
+    Assignment.objects.filter(lead=lead).update(rep=anna)
+    return {"team": team, "anna": anna, "ben": ben, "lead": lead}
+
+
+def set_status_in_admin(client, rep, team, status, until=None):
+    until = timezone.localtime(until) if until else None
+    data = rep_form(rep.user, teams=[team.pk], status=status, away_until_0=until.strftime("%Y-%m-%d") if until else "",
+                    away_until_1=until.strftime("%H:%M:%S") if until else "")
+    return client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data)
+
+
+@pytest.mark.parametrize("reassign_when_away", [False, True], ids=["leads-stay", "leads-move"])
+def test_setting_a_rep_away_in_the_admin_is_the_reps_own_away_switch(client, settings, anna_with_a_lead,
+                                                                     reassign_when_away):
+    settings.ROUTING_REASSIGN_WHEN_AWAY = reassign_when_away
+    manager = sales_manager(is_staff=True, sees_every_team=True, username="lena")
+    client.force_login(manager)
+    anna, lead = anna_with_a_lead["anna"], anna_with_a_lead["lead"]
+    until = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0)
+
+    response = set_status_in_admin(client, anna, anna_with_a_lead["team"], "away", until)
+
+    assert response.status_code == 302, form_errors(response)
+    anna.refresh_from_db()
+    assert (anna.status, anna.away_until) == (Rep.Status.AWAY, until)
+    change = RepStatusChange.objects.get(rep=anna)
+    assert (change.status, change.away_until, change.actor) == (Rep.Status.AWAY, until, manager)
+    lead.refresh_from_db()
+    if reassign_when_away:
+        moved = Assignment.objects.get(lead=lead, is_current=True)
+        assert (lead.owner, moved.kind, moved.reason, moved.actor) == (anna_with_a_lead["ben"],
+                                                                      Assignment.Kind.REASSIGN, "rep away", manager)
+    else:
+        assert lead.owner == anna
+
+
+def test_a_return_time_that_has_passed_is_refused_on_the_field_and_changes_nothing(client, anna_with_a_lead):
+    client.force_login(sales_manager(is_staff=True, sees_every_team=True))
+    anna = anna_with_a_lead["anna"]
+
+    response = set_status_in_admin(client, anna, anna_with_a_lead["team"], "away",
+                                   timezone.now() - dt.timedelta(hours=1))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["away_until"] == [
+        "The return time has already passed; pick a later time or leave it empty."]
+    anna.refresh_from_db()
+    assert (anna.status, anna.away_until) == (Rep.Status.AVAILABLE, None)
+    assert not RepStatusChange.objects.exists()
+
+
+def test_setting_a_rep_available_in_the_admin_drops_the_return_time_and_records_who(client, anna_with_a_lead):
+    manager = sales_manager(is_staff=True, sees_every_team=True)
+    anna = anna_with_a_lead["anna"]
+    until = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0)
+    Rep.objects.filter(pk=anna.pk).update(status=Rep.Status.AWAY, away_until=until)
+    client.force_login(manager)
+
+    response = set_status_in_admin(client, anna, anna_with_a_lead["team"], "available", until)
+
+    assert response.status_code == 302, form_errors(response)
+    anna.refresh_from_db()
+    assert (anna.status, anna.away_until) == (Rep.Status.AVAILABLE, None)
+    change = RepStatusChange.objects.get(rep=anna)
+    assert (change.status, change.away_until, change.actor) == (Rep.Status.AVAILABLE, None, manager)
 
 
 @pytest.mark.parametrize(

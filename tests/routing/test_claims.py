@@ -74,3 +74,18 @@ def test_two_reps_taking_the_longest_waiting_at_once_share_the_pool_without_a_le
     assert Assignment.objects.filter(is_current=True).count() == 30
     assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("owner", flat=True)) == {
         rep.pk for rep in reps}
+
+
+@pytest.mark.django_db
+def test_a_lead_of_another_pool_is_refused_exactly_like_a_missing_one():
+    rep, other = RepFactory(), RepFactory()
+    pool = PoolFactory()
+    pool.reps.add(other)
+    lead = LeadFactory(pool=pool)
+
+    for lead_id in (lead.pk, lead.pk + 1000):
+        with pytest.raises(LeadAlreadyClaimed):
+            lead_claim(lead_id=lead_id, rep=rep, actor=rep.user)
+    lead.refresh_from_db()
+    assert (lead.owner, lead.pool) == (None, pool)
+    assert not Assignment.objects.filter(lead=lead).exists()

@@ -47,7 +47,8 @@ def experiment():
 
 @pytest.fixture
 def manager_client(client):
-    client.force_login(sales_manager(username="maria", first_name="Maria", last_name="Manager", is_staff=True))
+    client.force_login(sales_manager(username="maria", first_name="Maria", last_name="Manager", is_staff=True,
+                                    sees_every_team=True))
     return client
 
 

@@ -121,7 +121,7 @@ def test_a_rep_cannot_act_on_another_reps_lead(client, anna, ben):
 
     response = client.post(reverse("routing:lead_action", args=[lead.pk, "contacted"]))
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert Lead.objects.get(pk=lead.pk).first_touch_at is None
 
 
@@ -189,11 +189,14 @@ def test_claiming_makes_the_rep_the_owner_with_an_assignment_and_an_event(client
     assert LeadEvent.objects.get(lead=lead).message == "Ben claimed the lead from pool 'Team pool'."
 
 
-def test_claiming_from_a_pool_the_rep_is_not_in_is_403(client, anna, pools):
+def test_claiming_from_a_pool_the_rep_is_not_in_answers_as_if_it_was_taken(client, anna, pools):
     lead = pools["leads"]["Team"]
     client.force_login(anna.user)
 
-    assert client.post(reverse("routing:claim", args=[lead.pk])).status_code == 403
+    response = client.post(reverse("routing:claim", args=[lead.pk]))
+
+    assert response["Location"] == reverse("routing:pool")
+    assert flash(response)[-1] == "Another rep claimed this lead first. Pick another one from the pool."
     assert Lead.objects.get(pk=lead.pk).owner is None
 
 
@@ -245,12 +248,12 @@ def test_the_owner_sees_the_timeline_with_the_full_routing_explanation(client, a
     assert "Anna: chosen" in html  # the candidate lines of the explanation
 
 
-def test_another_rep_gets_403_on_the_lead_page_even_as_a_previous_owner(client, anna, ben):
+def test_another_reps_lead_page_is_not_found_even_for_a_previous_owner(client, anna, ben):
     lead = routed_lead_for(anna)
     lead_reassign(lead_id=lead.pk, to_rep=ben, actor=None, reason="Anna is on leave")
     client.force_login(anna.user)
 
-    assert client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code == 403
+    assert client.get(reverse("routing:lead_detail", args=[lead.pk])).status_code == 404
 
 
 @pytest.mark.parametrize("who", ["manager", "superuser"])
