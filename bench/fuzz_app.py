@@ -96,6 +96,8 @@ def rule_request(rng, client, n):
         "strategy": rng.choice(["round_robin", "weighted", "least_loaded", text(rng)]),
         "when_none_eligible": rng.choice(["fall_through", "queue", text(rng)]),
         "performance_window_days": rng.choice(["90", "0", "-1", text(rng)]),
+        "performance_outcome_days": rng.choice(["30", "0", "-1", text(rng)]),
+        "performance_new_rep_share": rng.choice(["10", "51", "-1", text(rng)]),
         "sla_minutes": rng.choice(["", "15", "-1", str(2**40), text(rng)]),
         "sla_breach_action": rng.choice(["reroute", "team", "pool", text(rng)]),
     }

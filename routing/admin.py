@@ -130,8 +130,9 @@ class RoutingRuleAdmin(ConfigFileAdminMixin, AutocompleteIdsOnlyMixin, SortableA
             "target_type", "target_rep", "target_team", "include_sub_teams", "use_parent_account_owner", "pool",
         ]}),
         (gettext_lazy("How"), {"fields": ["match_mode", "strategy", "when_none_eligible", "performance_window_days",
-                                          "sla_minutes", "sla_working_time_only", "sla_breach_action",
-                                          "sla_escalation_team", "sla_escalation_pool"]}),
+                                          "performance_outcome_days", "performance_new_rep_share", "sla_minutes",
+                                          "sla_working_time_only", "sla_breach_action", "sla_escalation_team",
+                                          "sla_escalation_pool"]}),
     ]
     inlines = [RuleConditionInline, RuleSkillRequirementInline]
 

@@ -32,7 +32,7 @@ from routing.sla import sla_deadline
 
 Outcome = RoutingDecision.Outcome
 LEAD_FIELDS_WRITTEN = ("routing_requested_at", "updated_at", "owner_id", "status", "assigned_at", "pool_id", "sla_due_at")
-STATE_FIELDS_WRITTEN = ("last_assigned_at", "last_assigned_seq", "assigned_count", "virtual_pass")
+STATE_FIELDS_WRITTEN = ("last_assigned_at", "last_assigned_seq", "assigned_count", "virtual_pass", "performance_credit")
 
 
 @dataclass
@@ -64,6 +64,8 @@ class RoutingBatch:
     unavailable: dict = field(default_factory=dict)  # rep.pk -> Unavailable | None at `now`
     skill_problems: dict = field(default_factory=dict)  # rule.pk -> {rep.pk: (code, text) | None}
     accounts: dict = field(default_factory=dict)  # domain -> Account | None
+    # Known outcomes per (rule, segment) for performance based rules; the batch's own picks are not known yet.
+    segment_records: dict = field(default_factory=dict)
     # Loads: counted in the database (`*_base`) plus this batch's own picks, not yet written.
     open_base: dict = field(default_factory=dict)
     today_base: dict = field(default_factory=dict)
@@ -139,8 +141,12 @@ class RoutingBatch:
     def rule_picked(self, rule, rep, state):
         """Remembers a pick's moves: the rep's load, the rep's rotation state, the rule's sequence."""
         self.picked[rep.pk] = self.picked.get(rep.pk, 0) + 1
-        self.moved_states[state.pk] = state
+        self.state_moved(state)
         self.moved_rules[rule.pk] = rule.rotation_seq
+
+    def state_moved(self, state):
+        """A rotation state to write at the flush (a pick can move other reps' states than the chosen one's)."""
+        self.moved_states[state.pk] = state
 
     # --- Outcomes and the writes ------------------------------------------------------------
 

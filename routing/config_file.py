@@ -50,7 +50,8 @@ POOL_KEYS = ["name", "teams", "reps"]
 RULE_KEYS = [
     "name", "priority", "is_active", "description", "match_mode", "conditions",
     "target_type", "target_rep", "target_team", "include_sub_teams", "use_parent_account_owner", "pool",
-    "skill_requirements", "strategy", "when_none_eligible", "performance_window_days",
+    "skill_requirements", "strategy", "when_none_eligible", "performance_window_days", "performance_outcome_days",
+    "performance_new_rep_share",
     "sla_minutes", "sla_working_time_only", "sla_breach_action", "sla_escalation_team", "sla_escalation_pool",
 ]
 RULE_REFERENCES = {

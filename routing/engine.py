@@ -196,6 +196,7 @@ def _pick(rule, candidates, facts, batch):
             if problem is not None:
                 candidates.excluded[rep.pk] = problem
                 continue
-        strategies.record_pick(rule, rep, ranked.states[rep.pk], candidates.eligible, ranked.states, batch)
+        strategies.record_pick(rule, rep, ranked.states[rep.pk], candidates.eligible, ranked.states, batch,
+                               shares=ranked.shares)
         return rep, ranked
     return None, ranked

@@ -28,7 +28,7 @@ SIGNIFICANCE_LEVEL = 0.05  # two-sided
 POWER = 0.8  # the chance to detect a real difference of the observed size, for "how many more leads"
 # What the winner hands on to the control rule: where leads go and how the rep is picked.
 TARGET_FIELDS = ("target_type", "target_rep", "target_team", "include_sub_teams", "use_parent_account_owner",
-                 "strategy", "performance_window_days")
+                 "strategy", "performance_window_days", "performance_outcome_days", "performance_new_rep_share")
 
 
 # --- The split ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ STRATEGY_WORDS = {
     "round_robin": "round robin: least recently assigned",
     "weighted": "weighted round robin",
     "least_loaded": "least loaded: fewest open leads",
-    "performance": "performance: best conversion in the lead's segment",
+    "performance": "performance: shares by conversion in the lead's segment",
 }
 
 

@@ -43,7 +43,7 @@ class RoutingRule(models.Model):
         ROUND_ROBIN = "round_robin", _("Round robin (least recently assigned)")
         WEIGHTED = "weighted", _("Weighted round robin")
         LEAST_LOADED = "least_loaded", _("Least loaded (fewest open leads)")
-        PERFORMANCE = "performance", _("Performance based (best conversion in segment)")
+        PERFORMANCE = "performance", _("Performance based (shares by conversion in segment)")
 
     class SlaBreachAction(models.TextChoices):
         REROUTE = "reroute", _("Next eligible rep by the rules (never a previous owner)")
@@ -80,7 +80,18 @@ class RoutingRule(models.Model):
         _("when nobody is eligible"), max_length=20, choices=WhenNoneEligible.choices, default=WhenNoneEligible.FALL_THROUGH
     )
     performance_window_days = models.PositiveIntegerField(
-        _("performance window (days)"), default=90, validators=[MinValueValidator(1)]
+        _("performance window (days)"), default=90, validators=[MinValueValidator(1)],
+        help_text=_("Performance based: leads assigned in this many days make up each rep's conversion rate."),
+    )
+    performance_outcome_days = models.PositiveIntegerField(
+        _("days until an open lead counts as lost"), default=30, validators=[MinValueValidator(1)],
+        help_text=_("Performance based: a lead neither converted nor lost counts against its rep only once it has "
+                    "been open this many days; fresher leads do not count yet."),
+    )
+    performance_new_rep_share = models.PositiveSmallIntegerField(
+        _("minimum share for new reps (%)"), default=10, validators=[MaxValueValidator(50)],
+        help_text=_("Performance based: a rep with fewer than 20 known outcomes in the lead's segment gets at least "
+                    "this percentage of the leads, to build a record (0 to 50)."),
     )
     sla_minutes = models.PositiveIntegerField(
         _("time to first touch (minutes)"), null=True, blank=True, help_text=_("Empty: the global default.")
@@ -182,6 +193,9 @@ class RotationState(models.Model):
     assigned_count = models.PositiveIntegerField(default=0)
     # Stride scheduling for weighted rotation: each assignment adds 1/weight.
     virtual_pass = models.FloatField(default=0.0)
+    # Smooth weighted rotation for performance based routing: each lead credits every eligible rep with
+    # their share, and the rep given the lead gives one lead's worth back.
+    performance_credit = models.FloatField(default=0.0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["rule", "rep"], name="rotation_unique_rule_rep")]

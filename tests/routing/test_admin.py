@@ -43,6 +43,8 @@ def rule_form(*, conditions=(), skills=(), **fields):
         "strategy": "round_robin",
         "when_none_eligible": "fall_through",
         "performance_window_days": "90",
+        "performance_outcome_days": "30",
+        "performance_new_rep_share": "10",
         "sla_minutes": "",
         "sla_breach_action": "reroute",
         **formset_data("conditions", conditions),
@@ -106,6 +108,23 @@ def test_unknown_condition_field_is_refused_with_the_fields_to_use(manager_clien
 def test_number_field_compared_with_text_is_refused(manager_client, rep):
     data = rule_form(target_type="rep", target_rep=rep.pk, conditions=[condition("score", "gt", "abc")])
     assert "score must be a number, got 'abc'" in form_errors(post_refused(manager_client, data))
+
+
+def test_performance_settings_are_saved_from_the_form(manager_client, rep):
+    data = rule_form(target_type="rep", target_rep=rep.pk, strategy="performance", performance_outcome_days="14",
+                     performance_new_rep_share="25")
+    response = manager_client.post(ADD_URL, data)
+    assert response.status_code == 302, form_errors(response)
+    rule = RoutingRule.objects.get(name="Enterprise leads")
+    assert (rule.performance_outcome_days, rule.performance_new_rep_share) == (14, 25)
+
+
+def test_a_new_reps_minimum_share_above_half_is_refused_next_to_the_field(manager_client, rep):
+    data = rule_form(target_type="rep", target_rep=rep.pk, performance_new_rep_share="60",
+                     performance_outcome_days="0")
+    errors = post_refused(manager_client, data).context["adminform"].form.errors
+    assert errors["performance_new_rep_share"] == ["Ensure this value is less than or equal to 50."]
+    assert errors["performance_outcome_days"] == ["Ensure this value is greater than or equal to 1."]
 
 
 def test_rep_rule_without_a_rep_is_refused(manager_client):

@@ -146,9 +146,10 @@ def test_a_lead_owned_by_another_path_in_the_meantime_is_left_alone():
     assert Lead.objects.filter(routing_requested_at__isnull=False).count() == 0
 
 
-def test_a_batch_costs_the_same_statements_for_ten_leads_as_for_fifty():
+@pytest.mark.parametrize("strategy", Strategy.values)
+def test_a_batch_costs_the_same_statements_for_ten_leads_as_for_fifty(strategy):
     team, _ = team_of("Anna", "Ben", "Carla")
-    RoutingRuleFactory(target_team=team)
+    RoutingRuleFactory(target_team=team, strategy=strategy)
     LeadFactory.create_batch(2)
     route_pending_leads(limit=100, worker="test")  # rules compiled, rotation state created
 

@@ -210,6 +210,42 @@ def test_keys_a_rule_leaves_out_take_the_admins_defaults(organisation):
         True, "round_robin", "all", 90)
 
 
+def test_performance_settings_go_out_and_come_back_with_the_rule(configuration):
+    RoutingRule.objects.filter(name="DACH enterprise").update(performance_outcome_days=14, performance_new_rep_share=20)
+    exported = rule_in(routing_config_export(), "DACH enterprise")
+    assert (exported["performance_outcome_days"], exported["performance_new_rep_share"]) == (14, 20)
+
+    exported.update(performance_outcome_days=21, performance_new_rep_share=0)
+    report = routing_config_import({**routing_config_export(), "rules": [exported]})
+
+    assert report.rules.updated == {"DACH enterprise": ["performance_outcome_days: 14 → 21",
+                                                        "performance_new_rep_share: 20 → 0"]}
+    rule = RoutingRule.objects.get(name="DACH enterprise")
+    assert (rule.performance_outcome_days, rule.performance_new_rep_share) == (21, 0)
+
+
+def test_a_file_written_before_the_performance_keys_existed_imports_with_their_defaults(configuration):
+    older = copy.deepcopy(configuration)
+    for rule in older["rules"]:
+        del rule["performance_outcome_days"], rule["performance_new_rep_share"]
+
+    assert not routing_config_import(older).has_changes
+    RoutingRule.objects.all().delete()
+    routing_config_import(older)
+    assert set(RoutingRule.objects.values_list("performance_outcome_days", "performance_new_rep_share")) == {(30, 10)}
+
+
+def test_a_minimum_share_above_half_is_refused_naming_the_rule_and_key(configuration):
+    changed = copy.deepcopy(configuration)
+    rule_in(changed, "DACH enterprise")["performance_new_rep_share"] = 60
+    rule_in(changed, "Everyone else")["performance_outcome_days"] = 0
+
+    assert refused(changed) == [
+        "rule 'DACH enterprise', performance_new_rep_share: Ensure this value is less than or equal to 50.",
+        "rule 'Everyone else', performance_outcome_days: Ensure this value is greater than or equal to 1.",
+    ]
+
+
 def test_two_rules_can_swap_priorities(configuration):
     changed = copy.deepcopy(configuration)
     first, second = changed["rules"][:2]

@@ -119,30 +119,23 @@ def test_least_loaded_prefers_the_rep_with_fewest_open_leads():
     assert owners(leads) == [ben, ben, ben, anna]  # ben catches up to 3 open, then the tie goes to anna
 
 
-def test_performance_based_prefers_best_converter_in_segment_yet_feeds_newcomers():
+def test_performance_based_favours_the_best_converter_of_the_leads_segment():
     team, (star, average) = team_of("Star", "Average")
     now = timezone.now()
-    for rep, converted in ((star, 8), (average, 2)):
-        for index in range(10):
-            LeadFactory(owner=rep, industry="Software", employee_count=300, assigned_at=now - dt.timedelta(days=3),
-                        status=Lead.Status.CONVERTED if index < converted else Lead.Status.LOST,
-                        routing_requested_at=None)
+    # Star converts software leads, Average healthcare leads (9 of 10 against 1 of 10).
+    for industry, best in (("Software", star), ("Healthcare", average)):
+        for rep in (star, average):
+            for index in range(10):
+                LeadFactory(owner=rep, industry=industry, employee_count=300, assigned_at=now - dt.timedelta(days=3),
+                            status=Lead.Status.CONVERTED if index < (9 if rep == best else 1) else Lead.Status.LOST,
+                            routing_requested_at=None)
     RoutingRuleFactory(target_team=team, strategy=Strategy.PERFORMANCE)
-    first = LeadFactory(industry="Software", employee_count=400)
+    leads = [LeadFactory(industry=industry, employee_count=400) for industry in ("Healthcare", "Software", "Software")]
     route_all()
-    assert owners([first]) == [star]
-    assert "conversion" in RoutingDecision.objects.get(lead=first).explanation
-
-    newcomer = rep_named("Newcomer", teams=[team])
-    second = LeadFactory(industry="Software", employee_count=400)
-    route_all()
-    # Smoothed to the segment average (50%), a newcomer outranks a proven 20% rep but not the 80% star.
-    assert owners([second]) == [star]
-    star.is_active = False
-    star.save()
-    third = LeadFactory(industry="Software", employee_count=400)
-    route_all()
-    assert owners([third]) == [newcomer]
+    assert owners(leads) == [average, star, star]
+    explanation = RoutingDecision.objects.get(lead=leads[0]).explanation
+    chosen = "Average: chosen (conversion 77% in segment (9/10 known outcomes, smoothed), new rep, share 77%"
+    assert chosen in explanation
 
 
 def test_unavailable_and_full_reps_are_skipped_with_reasons():

@@ -322,6 +322,15 @@ def test_making_the_variant_the_default_gives_the_control_rule_its_target_and_en
     assert not RoutingDecision.objects.filter(lead__in=leads).exclude(experiment=None).exists()
 
 
+def test_a_performance_variant_made_the_default_hands_on_how_it_counts_outcomes(everyone, seniors, manager):
+    experiment = started(senior_experiment(everyone, seniors, strategy=Strategy.PERFORMANCE,
+                                           performance_outcome_days=14, performance_new_rep_share=25))
+    experiment_make_variant_default(experiment_id=experiment.pk, actor=manager)
+    control = RoutingRule.objects.get(pk=experiment.control_rule_id)
+    assert (control.strategy, control.performance_outcome_days, control.performance_new_rep_share) == (
+        Strategy.PERFORMANCE, 14, 25)
+
+
 def test_the_winner_of_a_stopped_experiment_keeps_when_it_was_stopped(everyone, seniors, manager):
     experiment = started(senior_experiment(everyone, seniors))
     experiment_stop(experiment_id=experiment.pk, actor=None)

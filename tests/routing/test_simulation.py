@@ -54,7 +54,7 @@ def database_state():
         "decisions": RoutingDecision.objects.count(),
         "events": LeadEvent.objects.count(),
         "rotation": list(RotationState.objects.order_by("pk").values_list(
-            "pk", "rep_id", "last_assigned_seq", "assigned_count", "virtual_pass")),
+            "pk", "rep_id", "last_assigned_seq", "assigned_count", "virtual_pass", "performance_credit")),
         "rule_sequences": list(RoutingRule.objects.order_by("pk").values_list("pk", "rotation_seq", "is_active")),
         "leads": list(Lead.objects.order_by("pk").values_list("pk", "owner_id", "status", "pool_id",
                                                               "routing_requested_at", "updated_at")),
@@ -108,6 +108,28 @@ def test_round_robin_in_a_simulation_rotates_like_the_real_run_that_follows():
     assert simulated_owners(simulation) == ["Carla", "Anna", "Ben", "Carla", "Anna"]
     real = dict(Lead.objects.filter(pk__in=[lead.pk for lead in waiting]).values_list("pk", "owner__user__first_name"))
     assert simulated_owners(simulation) == [real[lead.pk] for lead in waiting]
+
+
+def test_performance_based_in_a_simulation_shares_out_like_the_real_run_that_follows():
+    team, (anna, ben, _carla) = team_of("Anna", "Ben", "Carla")
+    for rep, converted in ((anna, 8), (ben, 2)):
+        LeadFactory.create_batch(converted, owner=rep, routing_requested_at=None,
+                                 assigned_at=NOW - dt.timedelta(days=3), status=Lead.Status.CONVERTED)
+        LeadFactory.create_batch(20 - converted, owner=rep, routing_requested_at=None,
+                                 assigned_at=NOW - dt.timedelta(days=3), status=Lead.Status.LOST)
+    RoutingRuleFactory(name="Performance", target_team=team, strategy=RoutingRule.Strategy.PERFORMANCE)
+    LeadFactory.create_batch(5)
+    route_all()  # the credit moved: the simulation must go on from where it stands
+    waiting = LeadFactory.create_batch(12)
+    before = database_state()
+
+    simulation = routing_simulate(leads=Lead.objects.filter(pk__in=[lead.pk for lead in waiting]), at=timezone.now())
+    assert database_state() == before
+    route_all()
+
+    real = dict(Lead.objects.filter(pk__in=[lead.pk for lead in waiting]).values_list("pk", "owner__user__first_name"))
+    assert simulated_owners(simulation) == [real[lead.pk] for lead in waiting]
+    assert len(set(simulated_owners(simulation))) == 3
 
 
 def test_a_draft_rule_rotates_its_reps_without_creating_rotation_rows():
@@ -238,9 +260,10 @@ def test_leads_of_the_last_days_are_chosen_newest_first_and_capped(monkeypatch):
     assert choice.left_out == 1
 
 
-def test_simulation_reads_rep_facts_once_however_many_leads_it_replays():
+@pytest.mark.parametrize("strategy", RoutingRule.Strategy.values)
+def test_simulation_reads_rep_facts_once_however_many_leads_it_replays(strategy):
     team, _ = team_of(*[f"Rep{n}" for n in range(10)], max_open_leads=50, max_new_leads_per_day=50)
-    RoutingRuleFactory(name="Team", target_team=team)
+    RoutingRuleFactory(name="Team", target_team=team, strategy=strategy)
     few, many = LeadFactory.create_batch(5), LeadFactory.create_batch(40)
 
     def queries(leads):
