@@ -33,6 +33,14 @@ def rule_target_errors(rule) -> dict:
         errors["sla_escalation_team"] = _("Choose the team that takes leads whose first-touch deadline was missed.")
     if rule.sla_breach_action == Breach.POOL and not rule.sla_escalation_pool_id:
         errors["sla_escalation_pool"] = _("Choose the pool that receives leads whose first-touch deadline was missed.")
+    if rule.strategy == type(rule).Strategy.PERFORMANCE and (rule.performance_outcome_days or 0) >= (
+        rule.performance_window_days or 0
+    ):
+        # A lead assigned inside the window is at most that old: a longer wait would never let an open lead count.
+        errors["performance_outcome_days"] = _(
+            "Open leads must count as lost sooner than the performance window (%(window)s days) ends, or they would "
+            "never count: choose fewer days."
+        ) % {"window": rule.performance_window_days}
     if rule.priority is not None:
         clash = type(rule).objects.filter(priority=rule.priority).exclude(pk=rule.pk).first()
         if clash is not None:

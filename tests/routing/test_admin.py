@@ -127,6 +127,13 @@ def test_a_new_reps_minimum_share_above_half_is_refused_next_to_the_field(manage
     assert errors["performance_outcome_days"] == ["Ensure this value is greater than or equal to 1."]
 
 
+def test_an_open_lead_wait_as_long_as_the_performance_window_is_refused(manager_client, rep):
+    data = rule_form(target_type="rep", target_rep=rep.pk, strategy="performance", performance_window_days="30",
+                     performance_outcome_days="30")
+    errors = post_refused(manager_client, data).context["adminform"].form.errors
+    assert "performance window (30 days)" in errors["performance_outcome_days"][0]
+
+
 def test_rep_rule_without_a_rep_is_refused(manager_client):
     data = rule_form(target_type="rep", conditions=[condition("country", "equals", "DE")])
     response = post_refused(manager_client, data)
