@@ -466,3 +466,21 @@ def test_large_candidate_sets_are_summarised_in_the_trace(monkeypatch):
     assert rule["more_excluded"] == {"inactive": 1} and rule["more_eligible"] == 2
     assert "… and 1 more excluded: inactive." in decision.explanation
     assert "… and 2 more eligible reps ranked lower." in decision.explanation
+
+
+def test_a_saved_regex_that_re2_refuses_never_matches_and_routing_goes_on():
+    # Saved before regex conditions ran on RE2, which has no backreferences: the condition never matches and the
+    # explanation says why, instead of every lead failing to route.
+    _, (anna,) = team_of("Anna", team_name="Doubled letters")
+    _, (ben,) = team_of("Ben", team_name="Everyone")
+    legacy = RoutingRuleFactory(priority=1, name="Doubled letters", target_team=anna.teams.get())
+    RuleConditionFactory(rule=legacy, field="company", operator="regex", value=r"(a)\1")
+    RoutingRuleFactory(priority=2, name="Everyone", target_team=ben.teams.get())
+    lead = LeadFactory(company="Aardvark Ltd")
+
+    route_all()
+
+    assert owners([lead]) == [ben]
+    explanation = RoutingDecision.objects.get(lead=lead).explanation
+    assert ("Rule 1 'Doubled letters' did not match: company matches regex (a)\\1 (lead: Aardvark Ltd; never matches: "
+            "This regular expression cannot be used (invalid escape sequence: \\1)") in explanation
