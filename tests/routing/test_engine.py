@@ -484,3 +484,50 @@ def test_a_saved_regex_that_re2_refuses_never_matches_and_routing_goes_on():
     explanation = RoutingDecision.objects.get(lead=lead).explanation
     assert ("Rule 1 'Doubled letters' did not match: company matches regex (a)\\1 (lead: Aardvark Ltd; never matches: "
             "This regular expression cannot be used (invalid escape sequence: \\1)") in explanation
+
+
+@pytest.mark.parametrize(
+    ("field", "operator", "value", "lead_values", "matches"),
+    [
+        ("employee_count", "equals", "250", {"employee_count": 250}, True),
+        ("employee_count", "equals", "250", {"employee_count": 251}, False),
+        ("employee_count", "equals", "250", {"employee_count": None}, False),
+        ("deal_value", "equals", "1000", {"deal_value": Decimal("1000.00")}, True),
+        ("score", "in", "10, 20, 30", {"score": 20}, True),
+        ("score", "in", "10, 20, 30", {"score": 25}, False),
+        ("score", "in", "10, 20, 30", {"score": None}, False),
+        ("score", "not_in", "10, 20, 30", {"score": 25}, True),
+        ("score", "not_in", "10, 20, 30", {"score": 20}, False),
+        ("score", "not_in", "10, 20, 30", {"score": None}, True),
+        ("score", "lte", "50", {"score": 50}, True),
+        ("score", "lte", "50", {"score": 51}, False),
+        ("score", "lte", "50", {"score": None}, False),
+        ("deal_value", "lte", "999.99", {"deal_value": Decimal("999.99")}, True),
+        ("deal_value", "lte", "999.99", {"deal_value": Decimal("1000.00")}, False),
+        # Territory equals / is one of: the lead's own territory, not its parents (that is "is in territory").
+        ("territory", "equals", "DACH", {"country": "AT"}, True),
+        ("territory", "equals", "DACH", {"country": "SE"}, False),
+        ("territory", "equals", "DACH", {"country": "DE", "postal_code": "80331"}, False),  # Bavaria, below DACH
+        ("territory", "equals", "dach", {"country": "CH"}, True),
+        ("territory", "in", "Nordics, Bavaria", {"country": "SE"}, True),
+        ("territory", "in", "Nordics, Bavaria", {"country": "DE", "postal_code": "80331"}, True),
+        ("territory", "in", "Nordics, Bavaria", {"country": "AT"}, False),
+        ("territory", "in", "Nordics, Bavaria", {"country": "FR"}, False),  # in no territory
+    ],
+)
+def test_numeric_and_territory_conditions_decide_which_rule_routes_the_lead(field, operator, value, lead_values,
+                                                                              matches):
+    dach = TerritoryFactory(name="DACH", countries=["DE", "AT", "CH"])
+    TerritoryFactory(name="Bavaria", parent=dach, countries=["DE"], postal_codes="80-87")
+    TerritoryFactory(name="Nordics", countries=["SE", "NO", "DK", "FI"])
+    _, (anna,) = team_of("Anna", team_name="Under test")
+    _, (ben,) = team_of("Ben", team_name="Everyone")
+    rule = RoutingRuleFactory(priority=1, name="Under test", target_team=anna.teams.get())
+    RuleConditionFactory(rule=rule, field=field, operator=operator, value=value)
+    RoutingRuleFactory(priority=2, name="Everyone", target_team=ben.teams.get())
+    lead = LeadFactory(**lead_values)
+
+    route_all()
+
+    assert owners([lead]) == [anna if matches else ben]
+    assert RoutingDecision.objects.get(lead=lead).trace["rules"][0]["matched"] is matches
