@@ -58,7 +58,7 @@ def lead_submit(*, raw: dict, channel: str, source: str = "", hidden_values: dic
             lead_merge_submission(lead=existing, data=data, channel=channel)
             return IntakeResult(lead=existing, created=False, merged=True)
         lead = Lead(**data)
-        match = account_match(domain=lead.domain, company=lead.company)
+        match = account_match(domain=lead.domain, email=lead.email, company=lead.company)
         if match is not None:
             # Set before the first save: the routing engine reads lead.account as "the existing customer".
             lead.account, lead.account_match_method, lead.account_match_score = match.account, match.method, match.score

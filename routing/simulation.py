@@ -29,7 +29,6 @@ from routing.batch import RoutingBatch
 from routing.candidates import HOUR, start_of_local_day
 from routing.engine import Outcome, decide
 from routing.explain import explain
-from routing.facts import lead_domains
 from routing.models import Assignment, RoutingDecision, RoutingRule
 from routing.ruleset import RuleSet
 from routing.services import failed_decision, outcome_text
@@ -274,7 +273,7 @@ def _replay(lead_ids, *, switch_on, switch_off, at) -> list:
     leads = _leads_as_they_stand(lead_ids)
     ruleset = _draft_ruleset(switch_on, switch_off)
     batch = SimulationBatch(now=at, worker="simulation", **_replayed_loads(lead_ids, leads, at))
-    batch.prefetch_accounts({domain for lead in leads if not lead.account_id for domain in lead_domains(lead)})
+    batch.prefetch_accounts(leads)
     now_rules = RoutingRule.objects.in_bulk({lead.latest_rule_id for lead in leads} - {None})
     return [_simulate_one(lead, ruleset, batch, now_rule=now_rules.get(lead.latest_rule_id)) for lead in leads]
 

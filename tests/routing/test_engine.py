@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leads.models import Lead
+from leads.services import lead_submit
 from reps.models import Rep
 from routing.models import Assignment, RoutingDecision, RoutingRule
 from routing.services import route_pending_leads
@@ -531,3 +532,37 @@ def test_numeric_and_territory_conditions_decide_which_rule_routes_the_lead(fiel
 
     assert owners([lead]) == [anna if matches else ben]
     assert RoutingDecision.objects.get(lead=lead).trace["rules"][0]["matched"] is matches
+
+
+def account_owner_rule_then_everyone():
+    """Rule 1 gives a lead to its account's owner, rule 2 to Ben's team; returns Ben."""
+    _, (ben,) = team_of("Ben", team_name="Everyone")
+    RoutingRuleFactory(priority=1, name="Account owners", target_type=Target.ACCOUNT_OWNER)
+    RoutingRuleFactory(priority=2, name="Everyone", target_team=ben.teams.get())
+    return ben
+
+
+def test_a_free_mail_lead_never_goes_to_an_account_that_lists_the_free_mail_domain():
+    ben = account_owner_rule_then_everyone()
+    owner = rep_named("Owner")
+    legacy = AccountFactory(name="Gmail lister", owner=owner)
+    AccountDomainFactory(account=legacy, domain="gmail.com")  # saved before the admin refused free-mail domains
+    from_form = lead_submit(raw={"email": "jane@gmail.com", "company": "Initech"}, channel="form").lead
+    from_orm = LeadFactory(email="joe@gmail.com", domain="gmail.com")
+
+    route_all()
+
+    assert owners([from_form, from_orm]) == [ben, ben]
+    assert RoutingDecision.objects.get(lead=from_orm).trace["account"] is None
+
+
+def test_routing_finds_the_account_of_a_subdomain_email_as_intake_does():
+    account_owner_rule_then_everyone()
+    owner = rep_named("Owner")
+    AccountDomainFactory(account=AccountFactory(name="Acme", owner=owner), domain="acme.de")
+    lead = LeadFactory(email="jane@sales.acme.de")  # not through intake: routing looks its account up
+
+    route_all()
+
+    assert owners([lead]) == [owner]
+    assert RoutingDecision.objects.get(lead=lead).trace["account"] == "Acme"
