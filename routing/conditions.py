@@ -140,9 +140,10 @@ def compile_regex(pattern: str):
         return re2.compile(pattern, _REGEX_OPTIONS)
     except re2.error as error:
         reason = error.args[0].decode(errors="replace") if isinstance(error.args[0], bytes) else str(error)
+    reason = reason if len(reason) <= 120 else reason[:119] + "…"  # RE2 quotes the rest of the pattern
     try:
-        re.compile(pattern)
-    except re.error:
+        re.compile(pattern)  # only to tell a broken pattern from one RE2 cannot run; never used to match
+    except (re.error, OverflowError, RecursionError):
         raise ConditionError(_("This regular expression is invalid: %(error)s.") % {"error": reason}) from None
     raise ConditionError(
         _("This regular expression cannot be used (%(error)s): regex conditions must run in linear time so that "

@@ -54,6 +54,9 @@ def test_in_territory_includes_sub_territories():
         ("score", "gt", "abc", "must be a number", "value"),
         ("country", "gt", "5", "is not a number field", "operator"),
         ("email", "regex", "(unclosed", "regular expression is invalid", "value"),
+        # Python's re, which tells an invalid pattern from one RE2 cannot run, overflows and recurses on these.
+        ("email", "regex", "a{99999999999999999999}(", "regular expression is invalid: missing ):", "value"),
+        ("email", "regex", "(" * 5000 + ")" * 4999, "regular expression is invalid: missing ): (((", "value"),
         ("employee_count", "between", "500,100", "low bound", "value"),
         ("employee_count", "between", "500", "two numbers", "value"),
         ("territory", "in_territory", "Atlantis", "no territory named 'Atlantis'", "value"),
