@@ -22,11 +22,17 @@ def lock_identity(*, email: str, phone: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
 
 
-def open_duplicate_of(*, email: str, phone: str, now: dt.datetime | None = None) -> Lead | None:
-    """The oldest open lead with this email or phone created within INTAKE_DEDUPE_DAYS, locked for update."""
+def open_duplicate_of(*, email: str, phone: str, first_name: str, last_name: str,
+                      now: dt.datetime | None = None) -> Lead | None:
+    """The oldest open lead of the same person created within INTAKE_DEDUPE_DAYS, locked for update.
+
+    The same person: the same email address, or the same phone number and the same first and
+    last name (case ignored). A phone number alone is no one's: a switchboard or a shared mobile
+    reaches several people, and merging one into another's lead would hide them from sales.
+    """
     match = Q(email=email) if email else Q()
-    if phone:
-        match |= Q(phone=phone)
+    if phone and (first_name or last_name):
+        match |= Q(phone=phone, first_name__iexact=first_name, last_name__iexact=last_name)
     if not match:
         return None
     since = (now or timezone.now()) - dt.timedelta(days=settings.INTAKE_DEDUPE_DAYS)

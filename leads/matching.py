@@ -1,4 +1,9 @@
-"""Lead-to-account matching: by company domain first, then by fuzzy company name."""
+"""Lead-to-account matching: by company domain first, then by fuzzy company name.
+
+The one place that decides which account a lead belongs to: intake calls `account_match`, and
+routing, for a lead saved without an account, calls `account_by_domain`, so both ignore free-mail
+domains and match subdomains alike.
+"""
 
 import re
 from dataclasses import dataclass
@@ -6,8 +11,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from rapidfuzz import fuzz, process, utils
 
-from leads.models import Account, AccountDomain
-from leads.normalise import fold_text
+from leads.models import Account, AccountDomain, normalise_domain
+from leads.normalise import fold_text, is_free_mail_domain
 
 # Legal forms dropped before names are compared: "ACME GmbH" and "Acme Inc." are both "acme".
 LEGAL_SUFFIXES = [
@@ -43,12 +48,35 @@ def _domain_and_parents(domain: str) -> list:
     return [".".join(labels[i:]) for i in range(len(labels) - 1)]
 
 
-def account_by_domain(domain: str):
-    if not domain:
-        return None
-    candidates = _domain_and_parents(domain)
-    found = {d.domain: d.account for d in AccountDomain.objects.select_related("account").filter(domain__in=candidates)}
-    return next((found[d] for d in candidates if d in found), None)
+def account_domains(*, domain: str, email: str) -> list:
+    """The domains that may name a lead's account, most specific first: its company domain, then its email's,
+    each with its parent domains; never a free-mail provider's, even where an account lists one."""
+    found = []
+    for candidate in (normalise_domain(domain), normalise_domain(email) if "@" in email else ""):
+        for name in _domain_and_parents(candidate):
+            if name not in found and not is_free_mail_domain(name):
+                found.append(name)
+    return found
+
+
+def accounts_look_up(domains, *, known: dict) -> None:
+    """Reads the accounts listing these domains into `known` (domain -> Account, or None) in one query."""
+    if not domains:
+        return
+    known.update(dict.fromkeys(domains))
+    rows = AccountDomain.objects.select_related("account__parent", "account__owner").filter(domain__in=domains)
+    known.update((row.domain, row.account) for row in rows)
+
+
+def account_by_domain(*, domain: str, email: str, known: dict | None = None):
+    """The account listing the lead's most specific domain (see `account_domains`), or None.
+
+    `known` keeps what was looked up between calls: a routing batch passes its own.
+    """
+    candidates = account_domains(domain=domain, email=email)
+    known = {} if known is None else known
+    accounts_look_up([name for name in candidates if name not in known], known=known)
+    return next((known[name] for name in candidates if known[name] is not None), None)
 
 
 def account_by_name(company: str, *, threshold: float):
@@ -65,9 +93,9 @@ def account_by_name(company: str, *, threshold: float):
     return Account.objects.get(pk=pk), round(score, 1)
 
 
-def account_match(*, domain: str, company: str) -> AccountMatch | None:
-    """The lead's account by domain (email or website), else by fuzzy company name; None when nothing is close."""
-    account = account_by_domain(domain)
+def account_match(*, domain: str, email: str, company: str) -> AccountMatch | None:
+    """The lead's account by domain (website or email), else by fuzzy company name; None when nothing is close."""
+    account = account_by_domain(domain=domain, email=email)
     if account is not None:
         return AccountMatch(account=account, method="domain", score=100.0)
     account, score = account_by_name(company, threshold=settings.ACCOUNT_MATCH_THRESHOLD)

@@ -72,11 +72,19 @@ class AccountDomain(models.Model):
         return self.domain
 
     def clean(self):
+        from leads.normalise import is_free_mail_domain
+
         self.domain = normalise_domain(self.domain)
         try:
             _domain_validator(self.domain)
         except ValidationError as error:
             raise ValidationError({"domain": error.messages}) from None
+        if is_free_mail_domain(self.domain):
+            # Matching ignores it anyway (leads.matching): listing it would only look as if it worked.
+            raise ValidationError({"domain": _(
+                "%(domain)s is a free email provider: anyone can have an address there, so it cannot tell which "
+                "account a lead belongs to. Add the company's own domain, e.g. acme.com."
+            ) % {"domain": self.domain}})
 
 
 class Lead(models.Model):

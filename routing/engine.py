@@ -79,7 +79,8 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=(), batch: Routin
             "matched": matched,
             "match_mode": compiled.rule.match_mode,
             "conditions": [
-                {"text": condition.describe(), "matched": ok, "actual": jsonable(actual)}
+                {"text": condition.describe(), "matched": ok, "actual": jsonable(actual),
+                 **({"refused": condition.refused} if condition.refused else {})}
                 for condition, ok, actual in results
             ],
         }

@@ -11,6 +11,8 @@ STRATEGY_WORDS = {
 def _condition_text(condition) -> str:
     actual = condition["actual"]
     shown = "empty" if actual in (None, "", [], {}) else actual
+    if condition.get("refused"):
+        return f"{condition['text']} (lead: {shown}; never matches: {condition['refused']})"
     return f"{condition['text']} (lead: {shown})"
 
 

@@ -1,13 +1,10 @@
 """A lead's facts as rule conditions see them: its fields plus derived facts (territory, account)."""
 
-from leads.models import AccountDomain, Lead
+from leads.matching import account_by_domain
+from leads.models import Lead
 from routing.conditions import ATTRIBUTE_PREFIX, FIELD_TYPES
 
 LEAD_FIELDS = [name for name in FIELD_TYPES if hasattr(Lead, name) and "." not in name and name not in ("account",)]
-
-
-def email_domain(email: str) -> str:
-    return email.rsplit("@", 1)[1].strip().lower() if "@" in (email or "") else ""
 
 
 class AttributeFacts(dict):
@@ -28,24 +25,16 @@ class AttributeFacts(dict):
         return super().get(key, default)
 
 
-def lead_domains(lead: Lead) -> list:
-    return [d for d in (lead.domain.strip().lower(), email_domain(lead.email)) if d]
-
-
 def matched_account(lead: Lead, accounts=None):
-    """The lead's account: the one set on it, else the account owning its company or email domain.
+    """The lead's account: the one set on it, else the one leads.matching finds by its company or email domain.
 
     `accounts` (a routing batch) remembers domains already looked up in the same transaction.
     """
     if lead.account_id:
         return lead.account
-    domains = lead_domains(lead)
-    if not domains:
-        return None
     if accounts is not None:
-        return accounts.account_for(domains)
-    match = AccountDomain.objects.select_related("account__parent", "account__owner").filter(domain__in=domains).first()
-    return match.account if match else None
+        return accounts.account_for(lead)
+    return account_by_domain(domain=lead.domain, email=lead.email)
 
 
 def lead_facts(lead: Lead, territory_index, accounts=None) -> AttributeFacts:

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from reps.selectors import team_children
 from reps.territories import TerritoryIndex
-from routing.conditions import CompiledCondition, compile_condition, normalise_text
+from routing.conditions import CompiledCondition, ConditionError, compile_condition, normalise_text, refused_condition
 from routing.models import RoutingConfigVersion, RoutingExperiment, RoutingRule
 
 TERRITORY_CHAIN = "territory_chain"
@@ -55,9 +55,7 @@ class RuleSet:
         self.index = {}  # fact name -> normalised value -> [positions]
         territory_ids = {t.name.casefold(): t.pk for t in territory_index.by_id.values()}
         for position, rule in enumerate(rules):
-            conditions = [
-                compile_condition(c.field, c.operator, c.value, territories=territory_ids) for c in rule.conditions.all()
-            ]
+            conditions = [_compile_saved(condition, territory_ids) for condition in rule.conditions.all()]
             self.rules.append(CompiledRule(position, rule, conditions))
             self._file(position, rule, conditions)
 
@@ -71,6 +69,10 @@ class RuleSet:
                         bucket.setdefault(value, []).append(position)
                     return
         self.unindexed.append(position)
+
+    def refused_conditions(self) -> list:
+        """Every saved condition that does not compile (it never matches), in priority order."""
+        return [condition for compiled in self.rules for condition in compiled.conditions if condition.refused]
 
     @classmethod
     def load(cls, *, where=Q(is_active=True)):
@@ -90,6 +92,13 @@ class RuleSet:
             for value in values:
                 positions.update(bucket.get(value, ()))
         return [self.rules[p] for p in sorted(positions)]
+
+
+def _compile_saved(condition, territory_ids) -> CompiledCondition:
+    try:
+        return compile_condition(condition.field, condition.operator, condition.value, territories=territory_ids)
+    except ConditionError as error:
+        return refused_condition(condition.field, condition.operator, condition.value, reason=error.message)
 
 
 def _rules_for_routing():

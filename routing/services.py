@@ -15,7 +15,6 @@ from leadrouting.i18n import site_language
 from leads.models import Lead
 from routing.batch import RoutingBatch
 from routing.engine import Decision, Outcome, decide
-from routing.facts import lead_domains
 from routing.models import Assignment, RoutingDecision
 from routing.ruleset import current_ruleset
 
@@ -63,7 +62,7 @@ def _route_pending_batch(worker: str, ruleset, *, size: int) -> int:
             leads = _claim_pending_leads(size)
             if leads:
                 batch = RoutingBatch(now=timezone.now(), worker=worker)
-                batch.prefetch_accounts({domain for lead in leads if not lead.account_id for domain in lead_domains(lead)})
+                batch.prefetch_accounts(leads)
                 for lead in leads:
                     _route_in_batch(lead, batch, ruleset)
                 batch.flush()

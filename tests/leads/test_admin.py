@@ -139,6 +139,14 @@ def test_invalid_domain_is_refused_with_an_example(manager_client):
     assert not Account.objects.exists()
 
 
+def test_a_free_mail_domain_is_refused_on_an_account_with_why(manager_client):
+    response = manager_client.post(reverse("admin:leads_account_add"), account_form(["acme.com", "Gmail.com"]))
+    assert response.status_code == 200
+    assert ("gmail.com is a free email provider: anyone can have an address there, so it cannot tell which account "
+            "a lead belongs to." in form_errors(response))
+    assert not Account.objects.exists() and not AccountDomain.objects.exists()
+
+
 def test_account_parent_cycle_is_refused(manager_client):
     group = AccountFactory(name="Acme Group")
     subsidiary = AccountFactory(name="Acme GmbH", parent=group)

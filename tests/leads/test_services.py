@@ -59,10 +59,36 @@ def test_same_email_within_the_window_is_merged_into_the_open_lead_which_keeps_i
     assert event.data["submitted"]["use_case"] == "Pricing" and event.data["source"] == "chat"
 
 
-def test_same_normalised_phone_is_a_duplicate():
-    existing = LeadFactory(email="", phone="+49301234567")
-    result = lead_submit(raw={"phone": "030 123 45 67", "country": "DE"}, channel="form")
+def test_same_normalised_phone_and_same_name_is_a_duplicate():
+    existing = LeadFactory(first_name="Anna", last_name="Schmidt", email="", phone="+49301234567")
+    result = lead_submit(raw={"first_name": "anna", "last_name": "SCHMIDT", "phone": "030 123 45 67", "country": "DE"},
+                         channel="form")
     assert result.lead.pk == existing.pk and result.merged
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # A shared switchboard: another person of another company (issue 12).
+        {"first_name": "Bob", "last_name": "Meyer", "company": "Globex", "phone": "030 1234567", "country": "DE"},
+        # A colleague at the same company's switchboard.
+        {"first_name": "Bob", "last_name": "Meyer", "company": "Acme", "phone": "030 1234567", "country": "DE"},
+        # A phone number and nothing that says who is calling.
+        {"phone": "+49 30 1234567"},
+    ],
+)
+def test_a_phone_number_alone_never_merges(raw):
+    existing = LeadFactory(first_name="Anna", last_name="Schmidt", email="anna@acme.de", company="Acme",
+                           phone="+49301234567")
+    result = lead_submit(raw=raw, channel="form")
+    assert (result.created, result.merged) == (True, False)
+    assert result.lead.pk != existing.pk
+    assert not existing.events.filter(kind=LeadEvent.Kind.MERGED).exists()
+
+
+def test_a_blank_name_is_not_a_matching_name():
+    LeadFactory(first_name="", last_name="", email="", phone="+49301234567")
+    assert lead_submit(raw={"phone": "030 1234567", "country": "DE"}, channel="form").created
 
 
 def test_closed_or_old_leads_are_not_merged_into(settings):

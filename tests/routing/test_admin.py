@@ -98,6 +98,16 @@ def test_invalid_regex_is_shown_next_to_the_condition(manager_client, rep):
     assert "This regular expression is invalid" in row.errors["value"][0]
 
 
+def test_a_regex_that_could_stall_routing_is_refused_next_to_its_condition_with_why(manager_client, rep):
+    conditions = [condition("country", "equals", "DE"), condition("email", "regex", r"^(\w+)@\1\.com$")]
+    data = rule_form(target_type="rep", target_rep=rep.pk, conditions=conditions)
+    rows = post_refused(manager_client, data).context["inline_admin_formsets"][0].formset.forms
+    assert not rows[0].errors
+    message = rows[1].errors["value"][0]
+    assert message.startswith(r"This regular expression cannot be used (invalid escape sequence: \1)")
+    assert "must run in linear time" in message
+
+
 def test_unknown_condition_field_is_refused_with_the_fields_to_use(manager_client, rep):
     data = rule_form(target_type="rep", target_rep=rep.pk, conditions=[condition("colour", "equals", "red")])
     row = post_refused(manager_client, data).context["inline_admin_formsets"][0].formset.forms[0]

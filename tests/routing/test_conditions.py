@@ -54,6 +54,9 @@ def test_in_territory_includes_sub_territories():
         ("score", "gt", "abc", "must be a number", "value"),
         ("country", "gt", "5", "is not a number field", "operator"),
         ("email", "regex", "(unclosed", "regular expression is invalid", "value"),
+        # Python's re, which tells an invalid pattern from one RE2 cannot run, overflows and recurses on these.
+        ("email", "regex", "a{99999999999999999999}(", "regular expression is invalid: missing ):", "value"),
+        ("email", "regex", "(" * 5000 + ")" * 4999, "regular expression is invalid: missing ): (((", "value"),
         ("employee_count", "between", "500,100", "low bound", "value"),
         ("employee_count", "between", "500", "two numbers", "value"),
         ("territory", "in_territory", "Atlantis", "no territory named 'Atlantis'", "value"),
@@ -69,3 +72,29 @@ def test_invalid_conditions_say_what_is_wrong(field, operator, value, message, a
         compile_condition(field, operator, value, territories={"dach": 1})
     assert message in error.value.message
     assert error.value.field == at
+
+
+def test_a_catastrophic_regex_answers_correctly_without_backtracking():
+    # Python's re took 20 s on this pattern and 27 a's and a "!" (issue 12), far longer on longer values.
+    condition = compile_condition("company", "regex", "^(a+)+$", territories={})
+    assert condition.evaluate({"company": "a" * 27 + "!"})[0] is False
+    assert condition.evaluate({"company": "A" * 27})[0] is True  # case-insensitive, as regex conditions always were
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        (r"^(\w+)@\1\.com$", r"invalid escape sequence: \1"),
+        (r"(?P<x>a)(?P=x)", "invalid perl operator: (?P"),
+        (r"^(?=.*@acme)", "invalid perl operator: (?="),
+        (r"^(?!.*@gmail)", "invalid perl operator: (?!"),
+        (r"(?<=@)acme", "invalid perl operator: (?<"),
+    ],
+)
+def test_regex_features_that_need_backtracking_are_refused_with_the_reason(pattern, reason):
+    with pytest.raises(ConditionError) as error:
+        compile_condition("email", "regex", pattern, territories={})
+    assert reason in error.value.message
+    assert "must run in linear time" in error.value.message
+    assert "backreferences" in error.value.message and "lookarounds" in error.value.message
+    assert error.value.field == "value"

@@ -404,6 +404,18 @@ def test_invalid_conditions_are_refused_with_the_rule_and_condition_number(confi
     assert len(messages) == 2
 
 
+def test_a_regex_that_could_stall_routing_is_refused_with_the_rule_condition_and_reason(configuration):
+    changed = copy.deepcopy(configuration)
+    lookahead = {"field": "email", "operator": "regex", "value": "^(?!.*@gmail)"}
+    rule_in(changed, "German speakers")["conditions"] = [lookahead]
+
+    [message] = refused(changed)
+
+    assert message.startswith("rule 'German speakers', condition 1, value: This regular expression cannot be used "
+                              "(invalid perl operator: (?!)")
+    assert "must run in linear time" in message
+
+
 def test_rule_the_admin_would_refuse_is_refused_with_the_admins_message(configuration):
     TeamFactory(name="Nobody home")
     changed = copy.deepcopy(configuration)

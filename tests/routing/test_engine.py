@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leads.models import Lead
+from leads.services import lead_submit
 from reps.models import Rep
 from routing.models import Assignment, RoutingDecision, RoutingRule
 from routing.services import route_pending_leads
@@ -459,3 +460,102 @@ def test_large_candidate_sets_are_summarised_in_the_trace(monkeypatch):
     assert rule["more_excluded"] == {"inactive": 1} and rule["more_eligible"] == 2
     assert "… and 1 more excluded: inactive." in decision.explanation
     assert "… and 2 more eligible reps ranked lower." in decision.explanation
+
+
+def test_a_saved_regex_that_re2_refuses_never_matches_and_routing_goes_on():
+    # Saved before regex conditions ran on RE2, which has no backreferences: the condition never matches and the
+    # explanation says why, instead of every lead failing to route.
+    _, (anna,) = team_of("Anna", team_name="Doubled letters")
+    _, (ben,) = team_of("Ben", team_name="Everyone")
+    legacy = RoutingRuleFactory(priority=1, name="Doubled letters", target_team=anna.teams.get())
+    RuleConditionFactory(rule=legacy, field="company", operator="regex", value=r"(a)\1")
+    RoutingRuleFactory(priority=2, name="Everyone", target_team=ben.teams.get())
+    lead = LeadFactory(company="Aardvark Ltd")
+
+    route_all()
+
+    assert owners([lead]) == [ben]
+    explanation = RoutingDecision.objects.get(lead=lead).explanation
+    assert ("Rule 1 'Doubled letters' did not match: company matches regex (a)\\1 (lead: Aardvark Ltd; never matches: "
+            "This regular expression cannot be used (invalid escape sequence: \\1)") in explanation
+
+
+@pytest.mark.parametrize(
+    ("field", "operator", "value", "lead_values", "matches"),
+    [
+        ("employee_count", "equals", "250", {"employee_count": 250}, True),
+        ("employee_count", "equals", "250", {"employee_count": 251}, False),
+        ("employee_count", "equals", "250", {"employee_count": None}, False),
+        ("deal_value", "equals", "1000", {"deal_value": Decimal("1000.00")}, True),
+        ("score", "in", "10, 20, 30", {"score": 20}, True),
+        ("score", "in", "10, 20, 30", {"score": 25}, False),
+        ("score", "in", "10, 20, 30", {"score": None}, False),
+        ("score", "not_in", "10, 20, 30", {"score": 25}, True),
+        ("score", "not_in", "10, 20, 30", {"score": 20}, False),
+        ("score", "not_in", "10, 20, 30", {"score": None}, True),
+        ("score", "lte", "50", {"score": 50}, True),
+        ("score", "lte", "50", {"score": 51}, False),
+        ("score", "lte", "50", {"score": None}, False),
+        ("deal_value", "lte", "999.99", {"deal_value": Decimal("999.99")}, True),
+        ("deal_value", "lte", "999.99", {"deal_value": Decimal("1000.00")}, False),
+        # Territory equals / is one of: the lead's own territory, not its parents (that is "is in territory").
+        ("territory", "equals", "DACH", {"country": "AT"}, True),
+        ("territory", "equals", "DACH", {"country": "SE"}, False),
+        ("territory", "equals", "DACH", {"country": "DE", "postal_code": "80331"}, False),  # Bavaria, below DACH
+        ("territory", "equals", "dach", {"country": "CH"}, True),
+        ("territory", "in", "Nordics, Bavaria", {"country": "SE"}, True),
+        ("territory", "in", "Nordics, Bavaria", {"country": "DE", "postal_code": "80331"}, True),
+        ("territory", "in", "Nordics, Bavaria", {"country": "AT"}, False),
+        ("territory", "in", "Nordics, Bavaria", {"country": "FR"}, False),  # in no territory
+    ],
+)
+def test_numeric_and_territory_conditions_decide_which_rule_routes_the_lead(field, operator, value, lead_values,
+                                                                              matches):
+    dach = TerritoryFactory(name="DACH", countries=["DE", "AT", "CH"])
+    TerritoryFactory(name="Bavaria", parent=dach, countries=["DE"], postal_codes="80-87")
+    TerritoryFactory(name="Nordics", countries=["SE", "NO", "DK", "FI"])
+    _, (anna,) = team_of("Anna", team_name="Under test")
+    _, (ben,) = team_of("Ben", team_name="Everyone")
+    rule = RoutingRuleFactory(priority=1, name="Under test", target_team=anna.teams.get())
+    RuleConditionFactory(rule=rule, field=field, operator=operator, value=value)
+    RoutingRuleFactory(priority=2, name="Everyone", target_team=ben.teams.get())
+    lead = LeadFactory(**lead_values)
+
+    route_all()
+
+    assert owners([lead]) == [anna if matches else ben]
+    assert RoutingDecision.objects.get(lead=lead).trace["rules"][0]["matched"] is matches
+
+
+def account_owner_rule_then_everyone():
+    """Rule 1 gives a lead to its account's owner, rule 2 to Ben's team; returns Ben."""
+    _, (ben,) = team_of("Ben", team_name="Everyone")
+    RoutingRuleFactory(priority=1, name="Account owners", target_type=Target.ACCOUNT_OWNER)
+    RoutingRuleFactory(priority=2, name="Everyone", target_team=ben.teams.get())
+    return ben
+
+
+def test_a_free_mail_lead_never_goes_to_an_account_that_lists_the_free_mail_domain():
+    ben = account_owner_rule_then_everyone()
+    owner = rep_named("Owner")
+    legacy = AccountFactory(name="Gmail lister", owner=owner)
+    AccountDomainFactory(account=legacy, domain="gmail.com")  # saved before the admin refused free-mail domains
+    from_form = lead_submit(raw={"email": "jane@gmail.com", "company": "Initech"}, channel="form").lead
+    from_orm = LeadFactory(email="joe@gmail.com", domain="gmail.com")
+
+    route_all()
+
+    assert owners([from_form, from_orm]) == [ben, ben]
+    assert RoutingDecision.objects.get(lead=from_orm).trace["account"] is None
+
+
+def test_routing_finds_the_account_of_a_subdomain_email_as_intake_does():
+    account_owner_rule_then_everyone()
+    owner = rep_named("Owner")
+    AccountDomainFactory(account=AccountFactory(name="Acme", owner=owner), domain="acme.de")
+    lead = LeadFactory(email="jane@sales.acme.de")  # not through intake: routing looks its account up
+
+    route_all()
+
+    assert owners([lead]) == [owner]
+    assert RoutingDecision.objects.get(lead=lead).trace["account"] == "Acme"
