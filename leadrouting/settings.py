@@ -255,7 +255,8 @@ LOGGING = {
 
 # --- Intake (forms, API, CSV) ---------------------------------------------
 # Rate limits count in this cache. The local-memory default is per process: production with several
-# processes must use a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/2.
+# processes must use a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/2 (check --deploy fails otherwise:
+# leads/checks.py).
 CACHES = {"default": _env_or_fail(env.cache_url, "CACHE_URL", default="locmemcache://")}
 # A new submission from the same email or phone as an open lead this recent is merged into it.
 INTAKE_DEDUPE_DAYS = _env_or_fail(env.int, "INTAKE_DEDUPE_DAYS", default=30)
