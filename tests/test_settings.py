@@ -34,6 +34,8 @@ def run_check(**variables):
         ("AXES_FAILURE_LIMIT", "0"),
         ("INTAKE_API_AUTH_FAILURE_RATE", "lots"),
         ("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
+        ("NOTIFICATIONS_RETRY_SECONDS", "soon"),
+        ("NOTIFICATIONS_RETRY_SECONDS", "30,-1"),
     ],
 )
 def test_bad_value_fails_at_start_naming_the_variable(variable, value):
