@@ -18,7 +18,6 @@ import smtplib
 import zoneinfo
 
 import django_rq
-from rq import Retry
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -29,6 +28,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from redis.exceptions import RedisError
+from rq import Retry
 
 from leadrouting.i18n import language_of, site_language
 from leads.models import Lead, LeadEvent
