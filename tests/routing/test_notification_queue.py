@@ -3,6 +3,7 @@ a real SMTP server on localhost defers (421) or refuses (550) them: deferred one
 not delivered in the end is on the lead's timeline."""
 
 import socket
+import time
 
 import django_rq
 import pytest
@@ -151,3 +152,18 @@ def test_mail_server_down_is_retried_then_recorded(anna_gets_a_lead, settings):
     [cause] = email_causes(anna_gets_a_lead)
     assert cause["code"] == "email_failed" and cause["params"]["attempts"] == 3
     assert cause["params"]["reply"].startswith("ConnectionRefusedError")
+
+
+def test_deferred_email_waits_for_its_retry_delay_then_a_scheduler_worker_sends_it(anna_gets_a_lead, smtp_server,
+                                                                                   settings):
+    settings.NOTIFICATIONS_RETRY_SECONDS = [1]
+    server = smtp_server("421 4.3.2 Try again later")
+    route_and_work()
+    queue = django_rq.get_queue(NOTIFICATION_QUEUE)
+    assert server.attempts == 1 and queue.scheduled_job_registry.count == 1  # not retried at once
+
+    time.sleep(1.1)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=True)
+
+    assert server.attempts == 2 and len(server.messages) == 1
+    assert email_causes(anna_gets_a_lead) == []
