@@ -8,13 +8,13 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
-from rq import SimpleWorker
 
 from leads.models import Lead, LeadEvent
 from routing.jobs import QUEUE_NAME
 from routing.models import RoutingDecision, RoutingRule
 from routing.services import route_pending_leads
 from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, rep_named
+from tests.routing.support import work_the_routing_queue
 
 # The command opens and closes its own connections (close_old_connections), as it does in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,11 +48,6 @@ def sweep_once(at, redis_connection) -> str:
         call_command("routing_sweeper", "--once", stdout=out, stderr=err)
     assert err.getvalue() == ""
     return out.getvalue()
-
-
-def work_the_routing_queue():
-    queue = django_rq.get_queue(QUEUE_NAME)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 
 def test_sweep_reassigns_a_lead_past_its_first_touch_deadline(sales, redis_connection):
