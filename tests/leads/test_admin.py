@@ -2,13 +2,11 @@
 
 import datetime as dt
 
-import django_rq
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Account, AccountDomain, Lead
-from routing.jobs import QUEUE_NAME
+from leads.models import Account, AccountDomain
 from tests.admin_support import REPS, form_errors, formset_data, staff_user_in
 from tests.factories import (
     AccountFactory,
@@ -21,7 +19,6 @@ from tests.factories import (
     UserFactory,
     sales_manager,
 )
-from tests.routing.support import work_the_routing_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -152,21 +149,3 @@ def test_account_parent_cycle_is_refused(manager_client):
     assert "Acme GmbH is already a subsidiary of Acme Group" in form_errors(response)
     group.refresh_from_db()
     assert group.parent is None
-
-
-@pytest.mark.django_db(transaction=True)  # the wake-up is sent on commit and a real worker routes the lead
-def test_lead_added_in_the_admin_is_queued_for_routing_and_routed_by_a_worker(client, anna_takes_every_lead):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))  # a transactional test flushes the groups
-    add_url = reverse("admin:leads_lead_add")
-    inlines = {**formset_data("decisions"), **formset_data("assignments"), **formset_data("events")}
-    response = client.post(add_url, {
-        "first_name": "Jana", "last_name": "Novak", "email": "jana@novak.example", "company": "Novak s.r.o.",
-        "country": "CZ", "source": "Phone call", "attributes": "{}", **inlines,
-    })
-    assert response.status_code == 302, form_errors(response)
-
-    lead = Lead.objects.get(email="jana@novak.example")
-    assert lead.routing_requested_at is not None and django_rq.get_queue(QUEUE_NAME).count == 1
-    work_the_routing_queue()
-    lead.refresh_from_db()
-    assert (lead.owner, lead.routing_requested_at) == (anna_takes_every_lead, None)

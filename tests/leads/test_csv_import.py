@@ -1,16 +1,10 @@
-import io
-
-import django_rq
 import pytest
 from django.core.management import call_command, CommandError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from leads.csv_import import csv_read, leads_import, mapping_suggest, rows_map
 from leads.models import Lead
-from routing.jobs import QUEUE_NAME
 from tests.admin_support import SALES_MANAGERS, staff_user_in
-from tests.factories import UserFactory
-from tests.routing.support import work_the_routing_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -80,33 +74,3 @@ def test_admin_upload_of_an_empty_file_says_what_is_expected(client):
     response = client.post("/admin/leads/lead/import-csv/",
                            {"upload": "1", "file": SimpleUploadedFile("leads.csv", b"\n\n")})
     assert "The file is empty" in response.content.decode()
-
-
-def assert_queued_then_routed_to(anna, emails):
-    leads = Lead.objects.filter(email__in=emails)
-    assert leads.count() == len(emails) and not leads.filter(routing_requested_at__isnull=True).exists()
-    assert django_rq.get_queue(QUEUE_NAME).count == 1  # one drain job wakes for the whole import
-    work_the_routing_queue()
-    assert set(leads.values_list("owner", "routing_requested_at")) == {(anna.pk, None)}
-
-
-@pytest.mark.django_db(transaction=True)  # the wake-up is sent on commit and a real worker routes the leads
-def test_leads_imported_in_the_admin_are_queued_for_routing_and_routed_by_a_worker(client, anna_takes_every_lead):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))  # a transactional test flushes the groups
-    url = "/admin/leads/lead/import-csv/"
-    client.post(url, {"upload": "1", "source": "Fair", "file": SimpleUploadedFile("leads.csv", CSV)})
-    mapping = {"column_0": "email", "column_1": "first_name", "column_2": "company", "column_3": "country",
-               "column_4": "phone"}
-    assert "2 leads created" in client.post(url, {**mapping, "import": "1"}).content.decode()
-
-    assert_queued_then_routed_to(anna_takes_every_lead, ["anna@acme.de", "dora@umbrella.it"])
-
-
-@pytest.mark.django_db(transaction=True)
-def test_leads_imported_by_the_command_are_queued_for_routing_and_routed_by_a_worker(tmp_path, anna_takes_every_lead):
-    path = tmp_path / "leads.csv"
-    path.write_bytes(CSV)
-    call_command("import_leads", str(path), "--map", "Firma=company", "--map", "Land=country",
-                 "--map", "Telefon=phone", stdout=io.StringIO())
-
-    assert_queued_then_routed_to(anna_takes_every_lead, ["anna@acme.de", "dora@umbrella.it"])
