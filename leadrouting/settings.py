@@ -123,6 +123,11 @@ RQ_QUEUES = {
 }
 # Emails go through the `notifications` queue when Redis is there, so routing never waits on SMTP.
 NOTIFICATIONS_ASYNC = _strict_bool("NOTIFICATIONS_ASYNC", default=not ROUTING_EMBEDDED)
+# A queued email the mail server did not take for a transient reason is retried after each of these delays
+# (seconds; needs a worker started with --with-scheduler); after the last, the lead's timeline says so.
+NOTIFICATIONS_RETRY_SECONDS = _env_or_fail(env.list, "NOTIFICATIONS_RETRY_SECONDS", cast=int, default=[30, 120, 600])
+if any(seconds < 0 for seconds in NOTIFICATIONS_RETRY_SECONDS):
+    raise ImproperlyConfigured("Environment variable NOTIFICATIONS_RETRY_SECONDS must list seconds, e.g. 30,120,600.")
 # Leads waiting longer than this for routing are re-enqueued by the sweep.
 ROUTING_SWEEP_AFTER_SECONDS = _env_or_fail(env.int, "ROUTING_SWEEP_AFTER_SECONDS", default=5)
 # How many leads one drain job routes before it hands over to a fresh job.
@@ -255,7 +260,8 @@ LOGGING = {
 
 # --- Intake (forms, API, CSV) ---------------------------------------------
 # Rate limits count in this cache. The local-memory default is per process: production with several
-# processes must use a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/2.
+# processes must use a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/2 (check --deploy fails otherwise:
+# leads/checks.py).
 CACHES = {"default": _env_or_fail(env.cache_url, "CACHE_URL", default="locmemcache://")}
 # A new submission from the same email or phone as an open lead this recent is merged into it.
 INTAKE_DEDUPE_DAYS = _env_or_fail(env.int, "INTAKE_DEDUPE_DAYS", default=30)

@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from redis.exceptions import RedisError
+from rq import get_current_job
 
 from leads.models import Lead
+from routing.notifications import email_send
 from routing.services import route_pending_leads
 
 logger = logging.getLogger("routing")
@@ -88,3 +90,11 @@ def sweep_stale_leads() -> bool:
             pass
     wake_routing_workers()
     return True
+
+
+def send_email(email: dict) -> None:
+    """RQ job of the `notifications` queue: one rendered email, retried by RQ while the failure is transient."""
+    close_old_connections()
+    job = get_current_job()
+    retries_left = (job.retries_left or 0) if job else 0
+    email_send(email, retries_left=retries_left, attempt=email.get("attempts", 1) - retries_left)

@@ -3,16 +3,21 @@
 Writers register a notification with `*_on_commit`: nothing is sent for a transaction that
 rolls back, and the email is built from the committed rows (reloaded by primary key), so it
 never shows a state another write in the same transaction has already replaced. A mail
-server that fails must not undo or stop routing: the error is logged and the lead keeps
-its new owner. Reps who left (inactive) and people without an email address get nothing.
+server that fails must not undo or stop routing: the lead keeps its new owner. Reps who left
+(inactive) and people without an email address get nothing.
+
+With NOTIFICATIONS_ASYNC each built email is its own `notifications` job: a transient failure
+(the server unreachable or busy, a 4xx reply) is retried by RQ after each of
+NOTIFICATIONS_RETRY_SECONDS; a permanent one (a 5xx reply, e.g. an unknown recipient) and the
+last failed retry are written on the lead's timeline, saying whose email failed and why.
 """
 
 import datetime as dt
 import logging
+import smtplib
 import zoneinfo
 
 import django_rq
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -23,14 +28,17 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from redis.exceptions import RedisError
+from rq import Retry
 
 from leadrouting.i18n import language_of, site_language
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
 from routing.models import Assignment
+from routing.timeline import timeline_cause, timeline_text
 
 logger = logging.getLogger("routing")
 NOTIFICATION_QUEUE = "notifications"
+SEND_EMAIL_JOB = "routing.jobs.send_email"
 
 
 def lead_url(lead_id: int) -> str:
@@ -225,15 +233,80 @@ def _send(template, *, to_rep, subject, context, due_at=None):
 
 
 def _send_email(template, *, to, subject, context):
+    """Renders the email now (a retry sends the same message) and sends it, or queues it with retries."""
     context = {**context, "lead_url": lead_url(context["lead"].pk), "site_url": settings.SITE_URL}
-    message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=[to]
-    )
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    rep = context.get("rep")
+    email = {
+        "template": template, "lead_id": context["lead"].pk, "to": to, "recipient": context["recipient_name"],
+        "rep_id": rep.pk if rep else None, "subject": str(subject),
+        "body": render_to_string(f"emails/{template}.txt", context),
+        "html": render_to_string(f"emails/{template}.html", context),
+    }
+    if settings.NOTIFICATIONS_ASYNC:
+        retry_seconds = settings.NOTIFICATIONS_RETRY_SECONDS
+        try:
+            django_rq.get_queue(NOTIFICATION_QUEUE).enqueue(
+                SEND_EMAIL_JOB, args=({**email, "attempts": len(retry_seconds) + 1},), result_ttl=0,
+                retry=Retry(max=len(retry_seconds), interval=retry_seconds) if retry_seconds else None,
+            )
+            return
+        except RedisError as error:
+            logger.warning("Could not queue an email (Redis: %s); sending it now.", error)
+    email_send(email, retries_left=0)
+
+
+class TransientEmailError(Exception):
+    """The mail server may take this email later: RQ retries the job."""
+
+
+def email_send(email: dict, *, retries_left: int, attempt: int = 1) -> None:
+    """Sends one rendered email; with retries left a transient failure raises, else a failure is recorded."""
+    message = EmailMultiAlternatives(subject=email["subject"], body=email["body"], to=[email["to"]])
+    message.attach_alternative(email["html"], "text/html")
     try:
         message.send()
-    except Exception:  # noqa: BLE001 — the routing is committed; a mail outage must not turn it into an error
-        logger.exception("Could not send the %s email to %s", template, to)
+    except Exception as error:  # noqa: BLE001 — the routing is committed; a mail outage must not turn it into an error
+        transient, reply = email_failure_of(error)
+        if transient and retries_left:
+            logger.warning("Could not send the %s email to %s (%s); retrying.", email["template"], email["to"], reply)
+            raise TransientEmailError(reply) from error
+        logger.error("Could not send the %s email to %s: %s", email["template"], email["to"], reply)
+        email_failure_record(email=email, permanent=not transient, reply=reply, attempts=attempt)
+
+
+def email_failure_of(error: Exception) -> tuple[bool, str]:
+    """(transient?, the server's reply or the error) for an exception raised while sending an email."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = list(error.recipients.values())
+        return all(400 <= code < 500 for code, _text in replies), "; ".join(_reply(*r) for r in replies)
+    if isinstance(error, smtplib.SMTPResponseException):  # sender or data refused, bad greeting, login failed
+        return 400 <= error.smtp_code < 500, _reply(error.smtp_code, error.smtp_error)
+    described = f"{type(error).__name__}: {error}"
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True, described
+    if isinstance(error, smtplib.SMTPException):  # e.g. STARTTLS not supported: fixing it takes a person
+        return False, described
+    return isinstance(error, OSError), described  # connection refused, timeout, unknown host, reset: transient
+
+
+def _reply(code, text) -> str:
+    text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {text}"
+
+
+def email_failure_record(*, email: dict, permanent: bool, reply: str, attempts: int) -> None:
+    """The lead's timeline says whose email was not sent, which one and why, in each reader's language."""
+    if not Lead.objects.filter(pk=email["lead_id"]).exists():
+        return  # deleted meanwhile: nobody will read its timeline
+    cause = timeline_cause(
+        "email_refused" if permanent else "email_failed",
+        email=email["template"], recipient=email["recipient"], address=email["to"], rep_id=email["rep_id"],
+        reply=reply, attempts=attempts,
+    )
+    with site_language():
+        message = timeline_text(cause)
+    LeadEvent.objects.create(lead_id=email["lead_id"], kind=LeadEvent.Kind.NOTE, message=message,
+                             data={"cause": cause})
 
 
 def _format_time(moment, rep) -> str:

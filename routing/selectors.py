@@ -12,6 +12,7 @@ from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
 from reps.selectors import team_children, team_ids_below
 from routing.models import Assignment, Pool, RoutingDecision
+from routing.timeline import event_text
 
 SALES_MANAGERS_GROUP = "Sales managers"
 VIEW_ALL_TEAMS_PERMISSION = "reps.view_all_teams"
@@ -228,7 +229,7 @@ def lead_timeline(lead: Lead) -> list:
     for event in events:
         decision_id = event.data.get("decision_id") if isinstance(event.data, dict) else None
         entries.append(TimelineEntry(
-            at=event.created_at, kind=event.kind, title=event.get_kind_display(), message=event.message,
+            at=event.created_at, kind=event.kind, title=event.get_kind_display(), message=event_text(event),
             actor=_user_name(event.actor), explanation=explanations.get(decision_id, ""),
         ))
     return entries

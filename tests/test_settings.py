@@ -34,6 +34,8 @@ def run_check(**variables):
         ("AXES_FAILURE_LIMIT", "0"),
         ("INTAKE_API_AUTH_FAILURE_RATE", "lots"),
         ("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
+        ("NOTIFICATIONS_RETRY_SECONDS", "soon"),
+        ("NOTIFICATIONS_RETRY_SECONDS", "30,-1"),
     ],
 )
 def test_bad_value_fails_at_start_naming_the_variable(variable, value):
@@ -59,20 +61,36 @@ def test_embedded_default_needs_no_services():
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
 
 
-# The production environment README.md documents, on top of DATABASE_URL, REDIS_URL and CACHE_URL.
+# The production environment README.md documents, on top of DATABASE_URL and REDIS_URL.
 PRODUCTION_ENV = {
     "DEBUG": "false", "ALLOWED_HOSTS": "leads.example.com", "SECURE_HSTS_PRELOAD": "true",
-    "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO=https",
+    "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO=https", "CACHE_URL": "redis://127.0.0.1:6379/7",
 }
 
 
-def test_production_settings_pass_the_deploy_check_without_a_warning():
+def run_deploy_check(**variables):
     # tests/browser/conftest.py sets DJANGO_ALLOW_ASYNC_UNSAFE in this process; production never has it.
     inherited = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**inherited, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "leadrouting.settings",
-           "SECRET_KEY": secrets.token_urlsafe(50), "DATABASE_URL": os.environ["DATABASE_URL"]}
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+           "SECRET_KEY": secrets.token_urlsafe(50), "DATABASE_URL": os.environ["DATABASE_URL"], **variables}
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_production_settings_pass_the_deploy_check_without_a_warning():
+    result = run_deploy_check()
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("cache_url", ["locmemcache://", "dummycache://", "filecache:///tmp/leadrouting-cache"])
+def test_deploy_check_fails_when_rate_limits_count_in_a_cache_each_process_keeps_alone(cache_url):
+    result = run_deploy_check(CACHE_URL=cache_url)
+    assert result.returncode != 0
+    assert "leads.E001" in result.stderr and "HINT: Set CACHE_URL to a shared cache" in result.stderr, result.stderr
+
+
+def test_the_embedded_demo_passes_the_plain_check_with_its_local_memory_cache():
+    result = run_check(DEBUG="true", CACHE_URL="locmemcache://")
     assert result.returncode == 0, result.stderr
 
 

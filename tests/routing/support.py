@@ -1,8 +1,11 @@
 """Helpers shared by the routing tests."""
 
+import django_rq
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rq import SimpleWorker
 
+from routing.jobs import QUEUE_NAME
 from routing.services import route_pending_leads
 from tests.factories import LeadFactory
 
@@ -13,3 +16,9 @@ def statements_to_route(count: int) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert route_pending_leads(limit=count, worker="test") == count
     return len(queries)
+
+
+def work_the_routing_queue():
+    """A real RQ worker runs every job of the routing queue, then stops (needs a transactional test)."""
+    queue = django_rq.get_queue(QUEUE_NAME)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)

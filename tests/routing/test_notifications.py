@@ -1,6 +1,7 @@
 """Emails on assignment, reassignment away, escalation and before the first-touch deadline; only after commit."""
 
 import datetime as dt
+import smtplib
 
 import pytest
 import time_machine
@@ -9,7 +10,7 @@ from django.db import transaction
 
 from leads.models import Lead, LeadEvent
 from routing.models import RoutingRule
-from routing.notifications import sla_send_reminders
+from routing.notifications import email_failure_of, sla_send_reminders
 from routing.reassignment import lead_reassign, rep_deactivate, sla_reassign_overdue
 from routing.services import route_pending_leads
 from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named
@@ -219,8 +220,12 @@ def test_a_failing_mail_server_does_not_undo_the_assignment(sales, django_captur
     LeadFactory()
     route(django_capture_on_commit_callbacks)
 
-    assert Lead.objects.filter(owner__isnull=False).count() == 1
+    lead = Lead.objects.get(owner__isnull=False)
     assert "Could not send the lead_assigned email" in caplog.text
+    # Without a queue there is no retry: the failure is on the timeline at once.
+    [cause] = [event.data["cause"] for event in LeadEvent.objects.filter(lead=lead) if "cause" in event.data]
+    assert cause["code"] == "email_failed" and cause["params"]["attempts"] == 1
+    assert cause["params"]["reply"] == "ConnectionRefusedError: SMTP down"
 
 
 class BrokenBackend:
@@ -229,3 +234,22 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("SMTP down")
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (TimeoutError("timed out"), True),
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), True),
+        (smtplib.SMTPRecipientsRefused({"a@example.com": (450, b"Mailbox busy")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@example.com": (550, b"No such user")}), False),
+        (smtplib.SMTPDataError(451, b"Local error"), True),
+        (smtplib.SMTPDataError(554, b"Rejected as spam"), False),
+        (smtplib.SMTPAuthenticationError(535, b"Bad credentials"), False),
+        (smtplib.SMTPNotSupportedError("STARTTLS extension not supported"), False),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_transient_mail_failures_are_told_from_permanent_ones(error, transient):
+    assert email_failure_of(error)[0] is transient
