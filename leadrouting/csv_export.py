@@ -37,3 +37,21 @@ class _NeutralisingWriter:
 def csv_writer(file, **fmtparams):
     """A csv.writer on any file-like object (a response, an open file, a streaming echo) that neutralises cells."""
     return _NeutralisingWriter(file, **fmtparams)
+
+
+class _Echo:
+    def write(self, text):
+        return text
+
+
+# Excel on Windows reads a CSV without a byte order mark as the machine's code page: "Müller" would show as
+# "MÃ¼ller". LibreOffice, Google Sheets and Python's csv (encoding="utf-8-sig") all accept the mark.
+UTF8_BOM = "\ufeff"
+
+
+def csv_stream(rows):
+    """The lines of a CSV file, one per row, BOM first: for a StreamingHttpResponse that never holds the file."""
+    writer = csv_writer(_Echo())
+    yield UTF8_BOM
+    for row in rows:
+        yield writer.writerow(row)

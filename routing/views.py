@@ -1,22 +1,23 @@
 """Pages for people: the rep's queue and pool, the lead's timeline, the manager dashboard, the reassignment log."""
 
+import itertools
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from leadrouting.csv_export import csv_writer
+from leadrouting.csv_export import csv_stream
 from leads import lifecycle
 from leads.models import Lead
 from reps.services import rep_set_available, rep_set_away
@@ -237,18 +238,24 @@ def reassignments_csv(request):
     scope = selectors.manager_scope(request.user)
     form = ReassignmentFilterForm(request.GET or None, scope=scope)
     log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    header = [_("When"), _("Lead ID"), _("Lead"), _("From"), _("To"), _("Kind"), _("Reason"), _("Rule"), _("By")]
+    rows = _reassignment_rows(log, language=translation.get_language())
+    # Streamed: a year of reassignments never sits in memory, and the first rows leave at once.
+    response = StreamingHttpResponse(csv_stream(itertools.chain([header], rows)),
+                                     content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="reassignments.csv"'
-    writer = csv_writer(response)
-    writer.writerow([_("When"), _("Lead ID"), _("Lead"), _("From"), _("To"), _("Kind"), _("Reason"), _("Rule"),
-                     _("By")])
-    for entry in selectors.with_from_reps(log.iterator(chunk_size=500)):
-        writer.writerow([
-            entry.created_at.isoformat(), entry.lead_id, str(entry.lead), entry.from_rep.name if entry.from_rep else "",
-            entry.rep.name, entry.get_kind_display(), entry.reason, entry.rule.name if entry.rule else "",
-            (entry.actor.get_username() if entry.actor else _("system")),
-        ])
     return response
+
+
+def _reassignment_rows(log, *, language):
+    # The rows are written after the view has returned: keep the reader's language for the kind and "system".
+    with translation.override(language):
+        for entry in selectors.with_from_reps(log.iterator(chunk_size=500)):
+            yield [
+                entry.created_at.isoformat(), entry.lead_id, str(entry.lead),
+                entry.from_rep.name if entry.from_rep else "", entry.rep.name, entry.get_kind_display(), entry.reason,
+                entry.rule.name if entry.rule else "", entry.actor.get_username() if entry.actor else _("system"),
+            ]
 
 
 @manager_required

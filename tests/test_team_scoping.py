@@ -4,8 +4,6 @@ Alpha's manager sees Alpha and its sub-team Alpha North, never Bravo; a manager 
 reps.view_all_teams and a superuser see both; a manager of no team sees neither.
 """
 
-import csv
-import io
 import re
 
 import pytest
@@ -29,6 +27,7 @@ from tests.factories import (
     UserFactory,
     sales_manager,
 )
+from tests.routing.support import csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +147,7 @@ def options(html, name):
 
 def csv_reasons(client, user):
     client.force_login(user)
-    rows = list(csv.reader(io.StringIO(client.get(reverse("routing:reassignments_csv")).content.decode())))
+    rows = csv_rows(client.get(reverse("routing:reassignments_csv")))
     return {row[6] for row in rows[1:]}
 
 

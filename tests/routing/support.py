@@ -1,5 +1,8 @@
 """Helpers shared by the routing tests."""
 
+import csv
+import io
+
 import django_rq
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,3 +25,9 @@ def work_the_routing_queue():
     """A real RQ worker runs every job of the routing queue, then stops (needs a transactional test)."""
     queue = django_rq.get_queue(QUEUE_NAME)
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def csv_rows(response) -> list:
+    """The rows of a streamed CSV download, read as a spreadsheet would (the UTF-8 byte order mark dropped)."""
+    assert response.streaming, "exports stream: they must never be built in memory"
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))

@@ -18,6 +18,7 @@ from tests.factories import (
     LeadFactory, PoolFactory, RepFactory, RoutingRuleFactory, RuleConditionFactory, TeamFactory, UserFactory,
     sales_manager,
 )
+from tests.routing.support import csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -347,7 +348,7 @@ def test_the_reassignment_log_exports_csv_with_the_same_filters(client, moves):
     response = client.get(reverse("routing:reassignments_csv"), {"reason": "leave"})
 
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = csv_rows(response)
     assert rows[0][:5] == ["When", "Lead ID", "Lead", "From", "To"]
     assert [(row[1], row[3], row[4], row[6], row[8]) for row in rows[1:]] == [
         (str(moves["second"].pk), "Anna", "Ben", "Anna on leave", "boss")]
@@ -365,10 +366,22 @@ def test_the_reassignment_csv_neutralises_names_a_spreadsheet_would_run_as_formu
         lead_reassign(lead_id=lead.pk, to_rep=ben, actor=boss, reason="-1 Anna on leave")
     client.force_login(boss)
 
-    rows = list(csv.reader(io.StringIO(client.get(reverse("routing:reassignments_csv")).content.decode())))
+    rows = csv_rows(client.get(reverse("routing:reassignments_csv")))
 
     names = {row[1]: (row[2], row[6]) for row in rows[1:]}
     assert names == {str(lead.pk): ("'" + name, "'-1 Anna on leave") for lead, name in zip(leads, FORMULA_NAMES)}
+
+
+def test_the_reassignment_csv_opens_in_excel_as_utf8_and_keeps_the_readers_language(client, moves):
+    client.force_login(moves["boss"])
+
+    response = client.get(reverse("routing:reassignments_csv"), HTTP_ACCEPT_LANGUAGE="de")
+
+    content = b"".join(response.streaming_content).decode("utf-8")
+    assert content.startswith("\ufeff")  # without it Excel reads UTF-8 as the Windows code page
+    rows = list(csv.reader(io.StringIO(content[1:])))
+    assert rows[0][:3] == ["Zeitpunkt", "Lead-ID", "Lead"]
+    assert [row[5] for row in rows[1:]] == ["Manuell", "Manuell"]  # written after the view returned, still German
 
 
 def test_the_reassignment_log_is_403_for_reps(client, anna):
