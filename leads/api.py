@@ -1,5 +1,8 @@
-"""JSON API for other systems: POST /api/v1/leads and GET /api/v1/leads/<id>, authenticated by a per-source token.
+"""JSON API for other systems: POST /api/v1/leads, GET /api/v1/submissions/<reference> and (with the routing scope)
+GET /api/v1/leads/<id>, authenticated by a per-source token.
 
+A token that only submits learns nothing about leads it did not create: a new lead and a merge into an existing
+one get the same answer, and owner, rule and reasons are shown only to tokens allowed to read routing results.
 Every answer is JSON; errors are {"errors": {"field": ["message"]}} (field "__all__" for the request itself).
 The keys are the lead's field names in every language; the messages follow the request's Accept-Language.
 """
@@ -10,14 +13,15 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
 from leads.models import INTAKE_FIELDS
 from leads.normalise import DECIMAL_FIELDS, INTEGER_FIELDS
-from leads.selectors import lead_for_token, lead_status_document
-from leads.services import IdempotencyConflict, api_token_authenticate, lead_submit, lead_submit_idempotent
+from leads.selectors import lead_for_token, lead_status_document, submission_document, submission_for_token
+from leads.services import IdempotencyConflict, api_lead_submit, api_token_authenticate
 
 MAX_BODY_BYTES = 64 * 1024
 # The token decides the source; everything else a lead may carry can be sent.
@@ -131,20 +135,28 @@ def leads_collection(request):
         return _errors(400, {"Idempotency-Key": [_("Use 1 to 255 visible ASCII characters, e.g. a UUID.")]})
     raw = {name: (str(value) if value is not None else None) for name, value in body.items()}
     try:
-        if key is None:
-            result = lead_submit(raw=raw, channel="api", source=token.source)
-        else:
-            result = lead_submit_idempotent(token=token, key=key, raw=raw)
+        submission, replayed = api_lead_submit(token=token, raw=raw, idempotency_key=key)
     except ValidationError as error:
         return _errors(422, error.message_dict)
     except IdempotencyConflict:
         return _errors(422, {"Idempotency-Key": [_("This key was already used with a different body; use a new key.")]})
-    # A merge created nothing: 200. A replay answers as the first request did.
-    response = JsonResponse({"id": result.lead.pk, "status": result.lead.status, "merged": result.merged},
-                            status=200 if result.merged else 201)
-    if result.replayed:
+    # New lead or merged into an existing one: the same answer, so a token cannot tell who is already a lead.
+    response = JsonResponse({"reference": submission.reference}, status=201)
+    response["Location"] = reverse("leads:api_submission_detail", args=[submission.reference])
+    if replayed:
         response["Idempotent-Replayed"] = "true"
     return response
+
+
+@csrf_exempt
+def submission_detail(request, reference):
+    token, error = _guard(request, method="GET")
+    if error:
+        return error
+    submission = submission_for_token(token=token, reference=reference)
+    if submission is None:
+        return _request_error(404, _("No submission with this reference was sent with this token."))
+    return JsonResponse(submission_document(submission, with_routing=token.can_read_routing))
 
 
 @csrf_exempt
@@ -152,7 +164,10 @@ def lead_detail(request, lead_id):
     token, error = _guard(request, method="GET")
     if error:
         return error
+    if not token.can_read_routing:
+        return _request_error(403, _("This token may not read routing results; an administrator can allow it "
+                                     "under Leads > API tokens."))
     lead = lead_for_token(token=token, lead_id=lead_id)
     if lead is None:
-        return _request_error(404, _("No lead with this id was sent with this token's source."))
+        return _request_error(404, _("No lead with this id was sent with this token or its source."))
     return JsonResponse(lead_status_document(lead))

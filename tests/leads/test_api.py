@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from leads.models import IdempotencyRecord, Lead, LeadEvent
-from tests.factories import ApiTokenFactory, AssignmentFactory, LeadFactory, RepFactory
+from leads.models import ApiSubmission, Lead, LeadEvent
+from tests.factories import ApiTokenFactory, AssignmentFactory, LeadFactory, RepFactory, RoutingRuleFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/leads"
@@ -20,11 +20,18 @@ def post(client, token, body, **headers):
                        headers={"Authorization": f"Bearer {token.secret}", **headers})
 
 
+def get(client, token, path):
+    return client.get(path, headers={"Authorization": f"Bearer {token.secret}"})
+
+
 def test_valid_lead_is_created_with_the_tokens_source(client, token):
     response = post(client, token, {"email": "anna@acme.de", "country": "Germany", "employee_count": 250})
     assert response.status_code == 201
     lead = Lead.objects.get()
-    assert response.json() == {"id": lead.pk, "status": "new", "merged": False}
+    submission = ApiSubmission.objects.get()
+    assert response.json() == {"reference": submission.reference}
+    assert response["Location"] == f"/api/v1/submissions/{submission.reference}"
+    assert (submission.token, submission.lead, submission.merged) == (token, lead, False)
     assert (lead.source, lead.country.code, lead.employee_count) == ("chat", "DE", 250)
 
 
@@ -71,20 +78,81 @@ def test_get_on_the_collection_is_405_json(client, token):
     assert response.status_code == 405 and response["Allow"] == "POST"
 
 
-def test_duplicate_person_is_merged_and_answered_200_with_the_existing_id(client, token):
-    existing = LeadFactory(email="anna@acme.de", source="web")
-    response = post(client, token, {"email": "Anna@Acme.de", "use_case": "Pricing"})
-    assert response.status_code == 200
-    assert response.json() == {"id": existing.pk, "status": existing.status, "merged": True}
+def test_a_merge_into_another_sources_lead_is_answered_exactly_like_a_new_lead(client, token):
+    existing = LeadFactory(email="anna@acme.de", source="web", status=Lead.Status.ASSIGNED)
+
+    merged = post(client, token, {"email": "Anna@Acme.de", "use_case": "Pricing"})
+    new = post(client, token, {"email": "bob@acme.de", "use_case": "Pricing"})
+
+    assert merged.status_code == new.status_code == 201
+    assert set(merged.json()) == set(new.json()) == {"reference"}
+    assert sorted(merged.headers) == sorted(new.headers)
+    assert str(existing.pk) not in merged.content.decode() + merged["Location"]
     assert existing.events.filter(kind=LeadEvent.Kind.MERGED).count() == 1
+    assert ApiSubmission.objects.get(reference=merged.json()["reference"]).lead == existing
 
 
-def test_retry_with_the_same_idempotency_key_returns_the_same_lead(client, token):
+def test_a_submission_reads_back_without_owner_rule_or_reasons(client, token):
+    rep = RepFactory()
+    existing = LeadFactory(email="anna@acme.de", source="web", owner=rep, status=Lead.Status.ASSIGNED)
+    AssignmentFactory(lead=existing, rep=rep, rule=RoutingRuleFactory(name="DACH enterprise"), reason="Territory DE")
+    reference = post(client, token, {"email": "anna@acme.de"}).json()["reference"]
+
+    response = get(client, token, f"/api/v1/submissions/{reference}")
+
+    assert response.status_code == 200
+    assert set(response.json()) == {"reference", "received_at"}
+    assert response.json()["reference"] == reference
+    for secret in (str(rep), "DACH enterprise", "Territory DE"):
+        assert secret not in response.content.decode()
+
+
+def test_the_lead_id_of_another_sources_lead_tells_a_submitting_token_nothing(client, token):
+    rep = RepFactory()
+    existing = LeadFactory(email="anna@acme.de", source="web", owner=rep, status=Lead.Status.ASSIGNED)
+    AssignmentFactory(lead=existing, rep=rep, rule=RoutingRuleFactory(name="DACH enterprise"), reason="Territory DE")
+    post(client, token, {"email": "anna@acme.de"})
+
+    response = get(client, token, f"{URL}/{existing.pk}")
+
+    assert response.status_code == 403 and "routing results" in response.json()["errors"]["__all__"][0]
+    for secret in (str(rep), "DACH enterprise", "Territory DE"):
+        assert secret not in response.content.decode()
+
+
+def test_another_tokens_reference_is_the_same_404_as_an_unknown_one(client, token):
+    reference = post(client, token, {"email": "anna@acme.de"}).json()["reference"]
+    other = ApiTokenFactory(source="chat", can_read_routing=True)
+
+    foreign = get(client, other, f"/api/v1/submissions/{reference}")
+    unknown = get(client, other, "/api/v1/submissions/sub_doesnotexist00000000")
+    malformed = get(client, other, "/api/v1/submissions/%00")
+
+    assert foreign.status_code == unknown.status_code == malformed.status_code == 404
+    assert foreign.json() == unknown.json() == malformed.json()
+    assert get(client, token, f"/api/v1/submissions/{reference}").status_code == 200
+
+
+def test_with_the_routing_scope_a_submission_shows_the_leads_owner_rule_and_reasons(client):
+    token = ApiTokenFactory(source="chat", can_read_routing=True)
+    rep = RepFactory()
+    existing = LeadFactory(email="anna@acme.de", source="web", owner=rep, status=Lead.Status.ASSIGNED)
+    AssignmentFactory(lead=existing, rep=rep, rule=RoutingRuleFactory(name="DACH enterprise"), reason="Territory DE")
+    reference = post(client, token, {"email": "anna@acme.de"}).json()["reference"]
+
+    lead = get(client, token, f"/api/v1/submissions/{reference}").json()["lead"]
+
+    assert (lead["id"], lead["merged"], lead["status"], lead["owner"]["id"]) == (existing.pk, True, "assigned", rep.pk)
+    assert [(a["rule"], a["reason"]) for a in lead["assignments"]] == [("DACH enterprise", "Territory DE")]
+
+
+def test_retry_with_the_same_idempotency_key_returns_the_same_submission(client, token):
     first = post(client, token, {"email": "anna@acme.de"}, **{"Idempotency-Key": "abc-1"})
     again = post(client, token, {"email": "anna@acme.de"}, **{"Idempotency-Key": "abc-1"})
     assert first.status_code == again.status_code == 201
-    assert first.json()["id"] == again.json()["id"] and again["Idempotent-Replayed"] == "true"
-    assert Lead.objects.count() == 1 and IdempotencyRecord.objects.count() == 1
+    assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Lead.objects.count() == 1 and ApiSubmission.objects.count() == 1
 
 
 def test_same_idempotency_key_with_a_different_body_is_refused(client, token):
@@ -95,29 +163,23 @@ def test_same_idempotency_key_with_a_different_body_is_refused(client, token):
     assert Lead.objects.count() == 1
 
 
-def test_lead_status_shows_owner_and_assignment_history(client, token):
+def test_with_the_routing_scope_a_lead_shows_owner_and_assignment_history(client):
+    token = ApiTokenFactory(source="chat", can_read_routing=True)
     rep = RepFactory()
     lead = LeadFactory(source="chat", owner=rep, status=Lead.Status.ASSIGNED)
     AssignmentFactory(lead=lead, rep=rep)
-    response = client.get(f"{URL}/{lead.pk}", headers={"Authorization": f"Bearer {token.secret}"})
+    response = get(client, token, f"{URL}/{lead.pk}")
     assert response.status_code == 200
     body = response.json()
     assert (body["id"], body["status"], body["owner"]["id"]) == (lead.pk, "assigned", rep.pk)
     assert [a["rep"]["id"] for a in body["assignments"]] == [rep.pk]
 
 
-def test_leads_of_other_sources_are_not_found(client, token):
+def test_leads_of_other_sources_are_not_found_even_with_the_routing_scope(client):
+    token = ApiTokenFactory(source="chat", can_read_routing=True)
     other = LeadFactory(source="ads")
     for lead_id in (other.pk, 10**30):
-        response = client.get(f"{URL}/{lead_id}", headers={"Authorization": f"Bearer {token.secret}"})
-        assert response.status_code == 404
-
-
-def test_a_lead_this_source_was_merged_into_is_visible(client, token):
-    existing = LeadFactory(email="anna@acme.de", source="web")
-    post(client, token, {"email": "anna@acme.de"})
-    response = client.get(f"{URL}/{existing.pk}", headers={"Authorization": f"Bearer {token.secret}"})
-    assert response.status_code == 200
+        assert get(client, token, f"{URL}/{lead_id}").status_code == 404
 
 
 def test_too_many_requests_for_one_token_are_429(client, token, settings):
