@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
+from leadrouting.client_ip import client_ip_key
 from leads.models import INTAKE_FIELDS
 from leads.normalise import DECIMAL_FIELDS, INTEGER_FIELDS
 from leads.selectors import lead_for_token, lead_status_document, submission_document, submission_for_token
@@ -52,7 +53,7 @@ def _auth_failure_rate(group, request):
 
 def _auth_failures_exceeded(request, *, count_this_one: bool) -> bool:
     """Too many wrong tokens from this address: refuse before checking the token, so guessing stops."""
-    return is_ratelimited(request, group="api-auth-failures", key="ip", rate=_auth_failure_rate,
+    return is_ratelimited(request, group="api-auth-failures", key=client_ip_key, rate=_auth_failure_rate,
                           increment=count_this_one)
 
 

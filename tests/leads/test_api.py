@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.test import Client, RequestFactory
+from werkzeug.test import Client as WsgiClient
 
 import leads.api
 from leadrouting.errors import csrf_failure
@@ -127,6 +128,18 @@ def test_a_failed_csrf_check_answers_json_under_the_api_and_the_usual_page_elsew
     assert_json_error(csrf_failure(RequestFactory().post("/api/v1/leads"), reason="no cookie"), 403)
     page = csrf_failure(RequestFactory().post("/f/contact/"), reason="no cookie")
     assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("address", ["", "10.0.0.1, 10.0.0.2", None])
+def test_a_request_without_one_client_address_is_still_answered(client, token, wsgi_app, address):
+    body, headers = json.dumps({"email": "anna@acme.de"}), {"Authorization": f"Bearer {token.secret}"}
+    if address is None:  # WSGI does not require REMOTE_ADDR, and werkzeug's client sets none
+        response = WsgiClient(wsgi_app).post(URL, data=body, content_type="application/json", headers=headers)
+        status = response.status_code
+    else:
+        response = client.post(URL, body, content_type="application/json", headers=headers, REMOTE_ADDR=address)
+        status = response.status_code
+    assert status == 201
 
 
 def test_a_merge_into_another_sources_lead_is_answered_exactly_like_a_new_lead(client, token):
