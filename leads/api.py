@@ -102,6 +102,18 @@ def _parse_body(request):
     return body, None
 
 
+def _is_whole_float(value) -> bool:
+    # JSON Schema's "integer" (and JavaScript) take 17.0 as the whole number 17.
+    return isinstance(value, float) and value.is_integer()
+
+
+def _as_text(name: str, value) -> str | None:
+    """A JSON value as intake reads it (text, as from a form or a CSV file); 17.0 in a whole-number field is 17."""
+    if value is None:
+        return None
+    return str(int(value)) if name in INTEGER_FIELDS and _is_whole_float(value) else str(value)
+
+
 def _type_errors(body: dict) -> dict:
     """Unknown fields and values of the wrong JSON type, by field."""
     errors = {}
@@ -111,7 +123,7 @@ def _type_errors(body: dict) -> dict:
         elif value is None:
             continue
         elif name in INTEGER_FIELDS:
-            if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, bool) or not (isinstance(value, int) or _is_whole_float(value)):
                 errors[name] = [_("Must be a whole number or null.")]
         elif name in DECIMAL_FIELDS:
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -134,7 +146,7 @@ def leads_collection(request):
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
         return _errors(400, {"Idempotency-Key": [_("Use 1 to 255 visible ASCII characters, e.g. a UUID.")]})
-    raw = {name: (str(value) if value is not None else None) for name, value in body.items()}
+    raw = {name: _as_text(name, value) for name, value in body.items()}
     try:
         submission, replayed = api_lead_submit(token=token, raw=raw, idempotency_key=key)
     except ValidationError as error:

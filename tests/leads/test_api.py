@@ -56,6 +56,13 @@ def test_each_bad_field_is_named(client, token):
     assert not Lead.objects.exists()
 
 
+def test_a_whole_number_written_as_17_0_is_a_whole_number(client, token):
+    response = post(client, token, {"email": "anna@acme.de", "seats": 17.0, "score": -3.0, "employee_count": 1e3})
+    assert response.status_code == 201
+    assert Lead.objects.values_list("seats", "score", "employee_count").get() == (17, -3, 1000)
+    assert set(post(client, token, {"email": "bob@acme.de", "seats": 17.5}).json()["errors"]) == {"seats"}
+
+
 def test_unknown_fields_and_wrong_types_are_400(client, token):
     response = post(client, token, {"email": 5, "employee_count": "250", "seats": True, "favourite_colour": "red",
                                     "source": "ads"})
