@@ -1,8 +1,9 @@
 """docs/openapi.yaml against the real app: schemathesis sends what the spec allows and what it forbids.
 
-Every operation runs its examples, boundary cases (coverage phase) and generated requests (fuzzing phase), about
-360 requests, through Django's WSGI app on the test database, with a fixed seed and a bounded number of examples,
-so that the run is the same every time and takes seconds. The two cannot drift apart unseen:
+Every operation runs its examples, boundary cases (coverage phase) and generated requests (fuzzing phase), for a
+token that only submits and one that reads routing results, about 700 requests, through Django's WSGI app on the
+test database, with a fixed seed and a bounded number of examples, so that the run is the same every time and
+takes seconds. The two cannot drift apart unseen:
 - every answer conforms to the spec (documented status, headers, JSON body) and none is a 5xx;
 - a request the spec forbids is refused (the spec is not stricter than the server);
 - a request the spec allows is refused only for what a schema cannot say (the spec is not looser than the server);
@@ -38,11 +39,11 @@ schema = schemathesis.openapi.from_path(SPEC, config=schemathesis.config.Schemat
 schema.app = WSGIHandler()  # on the test's database connection while the wsgi_app fixture is in use
 
 
-@pytest.fixture
-def token(wsgi_app, settings):
+@pytest.fixture(params=[False, True], ids=["submits-only", "reads-routing"])
+def token(request, wsgi_app, settings):
     # Hundreds of requests, some deliberately without a valid token, from one address.
     settings.INTAKE_API_RATE = settings.INTAKE_API_AUTH_FAILURE_RATE = "100000/m"
-    return ApiTokenFactory(source="chat", can_read_routing=True)
+    return ApiTokenFactory(source="chat", can_read_routing=request.param)
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def intake_promises_kept(token):
                          status=Lead.Status.ASSIGNED)
     AssignmentFactory(lead=seeded, rep=rep, rule=RoutingRuleFactory(name="DACH"), reason="Territory DE")
     LeadEvent.objects.create(lead=seeded, kind=LeadEvent.Kind.CREATED, message="Seeded.")
-    yield
+    yield seeded
     seeded.refresh_from_db()
     assert (seeded.owner, seeded.status, seeded.email, seeded.source) == (rep, Lead.Status.ASSIGNED,
                                                                           "anna@acme.de", "web")
@@ -83,6 +84,25 @@ def test_the_api_answers_as_its_spec_says(case, token, intake_promises_kept):
             sent = {**case.body, **(case.headers or {})}
             refused = {field for field in response.json()["errors"] if str(sent.get(field) or "").strip()}
             assert refused == set(response.json()["errors"]) and refused <= ONLY_THE_SERVER_CAN_TELL, response.json()
+
+
+def test_a_submission_and_the_lead_it_reached_read_back_as_the_spec_says(token, intake_promises_kept):
+    # Generated references and ids find nothing (404); these are real ones, merged into another source's lead.
+    auth = {"Authorization": f"Bearer {token.secret}"}
+    sent = schema["/api/v1/leads"]["POST"].Case(headers=auth, body={"email": "anna@acme.de"},
+                                                media_type="application/json")
+    response = sent.call()
+    sent.validate_response(response)
+    reads = [("/api/v1/submissions/{reference}", {"reference": response.json()["reference"]}, 200),
+             ("/api/v1/leads/{id}", {"id": intake_promises_kept.pk}, 200 if token.can_read_routing else 403)]
+
+    for path, parameters, status in reads:
+        read = schema[path]["GET"].Case(headers=auth, path_parameters=parameters)
+        response = read.call()
+        read.validate_response(response)
+        assert response.status_code == status
+        if path.startswith("/api/v1/submissions/"):
+            assert ("lead" in response.json()) == token.can_read_routing
 
 
 def test_the_spec_states_every_limit_the_server_checks():
