@@ -64,7 +64,7 @@ def _guard(request, *, method: str):
         response["Allow"] = method
         return None, response
     too_many_failures = request_error(429, _("Too many requests with a wrong API token from your address; "
-                                              "retry in a minute with a valid token."))
+                                             "retry in a minute with a valid token."))
     if _auth_failures_exceeded(request, count_this_one=False):
         return None, too_many_failures
     token = _authenticate(request)
@@ -179,7 +179,7 @@ def lead_detail(request, lead_id):
         return error
     if not token.can_read_routing:
         return request_error(403, _("This token may not read routing results; an administrator can allow it "
-                                     "under Leads > API tokens."))
+                                    "under Leads > API tokens."))
     lead = lead_for_token(token=token, lead_id=lead_id)
     if lead is None:
         return request_error(404, _("No lead with this id was sent with this token or its source."))
