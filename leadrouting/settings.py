@@ -45,6 +45,7 @@ if not DEBUG and (not SECRET_KEY.strip() or SECRET_KEY.startswith("dev-only-")):
     raise ImproperlyConfigured("Environment variable SECRET_KEY must be set when DEBUG is off.")
 ALLOWED_HOSTS = _env_or_fail(env.list, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = _env_or_fail(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "leadrouting.errors.csrf_failure"  # JSON under /api/, the usual page elsewhere
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -28,3 +28,9 @@ urlpatterns = [
     path("", include("leads.urls")),
     path("", include("routing.urls")),
 ]
+
+# JSON under /api/, Django's pages elsewhere (leadrouting/errors.py).
+handler400 = "leadrouting.errors.bad_request"
+handler403 = "leadrouting.errors.permission_denied"
+handler404 = "leadrouting.errors.page_not_found"
+handler500 = "leadrouting.errors.server_error"

@@ -196,19 +196,20 @@ class IntakeFormAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "source", "prefix", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["source"]
+    list_display = ["name", "source", "can_read_routing", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["source", "can_read_routing"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
     search_fields = ["name", "source", "prefix"]
     actions = ["revoke_tokens"]
 
     def get_fields(self, request, obj=None):
-        return ["name", "source"] if obj is None else ["name", "source", *self.readonly_fields]
+        editable = ["name", "source", "can_read_routing"]
+        return editable if obj is None else [*editable, *self.readonly_fields]
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        token, raw_token = api_token_create(name=obj.name, source=obj.source)
+        token, raw_token = api_token_create(name=obj.name, source=obj.source, can_read_routing=obj.can_read_routing)
         obj.pk = token.pk
         self.message_user(request, format_html(
             _("Copy this token now, it will not be shown again: <code>{}</code>"), raw_token), messages.WARNING)

@@ -297,6 +297,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # Off by default: a token that only sends leads must not learn who owns them, nor that a person was already a lead.
+    can_read_routing = models.BooleanField(
+        _("may read routing results"), default=False,
+        help_text=_("Lets this token read the status, owner, rule and reasons of the leads its submissions reached. "
+                    "Leave it off for tokens that only send leads."))
 
     class Meta:
         ordering = ["name"]
@@ -311,18 +316,26 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
-class IdempotencyRecord(models.Model):
-    """The answer to one API request made with an Idempotency-Key, replayed for retries."""
+class ApiSubmission(models.Model):
+    """One lead sent through the API, known to its token by an opaque reference, never by the lead's id.
 
-    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="idempotency_records")
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    The answer to a submission is the same whether it created a lead or was merged into another source's lead;
+    a retry with the same Idempotency-Key and body is answered with the first submission again.
+    """
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="submissions")
+    # Random, so a reference says nothing about other submissions; unique: serves GET /api/v1/submissions/<reference>.
+    reference = models.CharField(max_length=40, unique=True, editable=False)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="api_submissions")
     merged = models.BooleanField(default=False)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            # Serves the replay lookup "(token, key)" and makes a second lead for one key impossible.
-            models.UniqueConstraint(fields=["token", "key"], name="idempotency_one_record_per_token_key"),
+            # Serves the replay lookup "(token, idempotency_key)" and makes a second lead for one key impossible;
+            # submissions without a key (NULL) are not compared.
+            models.UniqueConstraint(fields=["token", "idempotency_key"],
+                                    name="api_submission_one_per_token_idempotency_key"),
         ]

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from leads.models import INTAKE_FIELDS, Lead, normalise_domain
@@ -45,6 +46,10 @@ TEXT_LIMITS = {name: Lead._meta.get_field(name).max_length for name in INTAKE_FI
                if name not in INTEGER_FIELDS and name not in DECIMAL_FIELDS and name != "country"}
 
 _SPACES = re.compile(r"\s+")
+# A contact field of only these is "not given"; every regex engine counts them as whitespace (API spec: ^\s*$).
+ASCII_SPACES = " \t\n\r\f\v"
+CONTACT_FIELDS = {"email", "phone"}
+PHONE_ERROR = gettext_lazy("Enter a phone number with its country code, e.g. +49 30 1234567.")
 
 
 def clean_text(value) -> str:
@@ -148,6 +153,9 @@ def lead_data_normalise(raw: dict) -> dict:
             continue
         text = clean_text(raw[name])
         try:
+            if name in CONTACT_FIELDS and not text and str(raw[name]).strip(ASCII_SPACES):
+                # Only invisible characters (controls, zero-width spaces): a broken value, not "no email/phone".
+                raise ValidationError(str(PHONE_ERROR))  # an email gets its own message below
             if name in INTEGER_FIELDS:
                 data[name] = _parse_integer(name, text) if text else None
             elif name in DECIMAL_FIELDS:
@@ -169,7 +177,7 @@ def lead_data_normalise(raw: dict) -> dict:
         try:
             data["phone"] = normalise_phone(data["phone"], data.get("country", ""))
         except phonenumbers.NumberParseException:
-            errors["phone"] = [_("Enter a phone number with its country code, e.g. +49 30 1234567.")]
+            errors["phone"] = [str(PHONE_ERROR)]
     if errors:
         raise ValidationError(errors)
     data["domain"] = company_domain(website=data.get("website", ""), email=data.get("email", ""))

@@ -1,21 +1,40 @@
-"""Intake reads: what an API client may see of a lead."""
+"""Intake reads: what an API client may see of its submissions and, with the routing scope, of their leads."""
+
+import re
 
 from django.db.models import Q
 
-from leads.models import ApiToken, Lead, LeadEvent
+from leads.models import ApiSubmission, ApiToken, Lead
 
 # Ids above this are not in a bigint column: answered "not found" instead of asking the database.
 MAX_LEAD_ID = 2**63 - 1
+# What services.api_lead_submit hands out; anything else (a NUL byte, 10 KB of text) is not looked up.
+SUBMISSION_REFERENCE = re.compile(r"sub_[A-Za-z0-9_-]{1,36}")
+
+
+def submission_for_token(*, token: ApiToken, reference: str) -> ApiSubmission | None:
+    """A submission this token made; another token's reference is not found, like an unknown one."""
+    if not SUBMISSION_REFERENCE.fullmatch(reference):
+        return None
+    return (ApiSubmission.objects.select_related("lead__owner__user", "lead__account")
+            .filter(token=token, reference=reference).first())
+
+
+def submission_document(submission: ApiSubmission, *, with_routing: bool) -> dict:
+    """What a token may read of its submission: the lead it reached and its routing only with the routing scope."""
+    document = {"reference": submission.reference, "received_at": submission.created_at.isoformat()}
+    if with_routing:
+        document["lead"] = {**lead_status_document(submission.lead), "merged": submission.merged}
+    return document
 
 
 def lead_for_token(*, token: ApiToken, lead_id: int) -> Lead | None:
-    """A lead of the token's source, or one its source's submissions were merged into."""
-    if not 0 < lead_id <= MAX_LEAD_ID:
+    """A lead of the token's source, or one its own submissions reached; for tokens with the routing scope."""
+    if not token.can_read_routing or not 0 < lead_id <= MAX_LEAD_ID:
         return None
-    merged_from_source = Q(events__kind=LeadEvent.Kind.MERGED, events__data__source=token.source)
     return (
         Lead.objects.select_related("owner__user", "account")
-        .filter(Q(source=token.source) | merged_from_source, pk=lead_id)
+        .filter(Q(source=token.source) | Q(api_submissions__token=token), pk=lead_id)
         .distinct()
         .first()
     )

@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from leadrouting.i18n import site_language
 from leads.dedupe import lock_identity, open_duplicate_of
 from leads.matching import account_match
-from leads.models import ApiToken, IdempotencyRecord, Lead, LeadEvent
+from leads.models import ApiSubmission, ApiToken, Lead, LeadEvent
 from leads.normalise import lead_data_normalise
 
 # A token's last-used time is written at most this often: one UPDATE per request would serialise busy sources.
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
 TOKEN_PREFIX = "lr_"
+SUBMISSION_PREFIX = "sub_"
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,6 @@ class IntakeResult:
     lead: Lead
     created: bool
     merged: bool
-    replayed: bool = False
 
 
 class IdempotencyConflict(Exception):
@@ -88,33 +88,42 @@ def request_hash(body: dict) -> str:
     return hashlib.sha256(DjangoJSONEncoder(sort_keys=True, separators=(",", ":")).encode(body).encode()).hexdigest()
 
 
-def lead_submit_idempotent(*, token: ApiToken, key: str, raw: dict) -> IntakeResult:
-    """Like lead_submit, but a retry with the same key and body answers with the first result instead."""
-    body_hash = request_hash(raw)
+def api_lead_submit(*, token: ApiToken, raw: dict, idempotency_key: str | None = None) -> tuple[ApiSubmission, bool]:
+    """Submits one lead for an API token and records it under a new reference; returns (submission, replayed).
+
+    A retry with the same Idempotency-Key and body returns the first submission (replayed=True) and changes
+    nothing; the same key with another body raises IdempotencyConflict. Raises ValidationError like lead_submit.
+    """
+    body_hash = request_hash(raw) if idempotency_key is not None else ""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Two retries racing on one key: the second waits here, then finds the first one's record.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"idempotency:{token.pk}:{key}"])
-        record = IdempotencyRecord.objects.select_related("lead").filter(token=token, key=key).first()
-        if record is not None:
-            if not hmac.compare_digest(record.request_hash, body_hash):
-                raise IdempotencyConflict
-            return IntakeResult(lead=record.lead, created=False, merged=record.merged, replayed=True)
+        if idempotency_key is not None:
+            if connection.vendor == "postgresql":
+                # Two retries racing on one key: the second waits here, then finds the first one's submission.
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                                   [f"idempotency:{token.pk}:{idempotency_key}"])
+            first = ApiSubmission.objects.filter(token=token, idempotency_key=idempotency_key).first()
+            if first is not None:
+                if not hmac.compare_digest(first.request_hash, body_hash):
+                    raise IdempotencyConflict
+                return first, True
         result = lead_submit(raw=raw, channel="api", source=token.source)
-        IdempotencyRecord.objects.create(token=token, key=key, request_hash=body_hash, lead=result.lead,
-                                         merged=result.merged)
-    return result
+        submission = ApiSubmission.objects.create(
+            token=token, reference=SUBMISSION_PREFIX + secrets.token_urlsafe(16), lead=result.lead,
+            merged=result.merged, idempotency_key=idempotency_key, request_hash=body_hash,
+        )
+    return submission, False
 
 
 def _token_hash(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
-def api_token_create(*, name: str, source: str) -> tuple[ApiToken, str]:
+def api_token_create(*, name: str, source: str, can_read_routing: bool = False) -> tuple[ApiToken, str]:
     """A new token and its secret, which is shown once and never stored."""
     raw_token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, source=source, prefix=raw_token[:10], token_hash=_token_hash(raw_token))
+    token = ApiToken(name=name, source=source, prefix=raw_token[:10], token_hash=_token_hash(raw_token),
+                     can_read_routing=can_read_routing)
     token.full_clean()
     token.save()
     return token, raw_token

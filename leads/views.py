@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django_ratelimit.decorators import ratelimit
 
+from leadrouting.client_ip import client_ip_key
 from leads.forms_intake import LeadIntakeForm
 from leads.models import IntakeForm
 from leads.services import lead_submit
@@ -42,7 +43,7 @@ def _with_lang(url, request):
 
 
 @xframe_options_exempt  # the form is meant to be embedded on the company's website
-@ratelimit(key="ip", rate=_form_rate, method="POST", block=False)
+@ratelimit(key=client_ip_key, rate=_form_rate, method="POST", block=False)
 @in_requested_language
 def intake_form(request, slug):
     intake = get_object_or_404(IntakeForm, slug=slug, is_active=True)

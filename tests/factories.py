@@ -288,11 +288,12 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Chat widget {n}")
     source = "chat"
+    can_read_routing = False
 
     @classmethod
-    def _create(cls, model_class, *args, name, source, **kwargs):
+    def _create(cls, model_class, *args, name, source, can_read_routing, **kwargs):
         from leads.services import api_token_create
 
-        token, raw_token = api_token_create(name=name, source=source)
+        token, raw_token = api_token_create(name=name, source=source, can_read_routing=can_read_routing)
         token.secret = raw_token
         return token

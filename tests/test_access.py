@@ -166,7 +166,8 @@ def api_get(client, token, lead_id):
 
 
 def test_a_token_reads_leads_of_its_own_source_only(client):
-    chat, ads = ApiTokenFactory(source="chat"), ApiTokenFactory(source="ads")
+    chat = ApiTokenFactory(source="chat", can_read_routing=True)
+    ads = ApiTokenFactory(source="ads", can_read_routing=True)
     chat_lead, ads_lead = LeadFactory(source="chat"), LeadFactory(source="ads")
 
     assert api_get(client, chat, chat_lead.pk).status_code == 200

@@ -6,10 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Account, AccountDomain
+from leads.models import Account, AccountDomain, ApiToken
 from tests.admin_support import REPS, form_errors, formset_data, staff_user_in
 from tests.factories import (
     AccountFactory,
+    ApiTokenFactory,
     AssignmentFactory,
     LeadEventFactory,
     LeadFactory,
@@ -157,3 +158,17 @@ def test_account_parent_cycle_is_refused(manager_client):
     assert "Acme GmbH is already a subsidiary of Acme Group" in form_errors(response)
     group.refresh_from_db()
     assert group.parent is None
+
+
+def test_reading_routing_results_is_off_for_new_tokens_and_allowed_per_token_in_the_admin(client):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+
+    client.post(reverse("admin:leads_apitoken_add"), {"name": "Chat widget", "source": "chat"})
+    client.post(reverse("admin:leads_apitoken_add"), {"name": "CRM sync", "source": "crm", "can_read_routing": "on"})
+    existing = ApiTokenFactory(name="Ads", source="ads")
+    response = client.post(reverse("admin:leads_apitoken_change", args=[existing.pk]),
+                           {"name": "Ads", "source": "ads", "can_read_routing": "on"})
+
+    assert response.status_code == 302
+    assert dict(ApiToken.objects.values_list("name", "can_read_routing")) == {
+        "Chat widget": False, "CRM sync": True, "Ads": True}

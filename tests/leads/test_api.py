@@ -1,9 +1,14 @@
 import json
 
 import pytest
+from django.test import Client, RequestFactory
+from werkzeug.test import Client as WsgiClient
 
-from leads.models import IdempotencyRecord, Lead, LeadEvent
-from tests.factories import ApiTokenFactory, AssignmentFactory, LeadFactory, RepFactory
+import leads.api
+from leadrouting.errors import csrf_failure
+
+from leads.models import ApiSubmission, Lead, LeadEvent
+from tests.factories import ApiTokenFactory, AssignmentFactory, LeadFactory, RepFactory, RoutingRuleFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/leads"
@@ -20,11 +25,18 @@ def post(client, token, body, **headers):
                        headers={"Authorization": f"Bearer {token.secret}", **headers})
 
 
+def get(client, token, path):
+    return client.get(path, headers={"Authorization": f"Bearer {token.secret}"})
+
+
 def test_valid_lead_is_created_with_the_tokens_source(client, token):
     response = post(client, token, {"email": "anna@acme.de", "country": "Germany", "employee_count": 250})
     assert response.status_code == 201
     lead = Lead.objects.get()
-    assert response.json() == {"id": lead.pk, "status": "new", "merged": False}
+    submission = ApiSubmission.objects.get()
+    assert response.json() == {"reference": submission.reference}
+    assert response["Location"] == f"/api/v1/submissions/{submission.reference}"
+    assert (submission.token, submission.lead, submission.merged) == (token, lead, False)
     assert (lead.source, lead.country.code, lead.employee_count) == ("chat", "DE", 250)
 
 
@@ -42,6 +54,13 @@ def test_each_bad_field_is_named(client, token):
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"email", "country"}
     assert not Lead.objects.exists()
+
+
+def test_a_whole_number_written_as_17_0_is_a_whole_number(client, token):
+    response = post(client, token, {"email": "anna@acme.de", "seats": 17.0, "score": -3.0, "employee_count": 1e3})
+    assert response.status_code == 201
+    assert Lead.objects.values_list("seats", "score", "employee_count").get() == (17, -3, 1000)
+    assert set(post(client, token, {"email": "bob@acme.de", "seats": 17.5}).json()["errors"]) == {"seats"}
 
 
 def test_unknown_fields_and_wrong_types_are_400(client, token):
@@ -71,20 +90,139 @@ def test_get_on_the_collection_is_405_json(client, token):
     assert response.status_code == 405 and response["Allow"] == "POST"
 
 
-def test_duplicate_person_is_merged_and_answered_200_with_the_existing_id(client, token):
-    existing = LeadFactory(email="anna@acme.de", source="web")
-    response = post(client, token, {"email": "Anna@Acme.de", "use_case": "Pricing"})
-    assert response.status_code == 200
-    assert response.json() == {"id": existing.pk, "status": existing.status, "merged": True}
+def assert_json_error(response, status):
+    assert response.status_code == status and response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["errors"]["__all__"][0]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/leads/abc", "/api/v1/leads/-1", "/api/v1/leads/", "/api/v1/leads/5/",
+                                  "/api/v1/submissions/", "/api/v2/leads", "/api/"])
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_api_address_without_a_route_answers_json_404_even_without_a_token(client, path, method):
+    assert_json_error(getattr(client, method)(path), 404)
+
+
+def test_other_addresses_keep_the_html_404_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("put", URL, "POST"), ("delete", f"{URL}/1", "GET"), ("patch", "/api/v1/submissions/sub_x", "GET"),
+])
+def test_a_wrong_method_on_an_api_address_is_json_405_naming_the_allowed_one(client, method, path, allow):
+    response = getattr(client, method)(path)
+    assert_json_error(response, 405)
+    assert response["Allow"] == allow
+
+
+def test_a_server_error_in_the_api_answers_json_500(token, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(leads.api, "api_lead_submit", broken)
+    response = post(Client(raise_request_exception=False), token, {"email": "anna@acme.de"})
+    assert_json_error(response, 500)
+    assert "fire" not in response.content.decode()
+
+
+def test_a_refused_host_under_the_api_answers_json_400(client, token):
+    response = client.post(URL, "{}", content_type="application/json", headers={"Host": "evil.example"})
+    assert_json_error(response, 400)
+
+
+def test_a_failed_csrf_check_answers_json_under_the_api_and_the_usual_page_elsewhere():
+    assert_json_error(csrf_failure(RequestFactory().post("/api/v1/leads"), reason="no cookie"), 403)
+    page = csrf_failure(RequestFactory().post("/f/contact/"), reason="no cookie")
+    assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("address", ["", "10.0.0.1, 10.0.0.2", None])
+def test_a_request_without_one_client_address_is_still_answered(client, token, wsgi_app, address):
+    body, headers = json.dumps({"email": "anna@acme.de"}), {"Authorization": f"Bearer {token.secret}"}
+    if address is None:  # WSGI does not require REMOTE_ADDR, and werkzeug's client sets none
+        response = WsgiClient(wsgi_app).post(URL, data=body, content_type="application/json", headers=headers)
+        status = response.status_code
+    else:
+        response = client.post(URL, body, content_type="application/json", headers=headers, REMOTE_ADDR=address)
+        status = response.status_code
+    assert status == 201
+
+
+def test_a_merge_into_another_sources_lead_is_answered_exactly_like_a_new_lead(client, token):
+    existing = LeadFactory(email="anna@acme.de", source="web", status=Lead.Status.ASSIGNED)
+
+    merged = post(client, token, {"email": "Anna@Acme.de", "use_case": "Pricing"})
+    new = post(client, token, {"email": "bob@acme.de", "use_case": "Pricing"})
+
+    assert merged.status_code == new.status_code == 201
+    assert set(merged.json()) == set(new.json()) == {"reference"}
+    assert sorted(merged.headers) == sorted(new.headers)
     assert existing.events.filter(kind=LeadEvent.Kind.MERGED).count() == 1
+    assert ApiSubmission.objects.get(reference=merged.json()["reference"]).lead == existing
 
 
-def test_retry_with_the_same_idempotency_key_returns_the_same_lead(client, token):
+def test_a_submission_reads_back_without_owner_rule_or_reasons(client, token):
+    rep = RepFactory()
+    existing = LeadFactory(email="anna@acme.de", source="web", owner=rep, status=Lead.Status.ASSIGNED)
+    AssignmentFactory(lead=existing, rep=rep, rule=RoutingRuleFactory(name="DACH enterprise"), reason="Territory DE")
+    reference = post(client, token, {"email": "anna@acme.de"}).json()["reference"]
+
+    response = get(client, token, f"/api/v1/submissions/{reference}")
+
+    assert response.status_code == 200
+    assert set(response.json()) == {"reference", "received_at"}
+    assert response.json()["reference"] == reference
+    for secret in (str(rep), "DACH enterprise", "Territory DE"):
+        assert secret not in response.content.decode()
+
+
+def test_the_lead_id_of_another_sources_lead_tells_a_submitting_token_nothing(client, token):
+    rep = RepFactory()
+    existing = LeadFactory(email="anna@acme.de", source="web", owner=rep, status=Lead.Status.ASSIGNED)
+    AssignmentFactory(lead=existing, rep=rep, rule=RoutingRuleFactory(name="DACH enterprise"), reason="Territory DE")
+    post(client, token, {"email": "anna@acme.de"})
+
+    response = get(client, token, f"{URL}/{existing.pk}")
+
+    assert response.status_code == 403 and "routing results" in response.json()["errors"]["__all__"][0]
+    for secret in (str(rep), "DACH enterprise", "Territory DE"):
+        assert secret not in response.content.decode()
+
+
+def test_another_tokens_reference_is_the_same_404_as_an_unknown_one(client, token):
+    reference = post(client, token, {"email": "anna@acme.de"}).json()["reference"]
+    other = ApiTokenFactory(source="chat", can_read_routing=True)
+
+    foreign = get(client, other, f"/api/v1/submissions/{reference}")
+    unknown = get(client, other, "/api/v1/submissions/sub_doesnotexist00000000")
+    malformed = get(client, other, "/api/v1/submissions/%00")
+
+    assert foreign.status_code == unknown.status_code == malformed.status_code == 404
+    assert foreign.json() == unknown.json() == malformed.json()
+    assert get(client, token, f"/api/v1/submissions/{reference}").status_code == 200
+
+
+def test_with_the_routing_scope_a_submission_shows_the_leads_owner_rule_and_reasons(client):
+    token = ApiTokenFactory(source="chat", can_read_routing=True)
+    rep = RepFactory()
+    existing = LeadFactory(email="anna@acme.de", source="web", owner=rep, status=Lead.Status.ASSIGNED)
+    AssignmentFactory(lead=existing, rep=rep, rule=RoutingRuleFactory(name="DACH enterprise"), reason="Territory DE")
+    reference = post(client, token, {"email": "anna@acme.de"}).json()["reference"]
+
+    lead = get(client, token, f"/api/v1/submissions/{reference}").json()["lead"]
+
+    assert (lead["id"], lead["merged"], lead["status"], lead["owner"]["id"]) == (existing.pk, True, "assigned", rep.pk)
+    assert [(a["rule"], a["reason"]) for a in lead["assignments"]] == [("DACH enterprise", "Territory DE")]
+
+
+def test_retry_with_the_same_idempotency_key_returns_the_same_submission(client, token):
     first = post(client, token, {"email": "anna@acme.de"}, **{"Idempotency-Key": "abc-1"})
     again = post(client, token, {"email": "anna@acme.de"}, **{"Idempotency-Key": "abc-1"})
     assert first.status_code == again.status_code == 201
-    assert first.json()["id"] == again.json()["id"] and again["Idempotent-Replayed"] == "true"
-    assert Lead.objects.count() == 1 and IdempotencyRecord.objects.count() == 1
+    assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Lead.objects.count() == 1 and ApiSubmission.objects.count() == 1
 
 
 def test_same_idempotency_key_with_a_different_body_is_refused(client, token):
@@ -95,29 +233,23 @@ def test_same_idempotency_key_with_a_different_body_is_refused(client, token):
     assert Lead.objects.count() == 1
 
 
-def test_lead_status_shows_owner_and_assignment_history(client, token):
+def test_with_the_routing_scope_a_lead_shows_owner_and_assignment_history(client):
+    token = ApiTokenFactory(source="chat", can_read_routing=True)
     rep = RepFactory()
     lead = LeadFactory(source="chat", owner=rep, status=Lead.Status.ASSIGNED)
     AssignmentFactory(lead=lead, rep=rep)
-    response = client.get(f"{URL}/{lead.pk}", headers={"Authorization": f"Bearer {token.secret}"})
+    response = get(client, token, f"{URL}/{lead.pk}")
     assert response.status_code == 200
     body = response.json()
     assert (body["id"], body["status"], body["owner"]["id"]) == (lead.pk, "assigned", rep.pk)
     assert [a["rep"]["id"] for a in body["assignments"]] == [rep.pk]
 
 
-def test_leads_of_other_sources_are_not_found(client, token):
+def test_leads_of_other_sources_are_not_found_even_with_the_routing_scope(client):
+    token = ApiTokenFactory(source="chat", can_read_routing=True)
     other = LeadFactory(source="ads")
     for lead_id in (other.pk, 10**30):
-        response = client.get(f"{URL}/{lead_id}", headers={"Authorization": f"Bearer {token.secret}"})
-        assert response.status_code == 404
-
-
-def test_a_lead_this_source_was_merged_into_is_visible(client, token):
-    existing = LeadFactory(email="anna@acme.de", source="web")
-    post(client, token, {"email": "anna@acme.de"})
-    response = client.get(f"{URL}/{existing.pk}", headers={"Authorization": f"Bearer {token.secret}"})
-    assert response.status_code == 200
+        assert get(client, token, f"{URL}/{lead_id}").status_code == 404
 
 
 def test_too_many_requests_for_one_token_are_429(client, token, settings):

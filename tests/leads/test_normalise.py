@@ -71,6 +71,20 @@ def test_whitespace_is_collapsed_and_control_characters_dropped():
     assert (data["company"], data["city"]) == ("Acme GmbH", "Berlin")
 
 
+@pytest.mark.parametrize("blank", ["", "  ", "\t\n"])
+def test_an_empty_or_blank_email_or_phone_is_not_given(blank):
+    data = lead_data_normalise({"email": blank, "phone": blank, "company": "Acme"})
+    assert (data["email"], data["phone"]) == ("", "")
+
+
+@pytest.mark.parametrize("invisible", ["\x84", "\u200b", " \x00 "])
+def test_an_email_or_phone_of_invisible_characters_is_refused_not_taken_as_not_given(invisible):
+    with pytest.raises(ValidationError) as error:
+        lead_data_normalise({"email": invisible, "phone": invisible})
+    assert error.value.message_dict == {"email": ["Enter a valid email address, e.g. anna@acme.com."],
+                                        "phone": ["Enter a phone number with its country code, e.g. +49 30 1234567."]}
+
+
 def test_numbers_are_parsed_and_bad_numbers_named_per_field():
     data = lead_data_normalise({"email": "a@b.com", "employee_count": " 250 ", "deal_value": "12000,5"})
     assert (data["employee_count"], data["deal_value"]) == (250, Decimal("12000.50"))

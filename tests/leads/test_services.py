@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads.models import Lead, LeadEvent
-from leads.services import api_token_authenticate, api_token_revoke, lead_submit, lead_submit_idempotent, \
-    IdempotencyConflict
+from leads.services import IdempotencyConflict, api_lead_submit, api_token_authenticate, api_token_revoke, \
+    lead_submit
 from tests.factories import AccountDomainFactory, AccountFactory, ApiTokenFactory, LeadFactory, RepFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,20 +101,28 @@ def test_closed_or_old_leads_are_not_merged_into(settings):
     assert lead_submit(raw={"email": "lost@acme.de"}, channel="form").created
 
 
-def test_same_idempotency_key_and_body_returns_the_first_lead():
+def test_same_idempotency_key_and_body_returns_the_first_submission():
     token = ApiTokenFactory()
-    first = lead_submit_idempotent(token=token, key="k-1", raw={"email": "a@acme.de"})
-    again = lead_submit_idempotent(token=token, key="k-1", raw={"email": "a@acme.de"})
-    assert (again.lead.pk, again.replayed, again.created) == (first.lead.pk, True, False)
+    first, first_replayed = api_lead_submit(token=token, idempotency_key="k-1", raw={"email": "a@acme.de"})
+    again, replayed = api_lead_submit(token=token, idempotency_key="k-1", raw={"email": "a@acme.de"})
+    assert (again, first_replayed, replayed) == (first, False, True)
     assert Lead.objects.count() == 1
 
 
 def test_same_idempotency_key_with_another_body_is_a_conflict():
     token = ApiTokenFactory()
-    lead_submit_idempotent(token=token, key="k-1", raw={"email": "a@acme.de"})
+    api_lead_submit(token=token, idempotency_key="k-1", raw={"email": "a@acme.de"})
     with pytest.raises(IdempotencyConflict):
-        lead_submit_idempotent(token=token, key="k-1", raw={"email": "b@acme.de"})
+        api_lead_submit(token=token, idempotency_key="k-1", raw={"email": "b@acme.de"})
     assert Lead.objects.count() == 1
+
+
+def test_each_api_submission_gets_its_own_reference_even_for_the_same_lead():
+    token = ApiTokenFactory()
+    first, _ = api_lead_submit(token=token, raw={"email": "a@acme.de"})
+    second, _ = api_lead_submit(token=token, raw={"email": "a@acme.de"})
+    assert first.lead == second.lead and (first.merged, second.merged) == (False, True)
+    assert first.reference != second.reference
 
 
 def test_token_is_found_by_its_secret_and_no_longer_after_revocation():
