@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from leadrouting.i18n import site_language
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
-from routing.candidates import capacity_problem, leads_last_hour_counts, leads_today_counts, open_lead_counts
+from routing.capacity import rep_capacity_problem
 from routing.models import Assignment, RoutingDecision
 from routing.selectors import pool_leads_for
 from routing.sla import sla_deadline
@@ -91,10 +91,7 @@ def leads_claim_next(*, rep: Rep, count: int, actor: AbstractBaseUser) -> tuple[
 
 def _check_capacity(rep, now):
     """A claim is a new lead like any other: the open-lead cap and the daily cap hold for it too."""
-    problem = capacity_problem(
-        rep, open_lead_counts([rep.pk]).get(rep.pk, 0), leads_today_counts([rep], now).get(rep.pk, 0),
-        leads_last_hour_counts([rep], now).get(rep.pk, 0),
-    )
+    problem = rep_capacity_problem(rep, at=now)
     if problem is None:
         return
     code, _text = problem
