@@ -7,7 +7,8 @@ from rq import SimpleWorker
 
 from routing.jobs import QUEUE_NAME
 from routing.services import route_pending_leads
-from tests.factories import LeadFactory
+from routing.models import RoutingRule
+from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, rep_named
 
 
 def statements_to_route(count: int) -> int:
@@ -22,3 +23,14 @@ def work_the_routing_queue():
     """A real RQ worker runs every job of the routing queue, then stops (needs a transactional test)."""
     queue = django_rq.get_queue(QUEUE_NAME)
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def lead_waiting_in_a_pool():
+    """A lead routed to the claimable pool 'Self-serve', and Carla, who may claim from it."""
+    pool = PoolFactory(name="Self-serve")
+    RoutingRuleFactory(name="Claim", target_type=RoutingRule.TargetType.POOL, pool=pool)
+    carla = rep_named("Carla")
+    pool.reps.add(carla)
+    lead = LeadFactory()
+    route_pending_leads(limit=10, worker="test")
+    return lead, carla

@@ -9,11 +9,11 @@ from django.utils import translation
 
 from leads.models import Lead
 from routing.claims import lead_claim
-from routing.models import RoutingRule
 from routing.reassignment import sla_reassign_overdue
 from routing.selectors import dashboard
 from routing.services import route_pending_leads
-from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, rep_named, sales_manager
+from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, rep_named, sales_manager
+from tests.routing.support import lead_waiting_in_a_pool
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -63,12 +63,7 @@ def test_the_lead_page_renders_an_sla_move_in_the_readers_language(german_site, 
 
 
 def test_why_you_says_a_claim_in_the_readers_language(german_site, client):
-    pool = PoolFactory(name="Self-serve")
-    RoutingRuleFactory(name="Claim", target_type=RoutingRule.TargetType.POOL, pool=pool)
-    carla = rep_named("Carla")
-    pool.reps.add(carla)
-    lead = LeadFactory()
-    route_pending_leads(limit=10, worker="test")
+    lead, carla = lead_waiting_in_a_pool()
     lead_claim(lead_id=lead.pk, rep=carla, actor=carla.user)
     client.force_login(carla.user)
 

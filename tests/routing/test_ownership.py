@@ -14,6 +14,7 @@ from routing.models import Assignment, RoutingRule
 from routing.reassignment import lead_reassign, rep_deactivate, sla_reassign_overdue
 from routing.services import route_pending_leads
 from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named
+from tests.routing.support import lead_waiting_in_a_pool
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -51,17 +52,6 @@ def sales():
         Lead.objects.filter(pk=lead.pk).update(reassignment_count=0, sla_due_at=START + dt.timedelta(minutes=30))
         lead.refresh_from_db()
     return {"team": team, "anna": anna, "ben": ben, "mia": mia, "rule": rule, "lead": lead}
-
-
-def pooled_lead():
-    """A lead waiting in a claimable pool, and a rep who may claim it."""
-    pool = PoolFactory(name="Self-serve")
-    RoutingRuleFactory(name="Claim", target_type=RoutingRule.TargetType.POOL, pool=pool)
-    claimer = rep_named("Carla")
-    pool.reps.add(claimer)
-    lead = LeadFactory()
-    route_pending_leads(limit=10, worker="test")
-    return lead, claimer
 
 
 def sla_breach(sales, settings, **rule_fields):
@@ -143,7 +133,7 @@ def test_routing_a_batch_publishes_one_event_for_all_of_its_leads(published, dja
 @pytest.mark.parametrize("take_next", [False, True])
 def test_a_claim_is_recorded_like_any_move_with_the_experiment_group_of_its_routing(
         take_next, published, django_capture_on_commit_callbacks):
-    lead, claimer = pooled_lead()
+    lead, claimer = lead_waiting_in_a_pool()
     before = counts()
     with django_capture_on_commit_callbacks(execute=True):
         if take_next:
