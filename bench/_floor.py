@@ -132,7 +132,8 @@ def route_batch(cur, rule_id, template, worker, size) -> int:
         owners.append(rep_id)
     cause = Jsonb(template.get("cause", {}))
     sql, params = _values([(lead["id"], rep_id, rule_id, strategy, template["reason"], cause)
-                           for lead, rep_id in zip(leads, owners)], ["bigint", "bigint", "bigint", "text", "text", "jsonb"])
+                           for lead, rep_id in zip(leads, owners)],
+                          ["bigint", "bigint", "bigint", "text", "text", "jsonb"])
     cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, cause, kind, is_current,"
                 " experiment_group, created_at)"
                 f" SELECT v.*, 'initial', true, '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)

@@ -84,3 +84,12 @@ def test_why_you_names_the_rule_that_matched_from_the_decisions_trace(client, ge
     html = client.get(reverse("routing:queue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "Rule 1 &#x27;Everyone&#x27; matched: it has no conditions (catches every lead)." in html
+
+
+def test_the_reassignment_log_says_why_in_the_readers_language(german_site, client):
+    missed_deadline()
+    client.force_login(sales_manager(sees_every_team=True))
+
+    html = client.get(reverse("routing:reassignments"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "SLA breach: not contacted within 30 minutes" in html and "SLA verfehlt" not in html
