@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from rq import SimpleWorker
 
 from routing.jobs import QUEUE_NAME
-from routing.services import route_pending_leads
 from routing.models import RoutingRule
+from routing.services import route_pending_leads
 from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, rep_named
 
 
@@ -19,12 +19,6 @@ def statements_to_route(count: int) -> int:
     return len(queries)
 
 
-def work_the_routing_queue():
-    """A real RQ worker runs every job of the routing queue, then stops (needs a transactional test)."""
-    queue = django_rq.get_queue(QUEUE_NAME)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
-
-
 def lead_waiting_in_a_pool():
     """A lead routed to the claimable pool 'Self-serve', and Carla, who may claim from it."""
     pool = PoolFactory(name="Self-serve")
@@ -34,3 +28,9 @@ def lead_waiting_in_a_pool():
     lead = LeadFactory()
     route_pending_leads(limit=10, worker="test")
     return lead, carla
+
+
+def work_the_routing_queue():
+    """A real RQ worker runs every job of the routing queue, then stops (needs a transactional test)."""
+    queue = django_rq.get_queue(QUEUE_NAME)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
