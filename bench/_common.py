@@ -311,7 +311,9 @@ def capture_floor_template(path):
         "trace": decision.trace,
         "explanation": decision.explanation,
         "reason": decision.assignment.reason,
+        "cause": decision.assignment.cause,
         "message": event.message,
+        "event_data": {key: value for key, value in event.data.items() if key != "decision_id"},
     }
     Path(path).write_text(json.dumps(template))
     return template

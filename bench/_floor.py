@@ -51,9 +51,10 @@ def route_one(cur, rule_id, template, worker) -> bool:
     cur.execute("SELECT count(*) FROM leads_lead WHERE owner_id = %s AND status = ANY(%s)", (rep_id, list(OPEN_STATUSES)))
     cur.fetchone()
     cur.execute(
-        "INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, kind, reason, is_current, experiment_group,"
-        " created_at) VALUES (%s, %s, %s, %s, 'initial', %s, true, '', clock_timestamp()) RETURNING id",
-        (lead_id, rep_id, rule_id, strategy, template["reason"]),
+        "INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, kind, reason, cause, is_current,"
+        " experiment_group, created_at) VALUES (%s, %s, %s, %s, 'initial', %s, %s, true, '', clock_timestamp())"
+        " RETURNING id",
+        (lead_id, rep_id, rule_id, strategy, template["reason"], Jsonb(template.get("cause", {}))),
     )
     assignment_id = cur.fetchone()[0]
     cur.execute(
@@ -72,7 +73,7 @@ def route_one(cur, rule_id, template, worker) -> bool:
     decision_id = cur.fetchone()[0]
     cur.execute(
         "INSERT INTO leads_leadevent (lead_id, kind, message, data, created_at) VALUES (%s, 'routed', %s, %s, clock_timestamp())",
-        (lead_id, template["message"], Jsonb({"decision_id": decision_id})),
+        (lead_id, template["message"], Jsonb({**template.get("event_data", {}), "decision_id": decision_id})),
     )
     cur.execute(
         "UPDATE routing_rotationstate SET last_assigned_at = now(), assigned_count = assigned_count + 1,"
@@ -129,9 +130,11 @@ def route_batch(cur, rule_id, template, worker, size) -> int:
         states[rep_id][1] = sequence
         states[rep_id][2] += 1
         owners.append(rep_id)
-    sql, params = _values([(lead["id"], rep_id, rule_id, strategy, template["reason"])
-                           for lead, rep_id in zip(leads, owners)], ["bigint", "bigint", "bigint", "text", "text"])
-    cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, kind, is_current,"
+    cause = Jsonb(template.get("cause", {}))
+    sql, params = _values([(lead["id"], rep_id, rule_id, strategy, template["reason"], cause)
+                           for lead, rep_id in zip(leads, owners)],
+                          ["bigint", "bigint", "bigint", "text", "text", "jsonb"])
+    cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, cause, kind, is_current,"
                 " experiment_group, created_at)"
                 f" SELECT v.*, 'initial', true, '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
     assignment_ids = [row[0] for row in cur.fetchall()]
@@ -149,7 +152,8 @@ def route_batch(cur, rule_id, template, worker, size) -> int:
                 " explanation, duration_ms, worker, outcome, experiment_group, created_at)"
                 f" SELECT v.*, 'assigned', '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
     decision_ids = [row[0] for row in cur.fetchall()]
-    sql, params = _values([(lead["id"], template["message"], Jsonb({"decision_id": decision_id}))
+    event_data = template.get("event_data", {})
+    sql, params = _values([(lead["id"], template["message"], Jsonb({**event_data, "decision_id": decision_id}))
                            for lead, decision_id in zip(leads, decision_ids)], ["bigint", "text", "jsonb"])
     cur.execute("INSERT INTO leads_leadevent (lead_id, message, data, kind, created_at)"
                 f" SELECT v.*, 'routed', clock_timestamp() FROM (VALUES {sql}) AS v", params)

@@ -224,8 +224,8 @@ CONTENT_SECURITY_POLICY = {
 
 # --- I18N -----------------------------------------------------------------
 # Pages follow the reader's choice (the switcher's cookie, else the browser's Accept-Language), emails the
-# rep's language; LANGUAGE_CODE is the site's language for everyone else and for the stored history. It stays
-# English: the dashboard's SLA count and the queue's "Why you" line read stored history text in English.
+# rep's language; LANGUAGE_CODE is the site's language for everyone else and for the stored history texts
+# (causes are stored as codes and rendered for each reader; no code reads those texts back).
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", "English"),

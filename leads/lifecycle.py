@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from leadrouting.i18n import site_language
 from leads.models import Lead, LeadEvent
+from routing.events import LEAD_CLOSED, publish_on_commit
 
 S = Lead.Status
 # Which statuses each change may start from; closed leads stay closed.
@@ -83,6 +84,9 @@ def _change_status(*, lead_id, actor, to, allowed_from, reason="") -> Lead:
             lead=lead, kind=LeadEvent.Kind.STATUS, message=message, actor=actor,
             data={"to": to, "reason": reason} if reason else {"to": to},
         )
+        if to in Lead.CLOSED_STATUSES:
+            # Its owner can take another lead: leads waiting for a free rep are retried (routing.backlog).
+            publish_on_commit(LEAD_CLOSED, lead_id=lead.pk, owner_id=lead.owner_id)
     return lead
 
 

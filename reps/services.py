@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reps.models import Rep, RepStatusChange, TimeOff
-from routing.backlog import on_capacity_freed
+from routing.events import REP_AVAILABLE, publish_on_commit
 from routing.reassignment import rep_reassign_untouched_leads
 
 logger = logging.getLogger(__name__)
@@ -44,8 +44,9 @@ def check_away_until(until: dt.datetime | None) -> None:
 
 def rep_set_available(*, rep: Rep, actor: AbstractBaseUser | None = None) -> Rep:
     """Marks the rep available again, dropping any return time; leads waiting for a free rep are retried."""
-    rep = _rep_set_status(rep=rep, status=Rep.Status.AVAILABLE, away_until=None, actor=actor)
-    on_capacity_freed()
+    with transaction.atomic():
+        rep = _rep_set_status(rep=rep, status=Rep.Status.AVAILABLE, away_until=None, actor=actor)
+        publish_on_commit(REP_AVAILABLE, rep_id=rep.pk)
     return rep
 
 

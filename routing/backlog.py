@@ -2,9 +2,10 @@
 
 A rule set to "when nobody is eligible: wait in the rule's pool" parks the lead in its pool.
 Unlike the leads of a claimable pool (a rule whose target is the pool), nobody is expected
-to pick these up by hand, so routing must try again: when capacity frees (a lead closes or
-moves away from a rep, a rep comes back: `on_capacity_freed`) and from the sweep, for what
-no event announces (a shift starts, time off or "away until" ends).
+to pick these up by hand, so routing must try again: when capacity frees (a lead moves away
+from a rep, a lead closes, a rep comes back: the domain events of `routing.events`, see
+`retry_backlog_when_capacity_frees`) and from the sweep, for what no event announces (a shift
+starts, time off or "away until" ends, a cap raised in the admin).
 
 A retry is an ordinary routing run: it writes one decision row, and a lead still without an
 eligible rep goes back to its pool. Whatever asks, a parked lead is retried at most once per
@@ -60,12 +61,13 @@ def backlog_requeue_due(*, now: dt.datetime) -> int:
     return backlog_requeue(limit=settings.ROUTING_DRAIN_BATCH, tried_before=tried_before)
 
 
-def on_capacity_freed() -> None:
-    """Call when a lead closes or leaves a rep, or a rep becomes available: parked leads are retried on commit."""
-    # robust: the change is committed by then; a failed retry is logged and the sweep tries again.
-    transaction.on_commit(_requeue_after_capacity_freed, robust=True)
+def retry_backlog_when_capacity_frees(*, changes=None, **_payload) -> None:
+    """Subscriber (after commit) of a change of owner, a closed lead and a rep back: parked leads are retried.
 
-
-def _requeue_after_capacity_freed():
+    A change of owner frees capacity only when a lead left a rep; a routing batch that only gave
+    leads out frees none. A failed retry is logged by routing.events, and the sweep tries again.
+    """
+    if changes is not None and not any(change["previous_owner_id"] for change in changes):
+        return
     tried_before = timezone.now() - dt.timedelta(seconds=CAPACITY_EVENT_MIN_RETRY_SECONDS)
     backlog_requeue(limit=settings.ROUTING_DRAIN_BATCH, tried_before=tried_before)

@@ -4,7 +4,8 @@ A worker routes many waiting leads in one transaction. Reading each rep's calend
 time off and load again for every lead, and writing five rows per lead one statement
 at a time, would cost far more than the decision itself. So a `RoutingBatch` reads
 rep facts once, keeps the rotation state and the loads up to date with its own picks,
-and writes every lead's assignment, audit row and timeline event together at the end.
+and hands every lead's outcome to the owner writer (`routing.ownership`) at the end, which
+writes all of the batch's assignments, audit rows and timeline events together.
 
 What it remembers stays true until the transaction commits because of the locks the
 engine takes through it: the row of every rule it picked through (no other worker can
@@ -19,32 +20,19 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
-from django.db import connections, router
-
 from leads.matching import account_by_domain, account_domains, accounts_look_up
-from leads.models import Lead, LeadEvent
+from leads.models import Lead
 from reps.availability import unavailability
 from reps.models import Rep
 from routing import strategies
 from routing.explain import explain
-from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule, rule_reason
-from routing.notifications import notify_assignments_on_commit
+from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule
+from routing.ownership import OwnerChange, lead_owner_changes_record, update_rows
 from routing.sla import sla_deadline
+from routing.timeline import timeline_cause, timeline_text
 
 Outcome = RoutingDecision.Outcome
-LEAD_FIELDS_WRITTEN = ("routing_requested_at", "updated_at", "owner_id", "status", "assigned_at", "pool_id", "sla_due_at")
 STATE_FIELDS_WRITTEN = ("last_assigned_at", "last_assigned_seq", "assigned_count", "virtual_pass", "performance_credit")
-
-
-@dataclass
-class _Pending:
-    """One lead's outcome, waiting for the batch's writes."""
-
-    lead: Lead
-    decision: RoutingDecision
-    event: LeadEvent
-    assignment: Assignment | None = None
-    previous_owner_id: int | None = None
 
 
 @dataclass
@@ -147,43 +135,44 @@ class RoutingBatch:
 
     # --- Outcomes and the writes ------------------------------------------------------------
 
-    def record(self, lead, decision, *, started, kind=Assignment.Kind.INITIAL, actor=None, reason="",
-               outcome_text: str) -> RoutingDecision:
-        """Applies a decision to the lead and queues its rows; `flush` writes them."""
-        now = self.now
-        previous_owner_id = lead.owner_id
-        assignment = None
-        lead.routing_requested_at, lead.updated_at = None, now
-        if decision.outcome == Outcome.ASSIGNED:
-            assignment = Assignment(
-                lead=lead, rep=decision.rep, rule=decision.rule, strategy=decision.strategy, kind=kind, actor=actor,
-                reason=reason or rule_reason(decision.rule),
-                experiment=decision.experiment, experiment_group=decision.experiment_group,
-            )
-            lead.owner, lead.status, lead.assigned_at, lead.pool = decision.rep, Lead.Status.ASSIGNED, now, None
-            lead.sla_due_at = sla_deadline(rule=decision.rule, assigned_at=now, rep=decision.rep)
-        elif decision.outcome == Outcome.POOLED:
-            lead.owner, lead.pool, lead.status = None, decision.pool, Lead.Status.NEW
-        elif decision.outcome == Outcome.NURTURE:
-            lead.owner, lead.pool, lead.status = None, None, Lead.Status.NURTURE
-        elif lead.owner_id is None:
-            lead.status = Lead.Status.UNROUTABLE
+    def record(self, lead, decision, *, started, kind=Assignment.Kind.INITIAL, actor=None, cause=None,
+               release=False) -> RoutingDecision:
+        """Turns a decision into the lead's owner change and its audit row; `flush` writes them.
+
+        `cause` says why the lead was routed again (a reassignment); by default the rules' own.
+        `release` unassigns a lead the rules leave with its current owner (nobody else eligible).
+        """
+        outcome = decision_outcome(decision)
         record = RoutingDecision(
-            lead=lead, outcome=decision.outcome, rule=decision.rule, chosen_rep=decision.rep, assignment=assignment,
-            trace=decision.trace, explanation=explain(decision.trace, outcome_text=outcome_text),
+            lead=lead, outcome=decision.outcome, rule=decision.rule, chosen_rep=decision.rep,
+            trace=decision.trace, explanation=explain(decision.trace, outcome_text=timeline_text(outcome)),
             duration_ms=(time.perf_counter() - started) * 1000, worker=self.worker,
             experiment=decision.experiment, experiment_group=decision.experiment_group,
         )
-        event_kind = LeadEvent.Kind.ROUTED if kind == Assignment.Kind.INITIAL else LeadEvent.Kind.REASSIGNED
-        event = LeadEvent(lead=lead, kind=event_kind, message=outcome_text, actor=actor)
-        self.pending.append(_Pending(lead, record, event, assignment, previous_owner_id))
+        change = OwnerChange(
+            lead=lead, rep=None, status=lead.status, kind=kind, actor=actor, decision=record,
+            outcome=outcome, cause=cause or rule_cause(decision.rule), rule=decision.rule, strategy=decision.strategy,
+            experiment_id=decision.experiment.pk if decision.experiment else None,
+            experiment_group=decision.experiment_group,
+        )
+        if decision.outcome == Outcome.ASSIGNED:
+            change.rep, change.status, change.pool = decision.rep, Lead.Status.ASSIGNED, None
+            change.sla_due_at = sla_deadline(rule=decision.rule, assigned_at=self.now, rep=decision.rep)
+        elif decision.outcome == Outcome.POOLED:
+            change.pool, change.status = decision.pool, Lead.Status.NEW
+        elif decision.outcome == Outcome.NURTURE:
+            change.pool, change.status = None, Lead.Status.NURTURE
+        elif lead.owner_id is None or release:
+            change.status, change.pool = Lead.Status.UNROUTABLE, lead.pool
+        else:  # nobody else eligible: the lead stays with its owner
+            change.rep, change.pool, change.sla_due_at = lead.owner, lead.pool, lead.sla_due_at
+        self.pending.append(change)
         return record
 
     def flush(self):
         """Writes every queued outcome and the moved fairness state: a handful of statements for the whole batch."""
         pending, self.pending = self.pending, []
-        if pending:
-            self._write_outcomes(pending)
+        lead_owner_changes_record(pending, now=self.now)
         if self.moved_states:
             update_rows(
                 RotationState,
@@ -196,45 +185,18 @@ class RoutingBatch:
             RoutingRule.objects.filter(pk=rule_id).update(rotation_seq=sequence)
         self.moved_rules = {}
 
-    def _write_outcomes(self, pending):
-        replaced = [p.lead.pk for p in pending if p.assignment is not None and p.previous_owner_id is not None]
-        if replaced:
-            Assignment.objects.filter(lead_id__in=replaced, is_current=True).update(is_current=False, ended_at=self.now)
-        assignments = [p.assignment for p in pending if p.assignment is not None]
-        Assignment.objects.bulk_create(assignments)
-        update_rows(Lead, [p.lead for p in pending], LEAD_FIELDS_WRITTEN)
-        RoutingDecision.objects.bulk_create([p.decision for p in pending])
-        for p in pending:
-            p.event.data = {"decision_id": p.decision.pk}
-        LeadEvent.objects.bulk_create([p.event for p in pending])
-        if assignments:
-            notify_assignments_on_commit([(p.assignment, p.previous_owner_id) for p in pending if p.assignment])
+
+def rule_cause(rule) -> dict:
+    """The cause of an owner change the rules decided."""
+    return timeline_cause("rule", rule_id=rule.pk if rule else None, rule=rule.name if rule else None)
 
 
-
-def update_rows(model, objs, field_names):
-    """Writes each object's values of `field_names` to its row: one statement on PostgreSQL.
-
-    Django's bulk_update builds a CASE per field and row, which costs more to build than the
-    statements it saves; PostgreSQL joins the new values in as a VALUES list instead.
-    """
-    if not objs:
-        return
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
-        model.objects.bulk_update(objs, field_names)
-        return
-    fields = [model._meta.pk] + [model._meta.get_field(name) for name in field_names]
-    casts = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
-    plain = ", ".join(["%s"] * len(fields))
-    rows = ", ".join([f"({casts})"] + [f"({plain})"] * (len(objs) - 1))
-    params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs for field in fields]
-    quote = connection.ops.quote_name
-    columns = [quote(field.column) for field in fields]
-    assignments = ", ".join(f"{column} = v.{column}" for column in columns[1:])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} FROM (VALUES {rows}) AS v({', '.join(columns)})"
-            f" WHERE t.{columns[0]} = v.{columns[0]}",
-            params,
-        )
+def decision_outcome(decision) -> dict:
+    """What the rules decided, as a timeline cause (the last line of the explanation and of the routing event)."""
+    if decision.outcome == Outcome.ASSIGNED:
+        return timeline_cause("chosen", rep=decision.rep.name, rule=decision.rule.name)
+    if decision.outcome == Outcome.POOLED:
+        return timeline_cause("pooled", pool=decision.pool.name)
+    if decision.outcome == Outcome.NURTURE:
+        return timeline_cause("nurtured", rule=decision.rule.name)
+    return timeline_cause("unroutable")

@@ -1,16 +1,14 @@
 """Who could take a lead under a rule, and which of them can take it now (with the reason for each one who can't)."""
 
-import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Q
 
-from leads.models import Lead
 from reps.models import Rep, RepSkill, Territory
 from reps.selectors import team_ids_below
 from routing.batch import CandidateSet, RoutingBatch
-from routing.models import Assignment, RoutingRule
+from routing.capacity import LAST_HOUR, TODAY, capacity_problem, rep_loads
+from routing.models import RoutingRule
 
 Target = RoutingRule.TargetType
 
@@ -86,68 +84,6 @@ def _account_owner(rule, account) -> CandidateSet:
     return CandidateSet([], note=f"account {account} has no owner")
 
 
-def start_of_local_day(at: dt.datetime, time_zone: str) -> dt.datetime:
-    try:
-        zone = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.timezone.utc
-    local = at.astimezone(zone)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def open_lead_counts(rep_ids) -> dict:
-    rows = (
-        Lead.objects.filter(owner_id__in=rep_ids, status__in=Lead.OPEN_STATUSES)
-        .values("owner_id")
-        .annotate(n=Count("id"))
-    )
-    return {row["owner_id"]: row["n"] for row in rows}
-
-
-def leads_today_counts(reps, at) -> dict:
-    """Assignments received today, each rep's day in their own time zone."""
-    capped = [rep for rep in reps if rep.max_new_leads_per_day is not None]
-    if not capped:
-        return {}
-    starts = {rep.pk: start_of_local_day(at, rep.time_zone) for rep in capped}
-    rows = Assignment.objects.filter(rep_id__in=starts, created_at__gte=min(starts.values())).values_list(
-        "rep_id", "created_at"
-    )
-    counts = dict.fromkeys(starts, 0)
-    for rep_id, created_at in rows:
-        if created_at >= starts[rep_id]:
-            counts[rep_id] += 1
-    return counts
-
-
-def leads_last_hour_counts(reps, at) -> dict:
-    """Assignments received in the 60 minutes before `at`, for reps with an hourly cap."""
-    capped = [rep.pk for rep in reps if rep.max_new_leads_per_hour is not None]
-    if not capped:
-        return {}
-    rows = (
-        Assignment.objects.filter(rep_id__in=capped, created_at__gt=at - HOUR, created_at__lte=at)
-        .values("rep_id").annotate(n=Count("id"))
-    )
-    counts = dict.fromkeys(capped, 0)
-    counts.update({row["rep_id"]: row["n"] for row in rows})
-    return counts
-
-
-HOUR = dt.timedelta(hours=1)
-
-
-def capacity_problem(rep, open_count: int, today_count: int, hour_count: int = 0):
-    """(code, text) when the rep is at a cap, else None."""
-    if rep.max_open_leads is not None and open_count >= rep.max_open_leads:
-        return "open_cap", f"at open-lead cap {open_count}/{rep.max_open_leads}"
-    if rep.max_new_leads_per_day is not None and today_count >= rep.max_new_leads_per_day:
-        return "daily_cap", f"at daily cap {today_count}/{rep.max_new_leads_per_day}"
-    if rep.max_new_leads_per_hour is not None and hour_count >= rep.max_new_leads_per_hour:
-        return "hourly_cap", f"at hourly cap {hour_count}/{rep.max_new_leads_per_hour} (leads in the last 60 minutes)"
-    return None
-
-
 def _skill_problems(rule, reps, batch: RoutingBatch) -> dict:
     """rep.pk -> (code, text) for reps below the rule's skill levels; each rep checked once per batch and rule."""
     requirements = list(rule.skill_requirements.all()) if rule is not None else []
@@ -183,10 +119,10 @@ def count_loads(batch: RoutingBatch, reps, *, queryset=None, again=False):
     if not missing:
         return
     whole_set = queryset is not None and len(missing) == len(reps)
-    counts = open_lead_counts(queryset if whole_set else [rep.pk for rep in missing])
-    batch.open_base.update({rep.pk: counts.get(rep.pk, 0) for rep in missing})
-    batch.today_base.update(leads_today_counts(missing, batch.now))
-    batch.hour_base.update(leads_last_hour_counts(missing, batch.now))
+    loads = rep_loads(missing, at=batch.now, open_rep_ids=queryset if whole_set else None)
+    batch.open_base.update({rep.pk: loads.open.get(rep.pk, 0) for rep in missing})
+    batch.today_base.update(loads.new[TODAY.name])
+    batch.hour_base.update(loads.new[LAST_HOUR.name])
 
 
 def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candidates:

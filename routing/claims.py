@@ -1,8 +1,10 @@
 """Hybrid push-pull: a rep claims a lead waiting in one of their pools.
 
-The claim is a conditional UPDATE (`... WHERE owner IS NULL AND pool = <the pool>`): when two
-reps claim the same lead at once, PostgreSQL serialises the two updates on the row, the
-second finds the owner already set and updates 0 rows, and "0 rows" means "someone else won".
+The claim locks the lead's row on a condition (`... WHERE owner IS NULL AND pool = <the pool>
+FOR UPDATE`): when two reps claim the same lead at once, PostgreSQL serialises them on the row,
+the second checks the condition again once the first commits, finds the owner set and gets no
+row, and "no row" means "someone else won". The owner writer (`routing.ownership`) then records
+the claim like any change of owner: assignment, audit, timeline, emails.
 """
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -12,13 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from leadrouting.i18n import site_language
-from leads.models import Lead, LeadEvent
+from leads.models import Lead
 from reps.models import Rep
-from routing.candidates import capacity_problem, leads_last_hour_counts, leads_today_counts, open_lead_counts
+from routing.capacity import rep_capacity_problem
 from routing.models import Assignment, RoutingDecision
+from routing.ownership import lead_owner_change
 from routing.selectors import pool_leads_for
-from routing.sla import sla_deadline
+from routing.timeline import timeline_cause
 
 
 class LeadAlreadyClaimed(Exception):
@@ -40,22 +42,12 @@ def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
         now = timezone.now()
         _check_capacity(rep, now)
         rule = _pool_rule(lead_id)
-        claimed = Lead.objects.filter(pk=lead_id, owner__isnull=True, pool_id=lead.pool_id).update(
-            owner=rep, pool=None, status=Lead.Status.ASSIGNED, assigned_at=now, routing_requested_at=None,
-            sla_due_at=sla_deadline(rule=rule, assigned_at=now, rep=rep), updated_at=now,
-        )
-        if claimed == 0:
+        lead = (Lead.objects.select_for_update(of=("self",)).select_related("pool")
+                .filter(pk=lead_id, owner__isnull=True, pool_id=lead.pool_id).first())
+        if lead is None:
             raise LeadAlreadyClaimed
-        pool_name = lead.pool.name
-        lead = Lead.objects.get(pk=lead_id)
-        with site_language():
-            reason = _("Claimed from pool '%(pool)s'") % {"pool": pool_name}
-            message = _("%(rep)s claimed the lead from pool '%(pool)s'.") % {"rep": rep.name, "pool": pool_name}
-        Assignment.objects.create(lead=lead, rep=rep, rule=rule, kind=Assignment.Kind.CLAIM, actor=actor, reason=reason)
-        LeadEvent.objects.create(
-            lead=lead, kind=LeadEvent.Kind.REASSIGNED, actor=actor, message=message,
-            data={"to_rep_id": rep.pk, "claimed": True},
-        )
+        lead_owner_change(lead=lead, rep=rep, cause=timeline_cause("claim", pool=lead.pool.name),
+                          kind=Assignment.Kind.CLAIM, actor=actor, rule=rule, now=now)
     return lead
 
 
@@ -91,10 +83,7 @@ def leads_claim_next(*, rep: Rep, count: int, actor: AbstractBaseUser) -> tuple[
 
 def _check_capacity(rep, now):
     """A claim is a new lead like any other: the open-lead cap and the daily cap hold for it too."""
-    problem = capacity_problem(
-        rep, open_lead_counts([rep.pk]).get(rep.pk, 0), leads_today_counts([rep], now).get(rep.pk, 0),
-        leads_last_hour_counts([rep], now).get(rep.pk, 0),
-    )
+    problem = rep_capacity_problem(rep, at=now)
     if problem is None:
         return
     code, _text = problem

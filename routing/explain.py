@@ -16,7 +16,8 @@ def _condition_text(condition) -> str:
     return f"{condition['text']} (lead: {shown})"
 
 
-def _rule_line(rule) -> str:
+def rule_line(rule) -> str:
+    """One rule of a decision's trace: matched or not, and on which of the lead's values."""
     head = f"Rule {rule['position']} '{rule['name']}'"
     if not rule["conditions"]:
         return f"{head} matched: it has no conditions (catches every lead)."
@@ -56,7 +57,7 @@ def explain(trace: dict, *, outcome_text: str) -> str:
             "other exact-value conditions cannot match this lead."
         )
     for rule in trace.get("rules", []):
-        lines.append(_rule_line(rule))
+        lines.append(rule_line(rule))
         if rule.get("experiment"):
             lines.append(_experiment_line(rule["experiment"]))
         if "target" in rule:

@@ -308,6 +308,9 @@ class Assignment(models.Model):
     rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments")
     strategy = models.CharField(max_length=20, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.INITIAL)
+    # Why, as data: {"code": "sla_breach", "params": {...}} (routing.timeline renders it in the reader's language).
+    cause = models.JSONField(default=dict, blank=True)
+    # The cause in the site's language when it was written, for the admin's lists and search; never read back by code.
     reason = models.TextField(blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # The experiment that split this lead, and its group ("control"/"test"); empty outside experiments.
@@ -339,10 +342,12 @@ class Assignment(models.Model):
 
     @property
     def reason_for_reader(self) -> str:
-        """The reason in the reader's language when the rules wrote it (initial routing); else as it was written."""
+        """The cause in the reader's language; a reason written before causes were data as it was written."""
+        from routing.timeline import cause_text
+
         if self.kind == self.Kind.INITIAL and self.rule is not None:
             return rule_reason(self.rule)
-        return self.reason
+        return cause_text(self.cause, default=self.reason)
 
 
 class RoutingDecision(models.Model):

@@ -34,7 +34,7 @@ from leadrouting.i18n import language_of, site_language
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
 from routing.models import Assignment
-from routing.timeline import timeline_cause, timeline_text
+from routing.timeline import cause_text, timeline_cause, timeline_text
 
 logger = logging.getLogger("routing")
 NOTIFICATION_QUEUE = "notifications"
@@ -49,25 +49,12 @@ def lead_url(lead_id: int) -> str:
 # --- Registering notifications (inside the writer's transaction) -------------------------------
 
 
-def notify_assignment_on_commit(assignment: Assignment, *, previous_owner_id: int | None, notify_new_owner=True):
-    """Tells the new owner about the lead and the previous owner (if any) that it moved away, once committed."""
-    transaction.on_commit(
-        lambda: _deliver(
-            _send_assignment, assignment.pk, previous_owner_id=previous_owner_id, notify_new_owner=notify_new_owner
-        )
-    )
+def notify_owner_changes(*, changes: list):
+    """Subscriber of routing.events.OWNER_CHANGED (after commit): the new owners and the previous ones are told.
 
-
-def notify_assignments_on_commit(assignments: list):
-    """The same for many (assignment, previous owner id) pairs of one transaction: one queued job, not one each."""
-    transaction.on_commit(
-        lambda: _deliver(_send_assignments, [(assignment.pk, previous) for assignment, previous in assignments])
-    )
-
-
-def notify_moved_away_on_commit(*, lead_id: int, previous_owner_id: int, reason: str):
-    """Tells a rep a lead left them without going to another rep (pooled, nurtured, unassigned)."""
-    transaction.on_commit(lambda: _deliver(_send_moved_away, lead_id, previous_owner_id, reason=reason, new_owner=None))
+    One queued job for all the changes of one transaction (a routing batch), not one each.
+    """
+    _deliver(_send_owner_changes, changes)
 
 
 def notify_escalation_on_commit(*, lead_id: int, team_id: int | None, reason: str, escalated_to_id: int | None):
@@ -159,16 +146,28 @@ def _current_assignments(assignment_ids):
     )
 
 
-def _send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
-    for assignment in _current_assignments([assignment_id]):
-        _tell_about_assignment(assignment, previous_owner_id=previous_owner_id, notify_new_owner=notify_new_owner)
+class _CauseText:
+    """A cause rendered when the email is rendered, so in the recipient's language."""
+
+    def __init__(self, cause, default=""):
+        self.cause, self.default = cause, default
+
+    def __str__(self):
+        return cause_text(self.cause, default=self.default)
 
 
-def _send_assignments(pairs):
-    """One batch's assignments: read in one query, then an email each."""
-    previous_owners = dict(pairs)
-    for assignment in _current_assignments(previous_owners):
-        _tell_about_assignment(assignment, previous_owner_id=previous_owners[assignment.pk], notify_new_owner=True)
+def _send_owner_changes(changes):
+    """The changes of one transaction: their assignments read in one query, then an email each."""
+    by_assignment = {change["assignment_id"]: change for change in changes if change["assignment_id"]}
+    for assignment in _current_assignments(by_assignment):
+        change = by_assignment[assignment.pk]
+        # An escalation's new owner is a manager the escalation email already told.
+        _tell_about_assignment(assignment, previous_owner_id=change["previous_owner_id"],
+                               notify_new_owner=change["cause"].get("code") != "escalation")
+    for change in changes:
+        if change["assignment_id"] is None and change["previous_owner_id"]:
+            _send_moved_away(change["lead_id"], change["previous_owner_id"], reason=_CauseText(change["cause"]),
+                             new_owner=None)
 
 
 def _tell_about_assignment(assignment, *, previous_owner_id, notify_new_owner):
@@ -179,7 +178,8 @@ def _tell_about_assignment(assignment, *, previous_owner_id, notify_new_owner):
             context={"lead": lead, "assignment": assignment}, due_at=lead.sla_due_at,
         )
     if previous_owner_id and previous_owner_id != assignment.rep_id:
-        _send_moved_away(lead.pk, previous_owner_id, reason=assignment.reason, new_owner=assignment.rep)
+        _send_moved_away(lead.pk, previous_owner_id, reason=_CauseText(assignment.cause, assignment.reason),
+                         new_owner=assignment.rep)
 
 
 def _send_moved_away(lead_id, previous_owner_id, *, reason, new_owner):

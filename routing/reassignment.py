@@ -1,9 +1,10 @@
 """Reassignment: a manager moves a lead, a departing rep's leads are routed again, untouched leads move at their deadline.
 
-Every path locks the lead's row, ends the current assignment, records the new one with
-its reason and actor, and writes a "reassigned" timeline event "old → new" in the same
-transaction. Routing again goes through the rules (`lead_route_claimed`), excluding the
-reps the lead should not go back to.
+Every path locks the lead's row and hands the new owner and the cause (a code and its
+parameters, see `routing.timeline`) to the owner writer, `routing.ownership`, which writes
+the assignment, the lead, the "reassigned" timeline event "old → new" and the emails in the
+caller's transaction. Routing again goes through the rules (`lead_route_claimed`), excluding
+the reps the lead should not go back to.
 """
 
 import datetime as dt
@@ -13,24 +14,20 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadrouting.i18n import site_language
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
-from routing.backlog import on_capacity_freed
 from routing.candidates import eligible_team_reps
 from routing.models import Assignment, RoutingRule
-from routing.notifications import notify_assignment_on_commit, notify_escalation_on_commit, notify_moved_away_on_commit
+from routing.notifications import notify_escalation_on_commit
+from routing.ownership import lead_owner_change
 from routing.services import lead_route_claimed, worker_name
-from routing.sla import sla_deadline, sla_minutes_for
+from routing.sla import sla_minutes_for
+from routing.timeline import timeline_cause, timeline_text
 
 logger = logging.getLogger("routing")
-
-REASON_DEACTIVATED = "rep deactivated"
-REASON_AWAY = "rep away"
 
 
 def lead_reassign(*, lead_id: int, to_rep: Rep | None = None, actor: AbstractBaseUser | None, reason: str) -> Lead:
@@ -45,11 +42,12 @@ def lead_reassign(*, lead_id: int, to_rep: Rep | None = None, actor: AbstractBas
                 _("%(lead)s is %(status)s: closed leads keep their owner. Reopen it before reassigning it.")
                 % {"lead": lead, "status": lead.get_status_display().lower()}
             )
+        cause = timeline_cause("manual", note=reason)
         if to_rep is None:
             exclude = [lead.owner_id] if lead.owner_id else []
-            _route_again(lead, exclude_rep_ids=exclude, actor=actor, reason=reason)
+            _route_again(lead, exclude_rep_ids=exclude, actor=actor, cause=cause)
         else:
-            _assign_by_hand(lead, to_rep, actor=actor, reason=reason)
+            _assign_by_hand(lead, to_rep, actor=actor, cause=cause)
     return lead
 
 
@@ -64,13 +62,14 @@ def rep_deactivate(*, rep: Rep, actor: AbstractBaseUser | None) -> int:
         rep.is_active = False
         moved = 0
         for lead in Lead.objects.select_for_update().filter(owner=rep, status__in=Lead.OPEN_STATUSES).order_by("pk"):
-            _route_again(lead, exclude_rep_ids=[rep.pk], actor=actor, reason=REASON_DEACTIVATED, release=True)
+            _route_again(lead, exclude_rep_ids=[rep.pk], actor=actor, cause=timeline_cause("rep_deactivated"),
+                         release=True)
             moved += lead.owner_id != rep.pk
     logger.info("rep %s deactivated by %s; %s open leads moved", rep.pk, actor.pk if actor else "system", moved)
     return moved
 
 
-def rep_reassign_untouched_leads(*, rep: Rep, actor: AbstractBaseUser | None, reason: str = REASON_AWAY) -> int:
+def rep_reassign_untouched_leads(*, rep: Rep, actor: AbstractBaseUser | None) -> int:
     """Routes the rep's assigned, not yet contacted leads again without them; returns how many moved.
 
     Leads the rep has contacted stay: someone is working on them. A lead nobody else is
@@ -82,7 +81,7 @@ def rep_reassign_untouched_leads(*, rep: Rep, actor: AbstractBaseUser | None, re
             owner=rep, status=Lead.Status.ASSIGNED, first_touch_at__isnull=True
         )
         for lead in untouched.order_by("pk"):
-            _route_again(lead, exclude_rep_ids=[rep.pk], actor=actor, reason=reason)
+            _route_again(lead, exclude_rep_ids=[rep.pk], actor=actor, cause=timeline_cause("rep_away"))
             moved += lead.owner_id != rep.pk
     return moved
 
@@ -120,70 +119,55 @@ def _claim_next_overdue_lead(now):
 def _reassign_overdue(lead, *, now):
     current = _current_assignment(lead)
     rule = current.rule if current else None
-    reason = _("SLA breach: not contacted within %(minutes)s minutes") % {"minutes": sla_minutes_for(rule)}
+    breach = {"minutes": sla_minutes_for(rule)}  # the cause's parameters, as "nobody eligible" adds to them
     if lead.reassignment_count < settings.ROUTING_MAX_REASSIGNMENTS:
         previous_owners = set(Assignment.objects.filter(lead=lead).values_list("rep_id", flat=True))
         action = rule.sla_breach_action if rule is not None else RoutingRule.SlaBreachAction.REROUTE
         if action == RoutingRule.SlaBreachAction.POOL:
-            _move_to_pool(lead, rule.sla_escalation_pool, reason=reason, now=now)
+            lead_owner_change(lead=lead, rep=None, pool=rule.sla_escalation_pool, cause=timeline_cause(
+                "sla_breach", **breach), kind=Assignment.Kind.REASSIGN, now=now)
             return
         if action == RoutingRule.SlaBreachAction.TEAM:
             reps = eligible_team_reps(rule.sla_escalation_team_id, at=now, exclude_rep_ids=previous_owners)
             if reps:
-                _assign_by_hand(lead, reps[0], actor=None, reason=reason, kind=Assignment.Kind.REASSIGN)
+                _assign_by_hand(lead, reps[0], actor=None, cause=timeline_cause("sla_breach", **breach),
+                                kind=Assignment.Kind.REASSIGN)
                 return
-            reason = _("%(reason)s, and nobody in %(team)s is eligible") % {
-                "reason": reason, "team": rule.sla_escalation_team}
-            _escalate(lead, rule=rule, reason=reason)
+            breach.update(nobody_eligible="team", team=str(rule.sla_escalation_team))
+            _escalate(lead, rule=rule, breach=breach)
             return
         old_owner_id = lead.owner_id
-        _route_again(lead, exclude_rep_ids=sorted(previous_owners), actor=None, reason=reason)
+        _route_again(lead, exclude_rep_ids=sorted(previous_owners), actor=None,
+                     cause=timeline_cause("sla_breach", **breach))
         if lead.owner_id != old_owner_id:
             return
-        reason = _("%(reason)s, and no other rep is eligible") % {"reason": reason}
-    _escalate(lead, rule=rule, reason=reason)
+        breach["nobody_eligible"] = "rules"
+    _escalate(lead, rule=rule, breach=breach)
 
 
-def _move_to_pool(lead, pool, *, reason, now):
-    """Takes the lead from its owner and leaves it in `pool` for any member to claim."""
-    old_owner = lead.owner
-    _end_current_assignment(lead, now)
-    changes = {"owner": None, "pool": pool, "status": Lead.Status.NEW, "sla_due_at": None, "updated_at": now}
-    Lead.objects.filter(pk=lead.pk).update(**changes)
-    for name, value in changes.items():
-        setattr(lead, name, value)
-    _count_reassignment(lead)
-    on_capacity_freed()
-    notify_moved_away_on_commit(lead_id=lead.pk, previous_owner_id=old_owner.pk, reason=reason)
-    LeadEvent.objects.create(
-        lead=lead, kind=LeadEvent.Kind.REASSIGNED,
-        message=_("%(old)s → pool %(pool)s, %(reason)s.") % {"old": _owner_text(old_owner), "pool": pool, "reason": reason},
-        data={"from_rep_id": old_owner.pk, "pool_id": pool.pk},
-    )
-
-
-def _escalate(lead, *, rule, reason):
+def _escalate(lead, *, rule, breach):
     """Gives the lead to a manager of the rule's team who is also a rep; otherwise flags it on the lead for them.
 
     Either way the deadline is cleared: from here on a person, not the sweep, decides.
     """
     manager_rep = _manager_rep_for(rule, exclude_rep_id=lead.owner_id)
-    Lead.objects.filter(pk=lead.pk).update(sla_due_at=None)
-    lead.sla_due_at = None
     team = rule.target_team if rule is not None else None
+    with site_language():  # the managers' email and the timeline are in the site's language
+        reason = timeline_text(timeline_cause("sla_breach", **breach))
     notify_escalation_on_commit(lead_id=lead.pk, team_id=team.pk if team else None, reason=reason,
                                 escalated_to_id=manager_rep.pk if manager_rep else None)
     if manager_rep is not None:
-        # The managers' escalation email tells the manager the lead is theirs: no second email.
-        _assign_by_hand(lead, manager_rep, actor=None, reason=_("%(reason)s: escalated to a manager") % {"reason": reason},
-                        kind=Assignment.Kind.REASSIGN, with_deadline=False, notify_new_owner=False)
+        # The managers' escalation email tells the manager the lead is theirs: no second email (see notifications).
+        lead_owner_change(lead=lead, rep=manager_rep, cause=timeline_cause("escalation", **breach),
+                          kind=Assignment.Kind.REASSIGN, rule=rule, with_deadline=False)
         return
-    LeadEvent.objects.create(
-        lead=lead, kind=LeadEvent.Kind.ESCALATED,
-        message=_("%(reason)s. Needs a manager: no manager of %(team)s can take it; assign it by hand.")
-        % {"reason": reason, "team": team or _("the routing team")},
-        data={"team_id": team.pk if team else None},
-    )
+    Lead.objects.filter(pk=lead.pk).update(sla_due_at=None)
+    lead.sla_due_at = None
+    with site_language():
+        message = (_("%(reason)s. Needs a manager: no manager of %(team)s can take it; assign it by hand.")
+                   % {"reason": reason, "team": team or _("the routing team")})
+    LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.ESCALATED, message=message,
+                             data={"team_id": team.pk if team else None})
 
 
 def _manager_rep_for(rule, *, exclude_rep_id):
@@ -202,83 +186,21 @@ def _current_assignment(lead):
     return Assignment.objects.filter(lead=lead, is_current=True).select_related("rule__target_team").first()
 
 
-def _route_again(lead, *, exclude_rep_ids, actor, reason, release=False):
+def _route_again(lead, *, exclude_rep_ids, actor, cause, release=False):
     """Routes the locked lead through the rules as a reassignment; `release` unassigns it when nobody else is eligible."""
-    old_owner = lead.owner
     record = lead_route_claimed(
         lead=lead, worker=worker_name(), exclude_rep_ids=exclude_rep_ids, kind=Assignment.Kind.REASSIGN, actor=actor,
-        reason=reason,
+        cause=cause, release=release,
     )
     if record is None:
         # A transient database error: the lead stays as it was and keeps its place in the queue.
         raise ValidationError(_("%(lead)s could not be routed right now; try again in a moment.") % {"lead": lead})
-    now = timezone.now()
-    if old_owner is not None and lead.owner_id is None:
-        # Pooled or nurtured: the lead has no owner any more, so the old assignment is over.
-        _end_current_assignment(lead, now)
-    elif release and old_owner is not None and lead.owner_id == old_owner.pk:
-        _end_current_assignment(lead, now)
-        Lead.objects.filter(pk=lead.pk).update(owner=None, status=Lead.Status.UNROUTABLE, sla_due_at=None)
-        lead.owner, lead.status, lead.sla_due_at = None, Lead.Status.UNROUTABLE, None
-    if lead.owner_id != (old_owner.pk if old_owner else None):
-        _count_reassignment(lead)
-        if old_owner is not None:
-            on_capacity_freed()
-    if old_owner is not None and lead.owner_id is None:
-        notify_moved_away_on_commit(lead_id=lead.pk, previous_owner_id=old_owner.pk, reason=reason)
-    new_owner = lead.owner if lead.owner_id else None
-    # One timeline line per reassignment: who had it, who has it now, why, and what the rules decided.
-    event = LeadEvent.objects.filter(lead=lead, data__decision_id=record.pk).first()
-    if event is not None:
-        event.kind = LeadEvent.Kind.REASSIGNED
-        event.message = f"{_owner_text(old_owner)} → {_owner_text(new_owner)}, {reason}. {event.message}"
-        event.save(update_fields=["kind", "message"])
 
 
-def _assign_by_hand(lead, rep, *, actor, reason, kind=Assignment.Kind.MANUAL, with_deadline=True,
-                    notify_new_owner=True):
+def _assign_by_hand(lead, rep, *, actor, cause, kind=Assignment.Kind.MANUAL):
     if not rep.is_active:
         raise ValidationError({"to_rep": _("%(rep)s is inactive; choose an active rep.") % {"rep": rep}})
     if rep.pk == lead.owner_id:
         raise ValidationError({"to_rep": _("%(rep)s already owns %(lead)s; choose another rep.") % {"rep": rep, "lead": lead}})
-    now = timezone.now()
-    old_owner = lead.owner
-    current = _end_current_assignment(lead, now)
-    rule = current.rule if current else None
-    assignment = Assignment.objects.create(lead=lead, rep=rep, rule=rule, kind=kind, actor=actor, reason=reason)
-    notify_assignment_on_commit(
-        assignment, previous_owner_id=old_owner.pk if old_owner else None, notify_new_owner=notify_new_owner
-    )
-    changes = {
-        "owner": rep, "status": Lead.Status.ASSIGNED, "assigned_at": now, "pool": None, "routing_requested_at": None,
-        "sla_due_at": sla_deadline(rule=rule, assigned_at=now, rep=rep) if with_deadline else None,
-        "updated_at": now,
-    }
-    Lead.objects.filter(pk=lead.pk).update(**changes)
-    for name, value in changes.items():
-        setattr(lead, name, value)
-    _count_reassignment(lead)
-    if old_owner is not None:
-        on_capacity_freed()
-    LeadEvent.objects.create(
-        lead=lead, kind=LeadEvent.Kind.REASSIGNED, actor=actor,
-        message=f"{_owner_text(old_owner)} → {rep.name}, {reason}.",
-        data={"from_rep_id": old_owner.pk if old_owner else None, "to_rep_id": rep.pk},
-    )
-
-
-def _end_current_assignment(lead, now):
     current = _current_assignment(lead)
-    if current is not None:
-        Assignment.objects.filter(pk=current.pk).update(is_current=False, ended_at=now)
-    return current
-
-
-def _count_reassignment(lead):
-    Lead.objects.filter(pk=lead.pk).update(reassignment_count=F("reassignment_count") + 1)
-    lead.reassignment_count += 1
-
-
-def _owner_text(rep) -> str:
-    with site_language():  # part of a timeline line
-        return rep.name if rep is not None else _("nobody")
+    lead_owner_change(lead=lead, rep=rep, cause=cause, kind=kind, actor=actor, rule=current.rule if current else None)

@@ -12,13 +12,14 @@ from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
 from reps.selectors import team_children, team_ids_below
 from routing.models import Assignment, Pool, RoutingDecision
-from routing.timeline import event_text
+from routing.explain import rule_line
+from routing.timeline import cause_text, event_text
 
 SALES_MANAGERS_GROUP = "Sales managers"
 VIEW_ALL_TEAMS_PERMISSION = "reps.view_all_teams"
 REASSIGNMENT_KINDS = (Assignment.Kind.REASSIGN, Assignment.Kind.MANUAL)
-# Written by routing.reassignment.sla_reassign_overdue at the start of the reason.
-SLA_BREACH_REASON_PREFIX = "SLA breach"
+# Causes of the moves routing.reassignment.sla_reassign_overdue makes (to a rep or a manager).
+SLA_CAUSES = ("sla_breach", "escalation")
 PERIOD_DAYS = {"today": 0, "7d": 7, "30d": 30}
 
 
@@ -164,22 +165,23 @@ def _with_routing_reason(leads: QuerySet) -> QuerySet:
     latest_decision = RoutingDecision.objects.filter(lead=OuterRef("pk")).order_by("-created_at", "-id")
     current = Assignment.objects.filter(lead=OuterRef("pk"), is_current=True)
     return leads.annotate(
-        latest_explanation=Subquery(latest_decision.values("explanation")[:1]),
+        latest_rules=Subquery(latest_decision.values("trace__rules")[:1]),
         current_kind=Subquery(current.values("kind")[:1]),
+        current_cause=Subquery(current.values("cause")[:1]),
         current_reason=Subquery(current.values("reason")[:1]),
     )
 
 
 def routing_reason_line(lead: Lead) -> str:
-    """One line on why the lead is here: a hand-made move's reason, or the rule that matched."""
-    if lead.current_kind in (Assignment.Kind.MANUAL, Assignment.Kind.CLAIM, Assignment.Kind.REASSIGN) \
-            and lead.current_reason:
-        return lead.current_reason
-    lines = [line.strip() for line in (lead.latest_explanation or "").splitlines() if line.strip()]
-    matched = [line for line in lines if line.startswith("Rule ") and " matched" in line]
+    """One line on why the lead is here: a hand-made move's cause, or the rule that matched (from the decision's trace)."""
+    hand_made = lead.current_kind in (Assignment.Kind.MANUAL, Assignment.Kind.CLAIM, Assignment.Kind.REASSIGN)
+    reason = cause_text(lead.current_cause, default=lead.current_reason or "")
+    if hand_made and reason:
+        return reason
+    matched = [rule for rule in lead.latest_rules or [] if rule.get("matched")]
     if matched:
-        return matched[-1]
-    return lines[-1] if lines else (lead.current_reason or "")
+        return rule_line(matched[-1])
+    return reason
 
 
 def rep_open_leads(rep: Rep) -> list:
@@ -307,8 +309,7 @@ def dashboard(*, scope: TeamScope | None, since: dt.datetime, now: dt.datetime, 
     board.median_to_first_touch = percentile(durations, 0.5)
     board.p90_to_first_touch = percentile(durations, 0.9)
     board.reassignments = assignments.filter(kind__in=REASSIGNMENT_KINDS).count()
-    board.sla_reassigned = assignments.filter(kind=Assignment.Kind.REASSIGN,
-                                              reason__startswith=SLA_BREACH_REASON_PREFIX).count()
+    board.sla_reassigned = assignments.filter(kind=Assignment.Kind.REASSIGN, cause__code__in=SLA_CAUSES).count()
     board.contacted_late = leads.filter(first_touch_at__gt=F("sla_due_at")).count()
     board.overdue_now = leads.filter(status=Lead.Status.ASSIGNED, first_touch_at__isnull=True,
                                      sla_due_at__lt=now).count()

@@ -8,15 +8,15 @@ import time
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from rq.timeouts import JobTimeoutException
 
 from leadrouting.i18n import site_language
 from leads.models import Lead
-from routing.batch import RoutingBatch
+from routing.batch import RoutingBatch, decision_outcome
 from routing.engine import Decision, Outcome, decide
 from routing.models import Assignment, RoutingDecision
 from routing.ruleset import current_ruleset
+from routing.timeline import timeline_text
 
 logger = logging.getLogger("routing")
 
@@ -83,7 +83,7 @@ def _route_in_batch(lead, batch, ruleset):
         return
     started = time.perf_counter()
     decision = decide(lead, ruleset=ruleset, now=batch.now, batch=batch)
-    batch.record(lead, decision, started=started, outcome_text=outcome_text(decision))
+    batch.record(lead, decision, started=started)
 
 
 def _leave_unrouted(lead):
@@ -103,8 +103,11 @@ def _route_next_pending_lead(worker: str, ruleset) -> bool:
 
 @site_language()
 def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assignment.Kind.INITIAL, actor=None,
-                       reason: str = "", ruleset=None) -> RoutingDecision | None:
-    """Routes a lead whose row the caller has locked; a lead that makes the engine fail becomes unroutable."""
+                       cause: dict | None = None, release: bool = False, ruleset=None) -> RoutingDecision | None:
+    """Routes a lead whose row the caller has locked; a lead that makes the engine fail becomes unroutable.
+
+    A reassignment passes its `cause` and `kind`; see `RoutingBatch.record` for `release`.
+    """
     if kind == Assignment.Kind.INITIAL and (lead.owner_id is not None or lead.status not in ROUTABLE_STATUSES):
         _leave_unrouted(lead)
         return None
@@ -115,8 +118,8 @@ def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assi
             batch = RoutingBatch(now=now, worker=worker)
             decision = decide(lead, ruleset=ruleset or current_ruleset(), now=now, exclude_rep_ids=exclude_rep_ids,
                               batch=batch)
-            record = batch.record(lead, decision, started=started, kind=kind, actor=actor, reason=reason,
-                                  outcome_text=outcome_text(decision))
+            record = batch.record(lead, decision, started=started, kind=kind, actor=actor, cause=cause,
+                                  release=release)
             batch.flush()
             return record
     except (OperationalError, IntegrityError) as error:
@@ -141,7 +144,7 @@ def _retry_later(lead, error, *, started, now, worker):
 def _record_failure(lead, error, *, started, now, worker):
     failure = failed_decision(error)
     batch = RoutingBatch(now=now, worker=worker)
-    record = batch.record(lead, failure, started=started, outcome_text=outcome_text(failure))
+    record = batch.record(lead, failure, started=started)
     batch.flush()
     return record
 
@@ -152,10 +155,5 @@ def failed_decision(error: Exception) -> Decision:
 
 
 def outcome_text(decision: Decision) -> str:
-    if decision.outcome == Outcome.ASSIGNED:
-        return _("Chosen: %(rep)s by rule '%(rule)s'.") % {"rep": decision.rep.name, "rule": decision.rule}
-    if decision.outcome == Outcome.POOLED:
-        return _("Waiting in pool '%(pool)s' until a rep claims it.") % {"pool": decision.pool}
-    if decision.outcome == Outcome.NURTURE:
-        return _("Sent to nurture by rule '%(rule)s': no rep assigned.") % {"rule": decision.rule}
-    return _("Unroutable: no rep was assigned. Fix the rules or assign the lead by hand.")
+    """What the rules decided, in the active language."""
+    return timeline_text(decision_outcome(decision))

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from leads.models import Lead, LeadEvent
+from leads.models import Lead
 from reps.models import Team, Territory
 from routing.models import Pool, RoutingExperiment, RoutingRule, RuleCondition, RuleSkillRequirement
 from routing.ruleset import bump_config_version
@@ -16,24 +16,6 @@ def wake_workers_for_new_lead(sender, instance, created, **kwargs):
         from routing.jobs import wake_routing_workers
 
         transaction.on_commit(wake_routing_workers)
-
-
-@receiver(post_save, sender=Lead, dispatch_uid="routing_backlog_on_closed_lead")
-def retry_backlog_when_a_lead_closes(sender, instance, created, update_fields=None, **kwargs):
-    """A lead saved as converted or lost frees its owner's capacity (the admin, imports)."""
-    if instance.status in Lead.CLOSED_STATUSES and (update_fields is None or "status" in update_fields):
-        from routing.backlog import on_capacity_freed
-
-        on_capacity_freed()
-
-
-@receiver(post_save, sender=LeadEvent, dispatch_uid="routing_backlog_on_close_event")
-def retry_backlog_when_a_close_is_recorded(sender, instance, created, **kwargs):
-    """leads.lifecycle closes leads with QuerySet.update(); its "status" timeline row says so."""
-    if created and instance.kind == LeadEvent.Kind.STATUS and (instance.data or {}).get("to") in Lead.CLOSED_STATUSES:
-        from routing.backlog import on_capacity_freed
-
-        on_capacity_freed()
 
 
 def _config_changed(sender, **kwargs):

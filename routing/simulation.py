@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 from leads.models import Lead
 from reps.models import Rep
 from routing.batch import RoutingBatch
-from routing.candidates import HOUR, start_of_local_day
+from routing.capacity import LAST_HOUR, TODAY, replayed_loads
 from routing.engine import Outcome, decide
 from routing.explain import explain
-from routing.models import Assignment, RoutingDecision, RoutingRule
+from routing.models import RoutingDecision, RoutingRule
 from routing.ruleset import RuleSet
 from routing.services import failed_decision, outcome_text
 from routing.strategies import State
@@ -272,7 +272,7 @@ def _refuse_writes(connection):
 def _replay(lead_ids, *, switch_on, switch_off, at) -> list:
     leads = _leads_as_they_stand(lead_ids)
     ruleset = _draft_ruleset(switch_on, switch_off)
-    batch = SimulationBatch(now=at, worker="simulation", **_replayed_loads(lead_ids, leads, at))
+    batch = SimulationBatch(now=at, worker="simulation", **_replayed_loads(leads, at))
     batch.prefetch_accounts(leads)
     now_rules = RoutingRule.objects.in_bulk({lead.latest_rule_id for lead in leads} - {None})
     return [_simulate_one(lead, ruleset, batch, now_rule=now_rules.get(lead.latest_rule_id)) for lead in leads]
@@ -302,18 +302,11 @@ def _draft_ruleset(switch_on, switch_off) -> RuleSet:
     return ruleset
 
 
-def _replayed_loads(lead_ids, leads, at) -> dict:
+def _replayed_loads(leads, at) -> dict:
     """What the replayed leads add to their current owners' loads, so the simulation counts each lead once."""
-    open_by_rep = Counter(lead.owner_id for lead in leads if lead.owner_id and lead.status in Lead.OPEN_STATUSES)
-    today_by_rep, hour_by_rep = Counter(), Counter()
-    # A rep's day started less than two days before `at`, whatever their time zone: older assignments count nowhere.
-    recent = Assignment.objects.filter(lead_id__in=lead_ids, created_at__gte=at - dt.timedelta(days=2))
-    for rep_id, created_at, time_zone in recent.values_list("rep_id", "created_at", "rep__time_zone"):
-        if created_at >= start_of_local_day(at, time_zone):
-            today_by_rep[rep_id] += 1
-        if at - HOUR < created_at <= at:
-            hour_by_rep[rep_id] += 1
-    return {"replayed_open": dict(open_by_rep), "replayed_today": dict(today_by_rep), "replayed_hour": dict(hour_by_rep)}
+    loads = replayed_loads(leads, at=at)
+    return {"replayed_open": loads.open, "replayed_today": loads.new[TODAY.name],
+            "replayed_hour": loads.new[LAST_HOUR.name]}
 
 
 def _simulate_one(lead, ruleset, batch, *, now_rule) -> SimulatedLead:

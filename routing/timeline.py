@@ -3,6 +3,11 @@
 A writer stores `timeline_cause(code, **params)` as `data["cause"]` (and the site-language text
 in `message`, for the admin's list and search); a reader calls `event_text(event)` and gets the
 line in the active language. No code parses a stored sentence.
+
+Owner changes (`routing.ownership`) store their cause the same way, on the event and on the
+assignment, with who had the lead and who has it now (`data["change"]`) and, when the rules
+decided, the decision's outcome (`data["outcome"]`); `cause_text` renders the cause alone, e.g.
+for "Why you" and the "lead moved away" email.
 """
 
 from django.utils.translation import gettext as _
@@ -40,9 +45,88 @@ def _email_failed(params):
     ) % _email_params(params)
 
 
+# --- Why a lead changed owner (Assignment.cause, LeadEvent.data["cause"]) ---------------------------
+
+def _legacy(params):
+    """Rows written before causes were data keep the text they were written with (data migration)."""
+    return params.get("text")
+
+
+def _rule(params):
+    if params.get("rule") is None:
+        return _("No rule")
+    return _("Rule '%(rule)s'") % params
+
+
+def _sla_breach(params):
+    text = _legacy(params)
+    if text is not None:
+        return text
+    text = _("SLA breach: not contacted within %(minutes)s minutes") % params
+    if params.get("nobody_eligible") == "team":
+        return _("%(reason)s, and nobody in %(team)s is eligible") % {"reason": text, "team": params["team"]}
+    if params.get("nobody_eligible") == "rules":
+        return _("%(reason)s, and no other rep is eligible") % {"reason": text}
+    return text
+
+
+def _escalation(params):
+    text = _legacy(params)
+    if text is not None:
+        return text
+    return _("%(reason)s: escalated to a manager") % {"reason": _sla_breach(params)}
+
+
+def _manual(params):
+    return params.get("note") or _legacy(params) or ""  # the manager's own words, as typed
+
+
+def _claim(params):
+    return _legacy(params) or _("Claimed from pool '%(pool)s'") % params
+
+
+def _rep_deactivated(params):
+    return _("rep deactivated")
+
+
+def _rep_away(params):
+    return _("rep away")
+
+
+# --- What the rules decided (the last line of a routing event and of the explanation) ----------------
+
+def _chosen(params):
+    return _("Chosen: %(rep)s by rule '%(rule)s'.") % params
+
+
+def _pooled(params):
+    return _("Waiting in pool '%(pool)s' until a rep claims it.") % params
+
+
+def _nurtured(params):
+    return _("Sent to nurture by rule '%(rule)s': no rep assigned.") % params
+
+
+def _unroutable(params):
+    return _("Unroutable: no rep was assigned. Fix the rules or assign the lead by hand.")
+
+
 RENDERERS = {
     "email_refused": _email_refused,  # a permanent failure (5xx): no retry
     "email_failed": _email_failed,  # transient failures until the last retry
+    # Causes of an owner change.
+    "rule": _rule,  # the routing rules placed the lead
+    "sla_breach": _sla_breach,  # not contacted in time: moved on (params: minutes, nobody_eligible, team)
+    "escalation": _escalation,  # not contacted in time, given to a manager (the same params)
+    "manual": _manual,  # a manager moved it (params: note)
+    "claim": _claim,  # a rep took it from a pool (params: pool)
+    "rep_deactivated": _rep_deactivated,
+    "rep_away": _rep_away,
+    # Outcomes of a routing run.
+    "chosen": _chosen,
+    "pooled": _pooled,
+    "nurtured": _nurtured,
+    "unroutable": _unroutable,
 }
 
 
@@ -51,9 +135,36 @@ def timeline_text(cause: dict) -> str:
     return RENDERERS[cause["code"]](cause["params"])
 
 
-def event_text(event) -> str:
-    """A timeline event's line in the active language; events written before causes were data keep their text."""
-    cause = event.data.get("cause") if isinstance(event.data, dict) else None
+def cause_text(cause: dict | None, *, default: str = "") -> str:
+    """An owner change's cause in the active language; `default` (the stored text) when there is none."""
     if cause and cause.get("code") in RENDERERS:
         return timeline_text(cause)
-    return event.message
+    return default
+
+
+def owner_change_text(data: dict) -> str:
+    """The timeline line of an owner change, from the event's data (see `routing.ownership`)."""
+    cause, change, outcome = data["cause"], data["change"], data.get("outcome")
+    outcome_line = timeline_text(outcome) if outcome else ""
+    if not change.get("reassigned"):
+        return outcome_line  # a first routing: what the rules decided is the whole story
+    if cause["code"] == "claim":
+        return _("%(rep)s claimed the lead from pool '%(pool)s'.") % {"rep": change["to"], "pool": cause["params"]["pool"]}
+    names = {"old": change["from"] or _("nobody"), "new": change["to"] or _("nobody"), "pool": change.get("pool"),
+             "reason": timeline_text(cause)}
+    if not change["to"] and change.get("pool"):
+        line = _("%(old)s → pool %(pool)s, %(reason)s.") % names
+    else:
+        line = "%(old)s → %(new)s, %(reason)s." % names
+    return f"{line} {outcome_line}" if outcome_line else line
+
+
+def event_text(event) -> str:
+    """A timeline event's line in the active language; events written before causes were data keep their text."""
+    data = event.data if isinstance(event.data, dict) else {}
+    cause = data.get("cause")
+    if not cause or cause.get("code") not in RENDERERS:
+        return event.message
+    if "change" in data:
+        return owner_change_text(data)
+    return timeline_text(cause)

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from rq import SimpleWorker
 
 from routing.jobs import QUEUE_NAME
+from routing.models import RoutingRule
 from routing.services import route_pending_leads
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, rep_named
 
 
 def statements_to_route(count: int) -> int:
@@ -19,6 +20,17 @@ def statements_to_route(count: int) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert route_pending_leads(limit=count, worker="test") == count
     return len(queries)
+
+
+def lead_waiting_in_a_pool():
+    """A lead routed to the claimable pool 'Self-serve', and Carla, who may claim from it."""
+    pool = PoolFactory(name="Self-serve")
+    RoutingRuleFactory(name="Claim", target_type=RoutingRule.TargetType.POOL, pool=pool)
+    carla = rep_named("Carla")
+    pool.reps.add(carla)
+    lead = LeadFactory()
+    route_pending_leads(limit=10, worker="test")
+    return lead, carla
 
 
 def work_the_routing_queue():

@@ -4,8 +4,10 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import transaction
 
-from leads.models import Lead, LeadEvent
+from leads.lifecycle import lead_convert, lead_lose
+from leads.models import Lead
 from reps.models import Rep
 from reps.services import rep_set_available
 from routing.backlog import backlog_requeue, backlog_requeue_due
@@ -41,28 +43,33 @@ def drain(at):
         route_pending_leads(limit=10, worker="test")
 
 
-def test_closing_a_lead_routes_the_waiting_lead(full_team, django_capture_on_commit_callbacks):
+def test_converting_a_lead_routes_the_waiting_lead(full_team, django_capture_on_commit_callbacks):
     later = START + dt.timedelta(minutes=5)
     with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
-        first = full_team["first"]
-        first.status = Lead.Status.CONVERTED
-        first.save(update_fields=["status"])
+        lead_convert(lead_id=full_team["first"].pk, actor=full_team["anna"].user)
     drain(later)
 
     waiting = Lead.objects.get(pk=full_team["waiting"].pk)
     assert (waiting.owner, waiting.pool, waiting.status) == (full_team["anna"], None, Lead.Status.ASSIGNED)
 
 
-def test_a_close_recorded_by_the_lead_lifecycle_routes_the_waiting_lead(full_team, django_capture_on_commit_callbacks):
+def test_losing_a_lead_routes_the_waiting_lead(full_team, django_capture_on_commit_callbacks):
     later = START + dt.timedelta(minutes=5)
     with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
-        # What leads.lifecycle does: a QuerySet update (no Lead signal) and a "status" timeline row.
-        Lead.objects.filter(pk=full_team["first"].pk).update(status=Lead.Status.LOST)
-        LeadEvent.objects.create(lead=full_team["first"], kind=LeadEvent.Kind.STATUS, message="Assigned → Lost",
-                                 data={"to": Lead.Status.LOST})
+        lead_lose(lead_id=full_team["first"].pk, actor=full_team["anna"].user, reason="No budget")
     drain(later)
 
     assert Lead.objects.get(pk=full_team["waiting"].pk).owner == full_team["anna"]
+
+
+def test_a_close_that_rolls_back_retries_nothing(full_team, django_capture_on_commit_callbacks):
+    later = START + dt.timedelta(minutes=5)
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            lead_convert(lead_id=full_team["first"].pk, actor=full_team["anna"].user)
+            raise RuntimeError("rolled back")
+
+    assert Lead.objects.get(pk=full_team["waiting"].pk).routing_requested_at is None
 
 
 def test_moving_a_lead_away_from_a_full_rep_routes_the_waiting_lead(full_team, django_capture_on_commit_callbacks):

@@ -130,7 +130,8 @@ def test_every_lead_of_a_batch_gets_its_own_audit_row_timeline_event_and_email(d
         decision = RoutingDecision.objects.get(lead=lead)
         assert decision.assignment.lead_id == lead.pk and decision.chosen_rep.name == name
         assert f"Chosen: {name} by rule 'Everyone'" in decision.explanation
-        assert lead.events.get(kind="routed").data == {"decision_id": decision.pk}
+        data = lead.events.get(kind="routed").data
+        assert (data["decision_id"], data["cause"]["code"]) == (decision.pk, "rule")
     assert Assignment.objects.filter(is_current=True).count() == 4
     assert sorted(message.to[0] for message in mail.outbox) == ["anna@example.com"] * 2 + ["ben@example.com"] * 2
 

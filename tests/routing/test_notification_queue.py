@@ -100,7 +100,8 @@ def route_and_work():
 
 
 def email_causes(lead):
-    return [event.data["cause"] for event in LeadEvent.objects.filter(lead=lead) if "cause" in event.data]
+    return [event.data["cause"] for event in LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.NOTE)
+            if "cause" in event.data]
 
 
 def test_email_the_server_defers_with_421_is_retried_and_delivered(anna_gets_a_lead, smtp_server):

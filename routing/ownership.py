@@ -1,0 +1,192 @@
+"""The one writer of a lead's owner: every change of owner, whatever decided it, is recorded here.
+
+Routing (`routing.batch`), SLA reassignment, escalation and the move to a pool, a manager's
+reassignment, a claim from a pool, a rep deactivated or away: each builds an `OwnerChange`
+with a structured cause (`routing.timeline.timeline_cause`: a code such as "rule",
+"sla_breach", "manual", "claim", and its parameters) and hands it to
+`lead_owner_changes_record`, which, in the caller's transaction and with the lead's row
+locked by the caller:
+
+- ends the current assignment and writes the new one (its cause, actor, rule and experiment),
+- writes the lead's owner, pool, status, deadline and reassignment count,
+- writes the routing decision when the rules decided (the audit of the run),
+- writes one timeline event, its cause and who had the lead and who has it now as data,
+- publishes one OWNER_CHANGED domain event on commit (`routing.events`): the emails and the
+  backlog's "capacity was freed" subscribe to it.
+
+Many changes are written together, one statement per table, so routing a batch of leads costs
+the same statements as routing one. Texts stored next to the causes (`Assignment.reason`,
+`LeadEvent.message`) are in the site's language, for the admin's lists and search; readers
+render the cause in their own language and no code reads those texts back.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connections, router
+from django.utils import timezone
+
+from leadrouting.i18n import site_language
+from leads.models import Lead, LeadEvent
+from routing.events import OWNER_CHANGED, publish_on_commit
+from routing.models import Assignment, RoutingDecision
+from routing.sla import sla_deadline
+from routing.timeline import cause_text, owner_change_text
+
+LEAD_FIELDS_WRITTEN = ("routing_requested_at", "updated_at", "owner_id", "status", "assigned_at", "pool_id",
+                       "sla_due_at", "reassignment_count")
+# Kinds of assignment that count as a reassignment of the lead (its `reassignment_count`).
+NOT_A_REASSIGNMENT = (Assignment.Kind.INITIAL, Assignment.Kind.CLAIM)
+
+
+@dataclass
+class OwnerChange:
+    """What one lead becomes: its owner (None: nobody), pool, status and deadline, and why."""
+
+    lead: Lead
+    rep: object  # the owner from now on; the current owner when a routing run left the lead where it was
+    cause: dict
+    status: str
+    kind: str = Assignment.Kind.INITIAL  # of the new assignment; INITIAL writes a "routed" event, others "reassigned"
+    actor: object = None
+    pool: object = None
+    sla_due_at: dt.datetime | None = None
+    rule: object = None
+    strategy: str = ""
+    experiment_id: int | None = None
+    experiment_group: str = ""
+    decision: RoutingDecision | None = None  # the routing run's audit row, when the rules decided
+    outcome: dict | None = None  # what the rules decided, as a timeline cause
+    # Written by lead_owner_changes_record.
+    previous_owner_id: int | None = None
+    assignment: Assignment | None = None
+    event: LeadEvent | None = None
+
+    @property
+    def moved(self) -> bool:
+        return (self.rep.pk if self.rep is not None else None) != self.previous_owner_id
+
+
+def lead_owner_change(*, lead: Lead, rep, cause: dict, kind: str, actor=None, rule=None, pool=None,
+                      status: str | None = None, with_deadline: bool = True,
+                      now: dt.datetime | None = None) -> OwnerChange:
+    """One change of owner a person or the sweep decided (not the rules); the caller has locked the lead's row.
+
+    The new assignment keeps the experiment group the rules put the lead in, so a lead moved
+    or claimed still counts for its group. `rule` is the rule whose SLA applies to the new owner.
+    """
+    now = now or timezone.now()
+    experiment_id, experiment_group = _experiment_of(lead)
+    change = OwnerChange(
+        lead=lead, rep=rep, cause=cause, kind=kind, actor=actor, rule=rule, pool=pool,
+        status=status or (Lead.Status.ASSIGNED if rep is not None else Lead.Status.NEW),
+        sla_due_at=sla_deadline(rule=rule, assigned_at=now, rep=rep) if rep is not None and with_deadline else None,
+        experiment_id=experiment_id, experiment_group=experiment_group,
+    )
+    lead_owner_changes_record([change], now=now)
+    return change
+
+
+def _experiment_of(lead):
+    latest = (RoutingDecision.objects.filter(lead=lead).order_by("-created_at", "-id")
+              .values_list("experiment_id", "experiment_group").first())
+    return latest or (None, "")
+
+
+def lead_owner_changes_record(changes: list, *, now: dt.datetime) -> None:
+    """Writes the changes, their audit rows and timeline events: one statement per table for all of them."""
+    if not changes:
+        return
+    with site_language():  # the stored texts are read by everyone: in the site's language
+        for change in changes:
+            _apply(change, now)
+    ended = [c.lead.pk for c in changes if c.moved and c.previous_owner_id is not None]
+    if ended:
+        Assignment.objects.filter(lead_id__in=ended, is_current=True).update(is_current=False, ended_at=now)
+    assignments = [c.assignment for c in changes if c.assignment is not None]
+    if assignments:
+        Assignment.objects.bulk_create(assignments)
+    update_rows(Lead, [c.lead for c in changes], LEAD_FIELDS_WRITTEN)
+    decided = [c for c in changes if c.decision is not None]
+    if decided:
+        for change in decided:
+            change.decision.assignment = change.assignment
+        RoutingDecision.objects.bulk_create([c.decision for c in decided])
+        for change in decided:
+            change.event.data["decision_id"] = change.decision.pk
+    LeadEvent.objects.bulk_create([c.event for c in changes])
+    moved = [c for c in changes if c.moved]
+    if moved:
+        publish_on_commit(OWNER_CHANGED, changes=[_published(c) for c in moved])
+
+
+def _apply(change, now):
+    """Sets the lead's new values in memory and builds its assignment and event."""
+    lead, rep = change.lead, change.rep
+    previous_owner = lead.owner if lead.owner_id is not None else None
+    change.previous_owner_id = lead.owner_id
+    lead.routing_requested_at, lead.updated_at = None, now
+    lead.status, lead.pool = change.status, change.pool
+    if change.moved:
+        lead.owner, lead.sla_due_at = rep, change.sla_due_at
+        if rep is not None:
+            lead.assigned_at = now
+            change.assignment = Assignment(
+                lead=lead, rep=rep, rule=change.rule, strategy=change.strategy, kind=change.kind, actor=change.actor,
+                reason=cause_text(change.cause), cause=change.cause,
+                experiment_id=change.experiment_id, experiment_group=change.experiment_group,
+            )
+        if change.kind not in NOT_A_REASSIGNMENT:
+            lead.reassignment_count += 1
+    reassigned = change.kind != Assignment.Kind.INITIAL
+    data = {
+        "cause": change.cause,
+        "change": {
+            "reassigned": reassigned,
+            "from": previous_owner.name if previous_owner is not None else None,
+            "to": lead.owner.name if lead.owner_id is not None else None,
+            "pool": lead.pool.name if lead.pool_id is not None else None,
+        },
+        "outcome": change.outcome,
+        "from_rep_id": change.previous_owner_id, "to_rep_id": lead.owner_id, "pool_id": lead.pool_id,
+    }
+    change.event = LeadEvent(
+        lead=lead, kind=LeadEvent.Kind.REASSIGNED if reassigned else LeadEvent.Kind.ROUTED, actor=change.actor,
+        message=owner_change_text(data), data=data,
+    )
+
+
+def _published(change) -> dict:
+    return {
+        "lead_id": change.lead.pk, "assignment_id": change.assignment.pk if change.assignment else None,
+        "previous_owner_id": change.previous_owner_id, "new_owner_id": change.lead.owner_id,
+        "pool_id": change.lead.pool_id, "cause": change.cause,
+    }
+
+
+def update_rows(model, objs, field_names):
+    """Writes each object's values of `field_names` to its row: one statement on PostgreSQL.
+
+    Django's bulk_update builds a CASE per field and row, which costs more to build than the
+    statements it saves; PostgreSQL joins the new values in as a VALUES list instead.
+    """
+    if not objs:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, field_names)
+        return
+    fields = [model._meta.pk] + [model._meta.get_field(name) for name in field_names]
+    casts = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
+    plain = ", ".join(["%s"] * len(fields))
+    rows = ", ".join([f"({casts})"] + [f"({plain})"] * (len(objs) - 1))
+    params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs for field in fields]
+    quote = connection.ops.quote_name
+    columns = [quote(field.column) for field in fields]
+    assignments = ", ".join(f"{column} = v.{column}" for column in columns[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} FROM (VALUES {rows}) AS v({', '.join(columns)})"
+            f" WHERE t.{columns[0]} = v.{columns[0]}",
+            params,
+        )
