@@ -161,9 +161,12 @@ def _send_owner_changes(changes):
     by_assignment = {change["assignment_id"]: change for change in changes if change["assignment_id"]}
     for assignment in _current_assignments(by_assignment):
         change = by_assignment[assignment.pk]
-        # An escalation's new owner is a manager the escalation email already told.
+        # An escalation's new owner is a manager the escalation email already told; a rep who took the lead
+        # themselves (a claim from a pool) knows already.
+        told_already = change["cause"].get("code") == "escalation" or (
+            change.get("actor_id") is not None and change["actor_id"] == assignment.rep.user_id)
         _tell_about_assignment(assignment, previous_owner_id=change["previous_owner_id"],
-                               notify_new_owner=change["cause"].get("code") != "escalation")
+                               notify_new_owner=not told_already)
     for change in changes:
         if change["assignment_id"] is None and change["previous_owner_id"]:
             _send_moved_away(change["lead_id"], change["previous_owner_id"], reason=_CauseText(change["cause"]),

@@ -161,6 +161,7 @@ def _published(change) -> dict:
         "lead_id": change.lead.pk, "assignment_id": change.assignment.pk if change.assignment else None,
         "previous_owner_id": change.previous_owner_id, "new_owner_id": change.lead.owner_id,
         "pool_id": change.lead.pool_id, "cause": change.cause,
+        "actor_id": change.actor.pk if change.actor is not None else None,
     }
 
 

@@ -9,11 +9,13 @@ from django.core import mail
 from django.db import transaction
 
 from leads.models import Lead, LeadEvent
+from routing.claims import lead_claim
 from routing.models import RoutingRule
 from routing.notifications import email_failure_of, sla_send_reminders
 from routing.reassignment import lead_reassign, rep_deactivate, sla_reassign_overdue
 from routing.services import route_pending_leads
 from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named
+from tests.routing.support import lead_waiting_in_a_pool
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -202,6 +204,22 @@ class TestReminder:
     def test_zero_minutes_turns_reminders_off(self, assigned, django_capture_on_commit_callbacks, settings):
         settings.ROUTING_SLA_REMINDER_MINUTES = 0
         assert self.remind(START + dt.timedelta(minutes=29), django_capture_on_commit_callbacks) == 0
+
+
+def test_a_rep_who_claims_a_pooled_lead_is_not_mailed_about_it_but_a_rep_given_one_is(
+        django_capture_on_commit_callbacks):
+    lead, carla = lead_waiting_in_a_pool()
+    boss = UserFactory(username="boss")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_claim(lead_id=lead.pk, rep=carla, actor=carla.user)
+    assert mail.outbox == []  # she took it herself
+
+    other = LeadFactory(first_name="Jana", last_name="Novak")
+    with django_capture_on_commit_callbacks(execute=True):
+        route_pending_leads(limit=10, worker="test")
+        lead_reassign(lead_id=other.pk, to_rep=carla, actor=boss, reason="Speaks Czech")
+    assert [email.subject for email in mail.outbox] == ["New lead for you: Jana Novak"]
 
 
 def test_inactive_previous_owner_gets_no_email(sales, django_capture_on_commit_callbacks):
