@@ -87,7 +87,7 @@ def _spawn(args, log_name, env=None):
 
 
 class Fleet:
-    """RQ routing workers (SimpleWorker) that can be killed and replaced, plus one routing_sweeper."""
+    """RQ routing workers (RoutingWorker, a SimpleWorker) that can be killed and replaced, plus one routing_sweeper."""
 
     def __init__(self, count, *, env=None):
         self.env = env or {}
@@ -99,8 +99,8 @@ class Fleet:
         self.restarts = []
 
     def _worker(self, slot):
-        return _spawn(["rqworker", "routing", "--worker-class", "rq.worker.SimpleWorker"], f"worker{slot}.log",
-                      self.env)
+        return _spawn(["rqworker", "routing", "--worker-class", "routing.worker.RoutingWorker"],
+                      f"worker{slot}.log", self.env)
 
     def kill_and_restart_one(self):
         slot = random.randrange(len(self.workers))

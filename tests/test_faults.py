@@ -30,7 +30,7 @@ CAP = 40
 
 
 class WorkerFleet:
-    """`manage.py rqworker routing` processes (SimpleWorker) on the test database, killable and replaceable."""
+    """`manage.py rqworker routing` processes (RoutingWorker) on the test database, killable and replaceable."""
 
     def __init__(self, count, *, redis_url, log_dir):
         self.env = {
@@ -45,7 +45,8 @@ class WorkerFleet:
     def _start(self, slot):
         with open(self.log_dir / f"worker{slot}.log", "ab") as log:
             return subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "routing", "--worker-class", "rq.worker.SimpleWorker"],
+                [sys.executable, "manage.py", "rqworker", "routing",
+                 "--worker-class", "routing.worker.RoutingWorker"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
 
