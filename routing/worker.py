@@ -8,7 +8,7 @@ import logging
 from django.db import close_old_connections, connections
 from psycopg.pq import TransactionStatus
 from rq.job import JobStatus
-from rq.timeouts import UnixSignalDeathPenalty
+from rq.timeouts import BaseTimeoutException, UnixSignalDeathPenalty
 from rq.worker import SimpleWorker
 
 logger = logging.getLogger("routing")
@@ -24,9 +24,20 @@ class CancellingDeathPenalty(UnixSignalDeathPenalty):
     claimed, a rule's row), keeping every other worker off them.
     """
 
+    fired = False
+
     def handle_death_penalty(self, signum, frame):
+        self.fired = True
         cancel_running_queries()
         super().handle_death_penalty(signum, frame)
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        super().__exit__(exc_type, exc_value, traceback)
+        if self.fired and exc_type is not None and not issubclass(exc_type, BaseTimeoutException):
+            # The timeout's exception interrupted a cleanup (a COMMIT, Django resetting autocommit in atomic()'s
+            # exit) that then failed on the half-used connection and replaced it: the job still ran out of time.
+            raise self._exception(f"Task exceeded maximum timeout value ({self._timeout} seconds)") from exc_value
+        return False
 
 
 class RoutingWorker(SimpleWorker):
