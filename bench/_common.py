@@ -208,7 +208,7 @@ class ProcessGroup:
 
 
 class Workers(ProcessGroup):
-    """Real `manage.py rqworker routing` processes (SimpleWorker: jobs run in the worker process itself)."""
+    """Real `manage.py rqworker routing` processes (RoutingWorker, a SimpleWorker: jobs run in the worker process)."""
 
     def __init__(self, count, log_dir="/tmp/lr_bench_logs"):
         check_code_unchanged()
@@ -217,7 +217,8 @@ class Workers(ProcessGroup):
         for number in range(count):
             log = open(Path(log_dir) / f"worker{number}.log", "wb")  # noqa: SIM115 — kept open for the process
             process = subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "routing", "--worker-class", "rq.worker.SimpleWorker"],
+                [sys.executable, "manage.py", "rqworker", "routing",
+                 "--worker-class", "routing.worker.RoutingWorker"],
                 cwd=ROOT, env=worker_env(), stdout=log, stderr=subprocess.STDOUT,
             )
             process.log_path = log.name

@@ -1,4 +1,4 @@
-"""RSS of one real RQ worker process (manage.py rqworker, SimpleWorker) after routing 10,000 leads.
+"""RSS of one real RQ worker process (manage.py rqworker, RoutingWorker) after routing 10,000 leads.
 
     .venv/bin/python bench/worker_memory.py [--leads 10000] [--quick]
 

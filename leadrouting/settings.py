@@ -122,6 +122,8 @@ RQ_QUEUES = {
     "notifications": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 120},
     "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300},
 }
+# `manage.py rqworker` uses it unless told otherwise: a job that times out must not break the worker's next jobs.
+RQ = {"WORKER_CLASS": "routing.worker.RoutingWorker"}
 # Emails go through the `notifications` queue when Redis is there, so routing never waits on SMTP.
 NOTIFICATIONS_ASYNC = _strict_bool("NOTIFICATIONS_ASYNC", default=not ROUTING_EMBEDDED)
 # A queued email the mail server did not take for a transient reason is retried after each of these delays

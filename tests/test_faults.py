@@ -27,12 +27,14 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 OWN_REDIS_PORT = 6392  # a redis-server of this test's own, so stopping it disturbs nobody
 CAP = 40
+# Which worker each SIGKILL hits; replay a failed run with FAULTS_SEED=<the seed it printed>.
+KILL_SEED = int(os.environ.get("FAULTS_SEED", "20261203"))
 
 
 class WorkerFleet:
-    """`manage.py rqworker routing` processes (SimpleWorker) on the test database, killable and replaceable."""
+    """`manage.py rqworker routing` processes (RoutingWorker) on the test database, killable and replaceable."""
 
-    def __init__(self, count, *, redis_url, log_dir):
+    def __init__(self, count, *, redis_url, log_dir, seed=KILL_SEED):
         self.env = {
             **os.environ,
             "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
@@ -40,17 +42,22 @@ class WorkerFleet:
             "DJANGO_SETTINGS_MODULE": "leadrouting.test_settings",
         }
         self.log_dir = log_dir
+        self.random = random.Random(seed)
+        self.killed_slots = []
+        print(f"worker kill seed: {seed} (FAULTS_SEED={seed} replays this run's kill order)")
         self.processes = [self._start(slot) for slot in range(count)]
 
     def _start(self, slot):
         with open(self.log_dir / f"worker{slot}.log", "ab") as log:
             return subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "routing", "--worker-class", "rq.worker.SimpleWorker"],
+                [sys.executable, "manage.py", "rqworker", "routing",
+                 "--worker-class", "routing.worker.RoutingWorker"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
 
     def kill_and_restart_one(self):
-        slot = random.randrange(len(self.processes))
+        slot = self.random.randrange(len(self.processes))
+        self.killed_slots.append(slot)
         self.processes[slot].send_signal(signal.SIGKILL)
         self.processes[slot].wait()
         self.processes[slot] = self._start(slot)
@@ -123,6 +130,8 @@ def test_leads_of_killed_workers_are_routed_once_after_a_sweep(capped_team, redi
 
     assert_routed_once_and_owned_once(300)
     assert Lead.objects.filter(owner__isnull=False).count() == 300
+    seeded = random.Random(KILL_SEED)
+    assert fleet.killed_slots == [seeded.randrange(3) for _ in range(25)]  # the same workers killed every run
 
 
 @pytest.fixture

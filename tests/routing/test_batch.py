@@ -1,9 +1,14 @@
 """Many leads routed in one transaction decide exactly as if each had its own: fairness, caps, loads, audit, emails."""
 
+import threading
+import time
 from collections import Counter
 
+import psycopg
 import pytest
 from django.core import mail
+from django.db import connection
+from django.db.models import Count
 
 from leads.models import Lead
 from reps.services import rep_set_away
@@ -155,3 +160,76 @@ def test_a_batch_costs_the_same_statements_for_ten_leads_as_for_fifty(strategy):
     route_pending_leads(limit=100, worker="test")  # rules compiled, rotation state created
 
     assert statements_to_route(50) == statements_to_route(10)
+
+
+class RivalTransaction(threading.Thread):
+    """Another session on its own connection that holds the rule's row lock until the batch waits for it, then
+    makes the batch fail for real: `deadlock` locks a lead the batch claimed (opposite order, PostgreSQL aborts
+    the batch), `lost connection` terminates the batch's backend as a database restart or a proxy would."""
+
+    def __init__(self, *, rule, lead, fault):
+        super().__init__(daemon=True)
+        settings = connection.settings_dict
+        self.dsn = f"host={settings['HOST']} port={settings['PORT']} user={settings['USER']} dbname={settings['NAME']}"
+        self.rule, self.lead, self.fault = rule, lead, fault
+        self.locked = threading.Event()
+        self.error = None
+
+    def run(self):
+        try:
+            with psycopg.connect(self.dsn) as rival:
+                # The batch must be the one PostgreSQL picks to break the deadlock: it waits first and checks first.
+                rival.execute("SET deadlock_timeout = '10s'")
+                rival.execute("SELECT 1 FROM routing_routingrule WHERE id = %s FOR UPDATE", [self.rule.pk])
+                self.locked.set()
+                batch_pid = self._wait_for_a_session_blocked_by(rival)
+                if self.fault == "deadlock":
+                    rival.execute("SELECT 1 FROM leads_lead WHERE id = %s FOR UPDATE", [self.lead.pk])
+                else:
+                    rival.execute("SELECT pg_terminate_backend(%s)", [batch_pid])
+                rival.rollback()
+        except Exception as error:  # noqa: BLE001 — reported by the test's thread
+            self.error = error
+
+    @staticmethod
+    def _wait_for_a_session_blocked_by(rival):
+        deadline = time.monotonic() + 20
+        with psycopg.connect(rival.info.dsn, autocommit=True) as watcher:
+            while time.monotonic() < deadline:
+                row = watcher.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", [rival.info.backend_pid]
+                ).fetchone()
+                if row:
+                    return row[0]
+                time.sleep(0.05)
+        raise AssertionError("the batch never waited for the rule's row lock")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [("deadlock", "deadlock detected"), ("lost connection", "terminating connection due to administrator command")],
+)
+def test_a_batch_that_deadlocks_or_loses_its_connection_is_routed_again_one_lead_per_transaction(
+    fault, error, redis_connection, settings, caplog
+):
+    settings.ROUTING_LEADS_PER_TRANSACTION = 10
+    team, _ = team_of("Anna", "Ben", "Carla")
+    rule = RoutingRuleFactory(target_team=team)
+    leads = LeadFactory.create_batch(10)
+    rival = RivalTransaction(rule=rule, lead=leads[0], fault=fault)
+    rival.start()
+    assert rival.locked.wait(10)
+
+    assert route_pending_leads(limit=100, worker="test") == 10
+
+    rival.join(10)
+    assert rival.error is None
+    assert f"Routing a batch of 10 leads failed ({error}" in caplog.text
+    assert not Lead.objects.filter(routing_requested_at__isnull=False).exists()
+    assert Counter(owner_names(leads)) == {"Anna": 4, "Ben": 3, "Carla": 3}
+    assert Assignment.objects.filter(is_current=True).count() == 10
+    assert not RoutingDecision.objects.values("lead").annotate(n=Count("id")).filter(n__gt=1).exists()
+    with connection.cursor() as cursor:  # each assignment written by a transaction of its own
+        cursor.execute("SELECT count(DISTINCT xmin::text) FROM routing_assignment")
+        assert cursor.fetchone()[0] == 10

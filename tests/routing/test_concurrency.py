@@ -35,7 +35,8 @@ def workers(redis_connection, tmp_path):
     for number in range(WORKERS):
         with open(tmp_path / f"worker{number}.log", "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "routing", "--worker-class", "rq.worker.SimpleWorker"],
+                [sys.executable, "manage.py", "rqworker", "routing",
+                 "--worker-class", "routing.worker.RoutingWorker"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         process.log_path = log.name

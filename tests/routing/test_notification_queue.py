@@ -9,12 +9,12 @@ import django_rq
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
-from rq import SimpleWorker
 
 from leads.models import Lead, LeadEvent
 from routing.notifications import NOTIFICATION_QUEUE
 from routing.selectors import lead_timeline
 from routing.services import route_pending_leads
+from routing.worker import RoutingWorker
 from tests.factories import LeadFactory, RepFactory, RoutingRuleFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,7 +31,7 @@ def test_assignment_email_is_queued_then_sent_by_a_notifications_worker(settings
 
     queue = django_rq.get_queue(NOTIFICATION_QUEUE)
     assert queue.count == 1 and mail.outbox == []  # routing is done; the email has not been sent yet
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    RoutingWorker([queue], connection=queue.connection).work(burst=True)
     assert [message.to for message in mail.outbox] == [[rep.user.email]]
     assert "Queued GmbH" in mail.outbox[0].body
 

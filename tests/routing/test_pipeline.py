@@ -2,10 +2,10 @@
 
 import django_rq
 import pytest
-from rq import SimpleWorker
 
 from leads.models import Lead
 from routing.jobs import QUEUE_NAME, sweep_stale_leads
+from routing.worker import RoutingWorker
 from tests.factories import LeadFactory, RepFactory, RoutingRuleFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +21,7 @@ def routing_team(redis_connection):
 
 def run_worker_until_idle():
     queue = django_rq.get_queue(QUEUE_NAME)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    RoutingWorker([queue], connection=queue.connection).work(burst=True)
 
 
 def test_new_leads_wake_one_drain_job_that_routes_them_all(routing_team):
