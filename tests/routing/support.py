@@ -6,11 +6,11 @@ import io
 import django_rq
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rq import SimpleWorker
 
 from routing.jobs import QUEUE_NAME
 from routing.models import RoutingRule
 from routing.services import route_pending_leads
+from routing.worker import RoutingWorker
 from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, rep_named
 
 
@@ -36,7 +36,7 @@ def lead_waiting_in_a_pool():
 def work_the_routing_queue():
     """A real RQ worker runs every job of the routing queue, then stops (needs a transactional test)."""
     queue = django_rq.get_queue(QUEUE_NAME)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    RoutingWorker([queue], connection=queue.connection).work(burst=True)
 
 
 def csv_rows(response) -> list:

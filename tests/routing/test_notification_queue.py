@@ -96,7 +96,7 @@ def anna_gets_a_lead(settings, redis_connection):
 def route_and_work():
     route_pending_leads(limit=10, worker="test")
     queue = django_rq.get_queue(NOTIFICATION_QUEUE)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    RoutingWorker([queue], connection=queue.connection).work(burst=True)
 
 
 def email_causes(lead):
@@ -164,7 +164,7 @@ def test_deferred_email_waits_for_its_retry_delay_then_a_scheduler_worker_sends_
     assert server.attempts == 1 and queue.scheduled_job_registry.count == 1  # not retried at once
 
     time.sleep(1.1)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=True)
+    RoutingWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=True)
 
     assert server.attempts == 2 and len(server.messages) == 1
     assert email_causes(anna_gets_a_lead) == []
