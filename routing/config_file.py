@@ -18,7 +18,7 @@ from functools import partial
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, ProtectedError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,7 +26,12 @@ from django.utils.translation import gettext_lazy
 from reps.models import Rep, Skill, Team, Territory
 from routing.models import Pool, RoutingRule, RuleCondition, RuleSkillRequirement
 from routing.ruleset import bump_config_version
-from routing.validation import rule_skill_errors
+from routing.validation import (
+    is_rule_priority_clash,
+    rule_priorities_check_now,
+    rule_priorities_lock,
+    rule_skill_errors,
+)
 
 FORMAT_VERSION = 1
 SECTIONS = ["territories", "pools", "rules"]
@@ -436,11 +441,19 @@ def routing_config_import(data, *, dry_run: bool = False, delete_missing: bool =
     the admin history of what it changed.
     """
     config = _config_from_file(data)
-    with transaction.atomic():
-        report = _Importer(config, delete_missing=delete_missing, actor=actor).run()
-        report.dry_run = dry_run
-        if dry_run:
-            transaction.set_rollback(True)
+    try:
+        with transaction.atomic():
+            rule_priorities_lock()
+            report = _Importer(config, delete_missing=delete_missing, actor=actor).run()
+            report.dry_run = dry_run
+            if dry_run:
+                transaction.set_rollback(True)
+    except IntegrityError as error:
+        if not is_rule_priority_clash(error):
+            raise
+        # The file's priorities were checked against the rules before it; a rule saved since took one.
+        raise ConfigFileError([_("While the file was imported, a rule was saved in the admin with a priority the "
+                                 "file gives another rule; nothing was changed. Import again to see which.")]) from None
     return report
 
 
@@ -470,6 +483,7 @@ class _Importer:
         self._check_written_rules()
         if self.problems:
             raise ConfigFileError(self.problems)
+        rule_priorities_check_now()
         if self.report.has_changes:
             # Pool and territory members change without a save signal; tell the workers once.
             bump_config_version()

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from routing.conditions import OPERATOR_CHOICES
 
+RULE_PRIORITY_CONSTRAINT = "routing_rule_unique_priority"
+
 
 class Pool(models.Model):
     """Leads wait here until a member claims one (hybrid push-pull)."""
@@ -54,7 +56,8 @@ class RoutingRule(models.Model):
         FALL_THROUGH = "fall_through", _("Try the next rule")
         QUEUE = "queue", _("Wait in the rule's pool until someone is free")
 
-    priority = models.PositiveIntegerField(_("priority"), default=0, db_index=True, help_text=_("Lower runs first."))
+    # Unique (the constraint below); its index also serves the engine's "order by priority".
+    priority = models.PositiveIntegerField(_("priority"), default=0, help_text=_("Lower runs first."))
     name = models.CharField(_("name"), max_length=150)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -116,6 +119,15 @@ class RoutingRule(models.Model):
 
     class Meta:
         ordering = ["priority", "id"]
+        constraints = [
+            # First match wins, so two rules with one priority would run in an order nobody chose. Checked at
+            # commit (deferred): dragging a rule or importing a file renumbers several rules in one transaction,
+            # passing through states where two rules briefly share a number. SQLite (the demo) has no deferrable
+            # unique constraints and goes without; the admin and the import check in Python too.
+            models.UniqueConstraint(
+                fields=["priority"], name=RULE_PRIORITY_CONSTRAINT, deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
         verbose_name = _("routing rule")
         verbose_name_plural = _("routing rules")
 

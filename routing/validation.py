@@ -1,6 +1,9 @@
-"""Checks a manager's rule before it is saved: a target the rule can actually reach."""
+"""Checks a manager's rule before it is saved: a target the rule can actually reach, a priority of its own."""
 
+from django.db import IntegrityError, connection
 from django.utils.translation import gettext as _
+
+from routing.models import RULE_PRIORITY_CONSTRAINT
 
 
 def rule_target_errors(rule) -> dict:
@@ -80,3 +83,33 @@ def _active_rep_has_skills(requirements) -> bool:
         # One filter() per skill: each requirement must be met by its own RepSkill row.
         reps = reps.filter(skill_levels__skill=skill, skill_levels__level__gte=min_level)
     return reps.exists()
+
+
+def rule_priorities_lock() -> None:
+    """Makes the admin's and the import's renumberings of rules take turns (until the transaction ends).
+
+    Two renumberings checked at commit would each wait for the other's uncommitted rows: a deadlock,
+    not a clash a manager can act on. Taking turns, the second one sees the first one's rules.
+    """
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [RULE_PRIORITY_CONSTRAINT])
+
+
+def rule_priorities_check_now() -> None:
+    """Checks the deferred unique constraint on rule priorities at once: IntegrityError here rather than at commit.
+
+    The Python check above reads committed rules only; two managers saving at the same moment both pass it,
+    and PostgreSQL refuses the second. Checked before the admin or the import reports success, the clash
+    becomes a message for the manager instead of a failed commit after the page said "saved".
+    """
+    if connection.features.supports_deferrable_unique_constraints and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {RULE_PRIORITY_CONSTRAINT} IMMEDIATE")
+            cursor.execute(f"SET CONSTRAINTS {RULE_PRIORITY_CONSTRAINT} DEFERRED")
+
+
+def is_rule_priority_clash(error: IntegrityError) -> bool:
+    """True when PostgreSQL refused two rules with one priority (and not some other constraint)."""
+    diagnostics = getattr(error.__cause__, "diag", None)
+    return getattr(diagnostics, "constraint_name", None) == RULE_PRIORITY_CONSTRAINT
