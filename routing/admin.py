@@ -29,7 +29,6 @@ from routing.models import (
     RuleCondition,
     RuleSkillRequirement,
 )
-from routing.ruleset import bump_config_version
 from routing.selectors import assignments_in_scope, decisions_in_scope, leads_in_scope, manager_scope
 from routing.simulation_admin import rule_simulation_view
 from routing.validation import is_rule_priority_clash, rule_priorities_check_now, rule_priorities_lock
@@ -166,8 +165,6 @@ class RoutingRuleAdmin(ConfigFileAdminMixin, AutocompleteIdsOnlyMixin, SortableA
                     transaction.set_rollback(True)
                     return response
                 rule_priorities_check_now()
-                # sortable2 writes with bulk_update, which sends no post_save: tell the workers here.
-                bump_config_version()
         except IntegrityError as error:
             if not is_rule_priority_clash(error):
                 raise

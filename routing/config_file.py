@@ -25,7 +25,6 @@ from django.utils.translation import gettext_lazy
 
 from reps.models import Rep, Skill, Team, Territory
 from routing.models import Pool, RoutingRule, RuleCondition, RuleSkillRequirement
-from routing.ruleset import bump_config_version
 from routing.validation import (
     is_rule_priority_clash,
     rule_priorities_check_now,
@@ -484,9 +483,6 @@ class _Importer:
         if self.problems:
             raise ConfigFileError(self.problems)
         rule_priorities_check_now()
-        if self.report.has_changes:
-            # Pool and territory members change without a save signal; tell the workers once.
-            bump_config_version()
         return self.report
 
     # Shared steps

@@ -189,7 +189,11 @@ class RuleSkillRequirement(models.Model):
 
 
 class RoutingConfigVersion(models.Model):
-    """One row whose counter moves on every rule change, so workers know to reload their compiled rules."""
+    """One row whose token changes on every configuration change, so workers know to reload their compiled rules.
+
+    Written only by triggers in the database (migration 0009), on every write to rules, conditions, skills,
+    pools, territories, teams and experiments: no Python writer can forget it.
+    """
 
     version = models.PositiveBigIntegerField(default=0)
 
