@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from leads.models import Lead
 from reps.admin import RepsOfMyTeamsMixin
+from reps.scoping import assignments_in_scope, decisions_in_scope, leads_in_scope, manager_scope
 from routing.admin_config_file import ConfigFileAdminMixin
 from routing.experiments import experiment_start, experiment_stop
 from routing.forms import RoutingRuleForm, RuleConditionForm, SkillRequirementFormSet
@@ -29,7 +30,6 @@ from routing.models import (
     RuleCondition,
     RuleSkillRequirement,
 )
-from routing.selectors import assignments_in_scope, decisions_in_scope, leads_in_scope, manager_scope
 from routing.simulation_admin import rule_simulation_view
 from routing.validation import is_rule_priority_clash, rule_priorities_check_now, rule_priorities_lock
 

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 
 from leads.models import Lead
+from routing import notifications
 from routing.notifications import email_send
 from routing.services import route_pending_leads
 
@@ -98,3 +99,29 @@ def send_email(email: dict) -> None:
     job = get_current_job()
     retries_left = (job.retries_left or 0) if job else 0
     email_send(email, retries_left=retries_left, attempt=email.get("attempts", 1) - retries_left)
+
+
+# --- Entry points of the notifications queue -------------------------------------------------------
+# Queued by routing.notifications under these paths (RQ stores the path with each job): the functions
+# behind them may move or be renamed, these names stay.
+
+
+def notify_assignment(assignment_id: int, *, previous_owner_id: int | None, notify_new_owner: bool) -> None:
+    notifications.send_assignment(assignment_id, previous_owner_id=previous_owner_id,
+                                  notify_new_owner=notify_new_owner)
+
+
+def notify_assignments(pairs: list) -> None:
+    notifications.send_assignments(pairs)
+
+
+def notify_moved_away(lead_id: int, previous_owner_id: int, *, reason: str, new_owner) -> None:
+    notifications.send_moved_away(lead_id, previous_owner_id, reason=reason, new_owner=new_owner)
+
+
+def notify_reminder(lead_id: int) -> None:
+    notifications.send_reminder(lead_id)
+
+
+def notify_escalation(lead_id: int, team_id: int | None, *, reason: str, escalated_to_id: int | None) -> None:
+    notifications.send_escalation(lead_id, team_id, reason=reason, escalated_to_id=escalated_to_id)

@@ -7,8 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from routing.conditions import OPERATOR_CHOICES
-
-RULE_PRIORITY_CONSTRAINT = "routing_rule_unique_priority"
+from routing.validation import RULE_PRIORITY_CONSTRAINT, experiment_errors, rule_target_errors
 
 
 class Pool(models.Model):
@@ -135,8 +134,6 @@ class RoutingRule(models.Model):
         return self.name
 
     def clean(self):
-        from routing.validation import rule_target_errors
-
         errors = rule_target_errors(self)
         if errors:
             raise ValidationError(errors)
@@ -303,8 +300,6 @@ class RoutingExperiment(models.Model):
         return self.name
 
     def clean(self):
-        from routing.experiments import experiment_errors
-
         errors = experiment_errors(self)
         if errors:
             raise ValidationError(errors)

@@ -1,9 +1,13 @@
-"""Checks a manager's rule before it is saved: a target the rule can actually reach, a priority of its own."""
+"""Checks a manager's rule or experiment before it is saved: a target the rule can actually reach, a priority
+of its own, an experiment that can run.
+
+The models call these from clean(); this module imports no model at its top, so the models can import it.
+"""
 
 from django.db import IntegrityError, connection
 from django.utils.translation import gettext as _
 
-from routing.models import RULE_PRIORITY_CONSTRAINT
+RULE_PRIORITY_CONSTRAINT = "routing_rule_unique_priority"
 
 
 def rule_target_errors(rule) -> dict:
@@ -83,6 +87,22 @@ def _active_rep_has_skills(requirements) -> bool:
         # One filter() per skill: each requirement must be met by its own RepSkill row.
         reps = reps.filter(skill_levels__skill=skill, skill_levels__level__gte=min_level)
     return reps.exists()
+
+
+def experiment_errors(experiment) -> dict:
+    """Field -> message for every reason this experiment cannot run; empty when it can."""
+    Status = type(experiment).Status
+    errors = {}
+    if experiment.control_rule_id and experiment.control_rule_id == experiment.variant_rule_id:
+        errors["variant_rule"] = _(
+            "The variant must be another rule than the control rule: choose the rule whose target and strategy "
+            "the test group gets (usually an inactive copy of the control rule with another target).")
+    if experiment.control_rule_id and experiment.status in (Status.DRAFT, Status.RUNNING) \
+            and not experiment.control_rule.is_active:
+        errors["control_rule"] = _(
+            "Rule '%(rule)s' is inactive, so no lead would join the experiment. Choose an active rule, "
+            "or activate this one first.") % {"rule": experiment.control_rule}
+    return errors
 
 
 def rule_priorities_lock() -> None:
