@@ -2,7 +2,7 @@
 
 PostgreSQL holds the queue (leads with `routing_requested_at` set); Redis only wakes
 workers. A wake-up enqueues at most one waiting drain job at a time (a flag in Redis),
-and each drain job routes every waiting lead it can claim. Losing a wake-up is harmless:
+and each drain job routes every waiting lead it can lock. Losing a wake-up is harmless:
 the sweep (`manage.py routing_sweeper`) wakes workers for any lead left waiting.
 """
 

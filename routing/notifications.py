@@ -117,7 +117,7 @@ def sla_send_reminders(*, now: dt.datetime, limit: int = 500) -> int:
     sent = 0
     while sent < limit:
         with transaction.atomic():
-            lead = _claim_next_lead_to_remind(now, window_end)
+            lead = _lock_next_lead_to_remind(now, window_end)
             if lead is None:
                 break
             # Locked now: a statement with a fresh snapshot sees a reminder another sweeper just committed.
@@ -141,7 +141,7 @@ def _reminders_since_assignment(lead):
     )
 
 
-def _claim_next_lead_to_remind(now, window_end):
+def _lock_next_lead_to_remind(now, window_end):
     # Served by the partial index lead_sla_due_untouched; SKIP LOCKED lets several sweepers share the work.
     return (
         Lead.objects.select_for_update(skip_locked=True, of=("self",))

@@ -53,7 +53,9 @@ CREATE TRIGGER routing_config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCA
     FOR EACH STATEMENT EXECUTE FUNCTION routing_config_changed();
 """ for table in CONFIG_TABLES)
 
-POSTGRESQL_DROP = "".join(f"DROP TRIGGER routing_config_changed ON {table};\n" for table in [RULES, *CONFIG_TABLES]) + f"""
+POSTGRESQL_DROP = "".join(
+    f"DROP TRIGGER routing_config_changed ON {table};\n" for table in [RULES, *CONFIG_TABLES]
+) + f"""
 DROP TRIGGER routing_config_updated ON {RULES};
 DROP FUNCTION routing_rules_updated();
 DROP FUNCTION routing_config_changed();
