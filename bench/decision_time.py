@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/decision_time.py [--leads 150] [--rules 10 100 1000 10000] [--reps 10 1000] [--quick]
 
-Rules (bulk_create, then bump_config_version), in shuffled priority order, each targeting a team of 10 reps:
+Rules (bulk_create; triggers tell the workers), in shuffled priority order, each targeting a team of 10 reps:
   30% postal_code in (5 codes)          [indexed]   25% country equals X, industry in (2), employees >= n [indexed]
   20% territory in_territory T          [indexed]   15% industry in (3), source equals S                 [indexed]
   10% domain equals companyN.example    [indexed]   0.5% (at least 1) unindexed: score >= 9x, or an any-mode rule
@@ -91,7 +91,6 @@ def create_rules(count, teams, everyone, territories):
     from django.db import connection
 
     from routing.models import RoutingRule, RuleCondition
-    from routing.ruleset import bump_config_version
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE routing_rulecondition, routing_rotationstate, routing_routingrule CASCADE")
@@ -110,7 +109,6 @@ def create_rules(count, teams, everyone, territories):
          for rule, (_, conditions) in zip(rules, specs) for field, operator, value in conditions],
         batch_size=5000,
     )
-    bump_config_version()
 
 
 def create_leads(count):

@@ -1,5 +1,9 @@
 """A demo organisation: teams, reps, calendars, territories, accounts, pools, the seeds' rule chain and leads.
 
+The organisation is data in leadrouting/demo_data: people.json (teams, calendars, reps, accounts) and
+routing.json (territories, pools, rules), a routing configuration file as `manage.py export_routing`
+writes it and `import_routing` reads it. This module loads them and generates the leads.
+
 Everything is fixed or drawn from a seeded random generator, so two loads build the same
 organisation. `demo_load` builds it in one transaction; the demo manager user marks it
 as loaded, so a second load changes nothing. `demo_delete` removes it again (by the
@@ -10,11 +14,13 @@ each demo lead is routed like a real one once the transaction commits.
 """
 
 import datetime as dt
+import json
 import random
 import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -24,7 +30,8 @@ from django.utils import timezone
 
 from leads.models import Account, AccountDomain, Lead
 from reps.models import AvailabilityCalendar, Holiday, Rep, RepSkill, Skill, Team, Territory, TimeOff, WorkingHours
-from routing.models import Pool, RoutingRule, RuleCondition, RuleSkillRequirement
+from routing.config_file import routing_config_import
+from routing.models import Pool, RoutingRule
 
 MANAGER_USERNAME, MANAGER_PASSWORD = "manager", "demo-manager-2025"
 REP_USERNAME, REP_PASSWORD = "rep", "demo-rep-2025"
@@ -32,243 +39,27 @@ MANAGERS_GROUP, REPS_GROUP = "Sales managers", "Reps"
 RANDOM_SEED = 20250601
 LEAD_COUNT = 200
 
-Kind = Skill.Kind
-Seniority = Rep.Seniority
-Target = RoutingRule.TargetType
-Strategy = RoutingRule.Strategy
+DATA = Path(__file__).resolve().parent / "demo_data"
 
 
-# --- Organisation -----------------------------------------------------------------
-
-# (name, parent, description); parents come before their sub-teams.
-TEAMS = [
-    ("EMEA", None, "Europe, Middle East and Africa."),
-    ("DACH", "EMEA", "Germany, Austria and Switzerland."),
-    ("Nordics", "EMEA", "Sweden, Norway, Denmark, Finland and Iceland."),
-    ("UK & Ireland", "EMEA", "United Kingdom and Ireland."),
-    ("Americas", None, "North and Latin America."),
-    ("North America", "Americas", "United States and Canada."),
-    ("LATAM", "Americas", "Latin America."),
-    ("APAC", None, "Asia and the Pacific."),
-    ("ANZ", "APAC", "Australia and New Zealand."),
-    ("Japan", "APAC", "Japan."),
-    ("Senior reps", None, "Experienced reps across regions: they take the hot leads (score 80 and up)."),
-    ("All sales reps", None, "Every new-business rep (account managers look after their accounts instead): "
-     "the default round robin at the end of the rule chain."),
-]
-
-# (name, time zone, weekly hours as (weekdays, start, end), country whose holidays it keeps)
-WEEKDAYS, EVERY_DAY = range(0, 5), range(0, 7)
-CALENDARS = [
-    ("Berlin office", "Europe/Berlin", (WEEKDAYS, "09:00", "17:00"), "DE"),
-    ("Vienna office", "Europe/Vienna", (WEEKDAYS, "09:00", "17:00"), "AT"),
-    ("Zurich office", "Europe/Zurich", (WEEKDAYS, "08:30", "17:30"), "CH"),
-    ("Stockholm office", "Europe/Stockholm", (WEEKDAYS, "09:00", "17:00"), "SE"),
-    ("Oslo office", "Europe/Oslo", (WEEKDAYS, "08:00", "16:00"), "NO"),
-    ("London office", "Europe/London", (WEEKDAYS, "09:00", "17:00"), "GB"),
-    ("Dublin office", "Europe/Dublin", (WEEKDAYS, "09:00", "17:00"), "IE"),
-    ("Night desk", "Europe/London", (EVERY_DAY, "22:00", "06:00"), "GB"),  # overnight support-style shift
-    ("New York office", "America/New_York", (WEEKDAYS, "09:00", "17:00"), "US"),
-    ("Los Angeles office", "America/Los_Angeles", (WEEKDAYS, "09:00", "17:00"), "US"),
-    ("São Paulo office", "America/Sao_Paulo", (WEEKDAYS, "09:00", "18:00"), "BR"),
-    ("Mexico City office", "America/Mexico_City", (WEEKDAYS, "09:00", "18:00"), "MX"),
-    ("Sydney office", "Australia/Sydney", (WEEKDAYS, "09:00", "17:00"), "AU"),
-    ("Tokyo office", "Asia/Tokyo", (WEEKDAYS, "09:00", "18:00"), "JP"),
-]
-
-# Fixed-date public holidays (month, day, name), kept for this year and the next.
-HOLIDAYS = {
-    "DE": [(1, 1, "New Year's Day"), (5, 1, "Labour Day"), (10, 3, "German Unity Day"), (12, 25, "Christmas Day"),
-           (12, 26, "St Stephen's Day")],
-    "AT": [(1, 1, "New Year's Day"), (5, 1, "Labour Day"), (10, 26, "National Day"), (12, 25, "Christmas Day")],
-    "CH": [(1, 1, "New Year's Day"), (8, 1, "Swiss National Day"), (12, 25, "Christmas Day")],
-    "SE": [(1, 1, "New Year's Day"), (6, 6, "National Day"), (12, 24, "Christmas Eve"), (12, 25, "Christmas Day")],
-    "NO": [(1, 1, "New Year's Day"), (5, 17, "Constitution Day"), (12, 25, "Christmas Day")],
-    "GB": [(1, 1, "New Year's Day"), (12, 25, "Christmas Day"), (12, 26, "Boxing Day")],
-    "IE": [(1, 1, "New Year's Day"), (3, 17, "St Patrick's Day"), (12, 25, "Christmas Day")],
-    "US": [(1, 1, "New Year's Day"), (6, 19, "Juneteenth"), (7, 4, "Independence Day"), (12, 25, "Christmas Day")],
-    "BR": [(1, 1, "New Year's Day"), (4, 21, "Tiradentes"), (9, 7, "Independence Day"), (12, 25, "Christmas Day")],
-    "MX": [(1, 1, "New Year's Day"), (9, 16, "Independence Day"), (12, 25, "Christmas Day")],
-    "AU": [(1, 1, "New Year's Day"), (1, 26, "Australia Day"), (4, 25, "Anzac Day"), (12, 25, "Christmas Day")],
-    "JP": [(1, 1, "New Year's Day"), (2, 11, "National Foundation Day"), (5, 3, "Constitution Day"),
-           (5, 5, "Children's Day")],
-}
-
-PRODUCTS = ["CRM Suite", "Analytics", "Integrations API"]
-INDUSTRIES = ["Software", "Healthcare", "Finance", "Retail", "Manufacturing", "Education", "Logistics", "Energy"]
-LANGUAGES = ["English", "German", "French", "Swedish", "Norwegian", "Spanish", "Portuguese", "Japanese", "Korean"]
-USE_CASES = ["Lead management", "Customer support", "Sales forecasting", "Marketing automation"]
-SKILLS = (
-    [(Kind.PRODUCT, name) for name in PRODUCTS]
-    + [(Kind.INDUSTRY, name) for name in INDUSTRIES]
-    + [(Kind.LANGUAGE, name) for name in LANGUAGES]
-    + [(Kind.USE_CASE, name) for name in USE_CASES]
-)
+def _read(name: str) -> dict:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
-@dataclass(frozen=True)
-class DemoRep:
-    username: str
-    first_name: str
-    last_name: str
-    seniority: str
-    teams: tuple
-    calendar: str
-    skills: dict  # skill name -> level 1..5
-    weight: str = "1"
-    max_open_leads: int | None = 30
-    max_new_leads_per_day: int | None = 15
-    is_active: bool = True
+# People data (teams, calendars, reps, accounts): the routing configuration file names these but never creates them.
+PEOPLE = _read("people.json")
+# Territories, pools and the seeds' rule chain, as `manage.py export_routing` writes them.
+ROUTING = _read("routing.json")
+ACCOUNTS = PEOPLE["accounts"]
 
 
-REPS = [
-    DemoRep("anna.schneider", "Anna", "Schneider", Seniority.SENIOR, ("DACH", "Senior reps"), "Berlin office",
-            {"CRM Suite": 5, "Analytics": 4, "Manufacturing": 4, "Finance": 4, "German": 5, "English": 5,
-             "Sales forecasting": 4}, weight="1.5", max_open_leads=40, max_new_leads_per_day=20),
-    DemoRep(REP_USERNAME, "Lukas", "Weber", Seniority.MID, ("DACH",), "Berlin office",
-            {"CRM Suite": 3, "Software": 3, "German": 5, "English": 4, "Lead management": 3}),
-    DemoRep("felix.huber", "Felix", "Huber", Seniority.JUNIOR, ("DACH",), "Vienna office",
-            {"CRM Suite": 2, "Retail": 2, "German": 5, "English": 3}, weight="0.5", max_open_leads=15,
-            max_new_leads_per_day=8),
-    DemoRep("mara.keller", "Mara", "Keller", Seniority.ACCOUNT_MANAGER, ("DACH",), "Zurich office",
-            {"CRM Suite": 4, "Finance": 3, "German": 5, "French": 4, "English": 5}, max_open_leads=60,
-            max_new_leads_per_day=None),
-    DemoRep("tobias.fischer", "Tobias", "Fischer", Seniority.JUNIOR, ("DACH",), "Berlin office",
-            {"German": 5, "English": 3}, is_active=False),  # left the company: never routed to
-    DemoRep("erik.lindqvist", "Erik", "Lindqvist", Seniority.MID, ("Nordics",), "Stockholm office",
-            {"Analytics": 3, "Software": 4, "Swedish": 5, "English": 5, "Norwegian": 3}),
-    DemoRep("ingrid.hansen", "Ingrid", "Hansen", Seniority.JUNIOR, ("Nordics",), "Oslo office",
-            {"Retail": 2, "Energy": 3, "Norwegian": 5, "Swedish": 3, "English": 4}, weight="0.75",
-            max_open_leads=20, max_new_leads_per_day=8),
-    DemoRep("oliver.bennett", "Oliver", "Bennett", Seniority.SENIOR, ("UK & Ireland", "Senior reps"), "London office",
-            {"CRM Suite": 4, "Finance": 5, "English": 5, "Sales forecasting": 4}, weight="1.5", max_open_leads=40,
-            max_new_leads_per_day=20),
-    DemoRep("siobhan.murphy", "Siobhan", "Murphy", Seniority.MID, ("UK & Ireland",), "Dublin office",
-            {"Healthcare": 4, "English": 5, "Customer support": 3}),
-    DemoRep("charlotte.hughes", "Charlotte", "Hughes", Seniority.ACCOUNT_MANAGER, ("UK & Ireland",), "London office",
-            {"CRM Suite": 4, "Retail": 3, "Healthcare": 2, "English": 5}, max_open_leads=60,
-            max_new_leads_per_day=None),
-    DemoRep("sam.okafor", "Sam", "Okafor", Seniority.JUNIOR, ("EMEA",), "Night desk",
-            {"English": 5, "French": 4, "Customer support": 4}, weight="0.5", max_open_leads=20,
-            max_new_leads_per_day=8),
-    DemoRep("jessica.carter", "Jessica", "Carter", Seniority.SENIOR, ("North America", "Senior reps"),
-            "New York office", {"Analytics": 4, "Finance": 5, "Healthcare": 3, "English": 5, "Sales forecasting": 5},
-            weight="2", max_open_leads=50, max_new_leads_per_day=20),
-    DemoRep("michael.brooks", "Michael", "Brooks", Seniority.MID, ("North America",), "New York office",
-            {"Integrations API": 4, "Software": 4, "English": 5, "Spanish": 3}),
-    DemoRep("daniel.kim", "Daniel", "Kim", Seniority.JUNIOR, ("North America",), "Los Angeles office",
-            {"Integrations API": 2, "Software": 2, "English": 5, "Korean": 4}, weight="0.5", max_open_leads=15,
-            max_new_leads_per_day=8),
-    DemoRep("emily.nguyen", "Emily", "Nguyen", Seniority.MID, ("North America",), "Los Angeles office",
-            {"Healthcare": 5, "English": 5, "Customer support": 4}),
-    DemoRep("robert.hayes", "Robert", "Hayes", Seniority.ACCOUNT_MANAGER, ("North America",), "New York office",
-            {"CRM Suite": 4, "Finance": 3, "English": 5}, max_open_leads=60, max_new_leads_per_day=None),
-    DemoRep("ana.souza", "Ana", "Souza", Seniority.MID, ("LATAM",), "São Paulo office",
-            {"Retail": 4, "Portuguese": 5, "Spanish": 4, "English": 4, "Marketing automation": 3}),
-    DemoRep("carlos.mendoza", "Carlos", "Mendoza", Seniority.JUNIOR, ("LATAM",), "Mexico City office",
-            {"Manufacturing": 3, "Spanish": 5, "English": 4}, weight="0.75", max_open_leads=20),
-    DemoRep("liam.walker", "Liam", "Walker", Seniority.SENIOR, ("ANZ", "Senior reps"), "Sydney office",
-            {"Analytics": 4, "Healthcare": 4, "Software": 3, "English": 5}, weight="1.5", max_open_leads=40),
-    DemoRep("chloe.taylor", "Chloe", "Taylor", Seniority.MID, ("ANZ",), "Sydney office",
-            {"Retail": 3, "Education": 4, "English": 5, "Marketing automation": 3}),
-    DemoRep("haruto.sato", "Haruto", "Sato", Seniority.MID, ("Japan",), "Tokyo office",
-            {"Manufacturing": 4, "Integrations API": 3, "Japanese": 5, "English": 4}),
-    DemoRep("yui.tanaka", "Yui", "Tanaka", Seniority.ACCOUNT_MANAGER, ("Japan",), "Tokyo office",
-            {"CRM Suite": 4, "Finance": 2, "Japanese": 5, "English": 4}, max_open_leads=60,
-            max_new_leads_per_day=None),
-]
-
-# Team -> managers (usernames); the demo manager heads the regions and the cross-region teams.
-TEAM_MANAGERS = {
-    "EMEA": [MANAGER_USERNAME], "Americas": [MANAGER_USERNAME], "APAC": [MANAGER_USERNAME],
-    "Senior reps": [MANAGER_USERNAME], "All sales reps": [MANAGER_USERNAME],
-    "DACH": ["anna.schneider"], "Nordics": ["erik.lindqvist"], "UK & Ireland": ["oliver.bennett"],
-    "North America": ["jessica.carter"], "LATAM": ["ana.souza"], "ANZ": ["liam.walker"], "Japan": ["haruto.sato"],
-}
-
-# (name, parent, countries, regions, postal codes, covering teams, covering reps); parents first.
-TERRITORIES = [
-    ("EMEA", None, "DE AT CH SE NO DK FI IS GB IE FR NL BE ES IT PL PT AE ZA", "", "", ["EMEA"], []),
-    ("DACH", "EMEA", "DE AT CH", "", "", ["DACH"], []),
-    ("Bavaria", "DACH", "DE", "", "80-87", [], ["anna.schneider", "felix.huber"]),
-    ("Berlin", "DACH", "DE", "", "10-14", [], [REP_USERNAME]),
-    ("Nordics", "EMEA", "SE NO DK FI IS", "", "", ["Nordics"], []),
-    ("UK & Ireland", "EMEA", "GB IE", "", "", ["UK & Ireland"], []),
-    ("Americas", None, "US CA MX BR AR CL CO", "", "", ["Americas"], []),
-    ("North America", "Americas", "US CA", "", "", ["North America"], []),
-    ("US West", "North America", "US", "CA, WA, OR", "", [], ["daniel.kim", "emily.nguyen"]),
-    ("US East", "North America", "US", "NY, MA, NJ, PA", "", [], ["jessica.carter", "michael.brooks"]),
-    ("LATAM", "Americas", "MX BR AR CL CO", "", "", ["LATAM"], []),
-    ("APAC", None, "AU NZ JP SG IN", "", "", ["APAC"], []),
-    ("ANZ", "APAC", "AU NZ", "", "", ["ANZ"], []),
-    ("Japan", "APAC", "JP", "", "", ["Japan"], []),
-]
-
-# (name, parent, owner username or None, customer?, domains, country, industry); parents first.
-ACCOUNTS = [
-    ("Globex Corporation", None, "robert.hayes", True, ["globex.example"], "US", "Manufacturing"),
-    ("Globex Deutschland GmbH", "Globex Corporation", "mara.keller", True, ["globex-de.example"], "DE",
-     "Manufacturing"),
-    ("Globex Brasil Ltda", "Globex Corporation", None, True, ["globex-br.example"], "BR", "Manufacturing"),
-    ("Kestrel Financial Group", None, "robert.hayes", True, ["kestrelfinancial.example"], "US", "Finance"),
-    ("Kestrel Financial UK Ltd", "Kestrel Financial Group", "charlotte.hughes", False, ["kestrel-uk.example"], "GB",
-     "Finance"),
-    ("Brightwater Health plc", None, "charlotte.hughes", True, ["brightwaterhealth.example"], "GB", "Healthcare"),
-    ("Alpenglanz Maschinenbau AG", None, "mara.keller", True, ["alpenglanz.example", "alpenglanz-ch.example"], "CH",
-     "Manufacturing"),
-    ("Sakura Robotics KK", None, "yui.tanaka", True, ["sakura-robotics.example"], "JP", "Manufacturing"),
-    ("Sakura Robotics Australia Pty Ltd", "Sakura Robotics KK", None, False, ["sakura-robotics-au.example"], "AU",
-     "Manufacturing"),
-    ("Copperline Logistics Inc.", None, "robert.hayes", False, ["copperline.example"], "US", "Logistics"),
-    ("Nordlys Energi AS", None, None, False, ["nordlys.example"], "NO", "Energy"),
-    ("Harbour Bridge Retail Pty Ltd", None, None, False, ["harbourbridge-retail.example"], "AU", "Retail"),
-]
-
-POOLS = [
-    ("EMEA overflow", ["EMEA"]),  # DACH leads wait here while no DACH rep is free; any EMEA rep may claim them
-    ("Inbound backlog", ["All sales reps"]),  # what nobody could take at once waits here instead of being lost
-]
+def _skill_names(kind: str) -> list:
+    return [skill["name"] for skill in PEOPLE["skills"] if skill["kind"] == kind]
 
 
-@dataclass(frozen=True)
-class DemoRule:
-    priority: int
-    name: str
-    description: str
-    target_type: str
-    conditions: tuple = ()  # (field, operator, value)
-    skills: tuple = ()  # (skill kind, skill name, min level)
-    target_team: str | None = None
-    strategy: str = Strategy.ROUND_ROBIN
-    pool: str | None = None  # set: leads wait in this pool while nobody is eligible
-    sla_minutes: int | None = None
-
-
-# The seeds' decision chain, first match wins. The engine requires every skill of a
-# rule, so the two specialist industries are two rules, each asking for its own skill.
-RULES = [
-    DemoRule(10, "Existing customers to their account manager",
-             "A lead from a company that is already a customer goes to the account's owner "
-             "(or the parent company's owner).",
-             Target.ACCOUNT_OWNER, conditions=(("account.is_customer", "equals", "true"),), sla_minutes=60),
-    DemoRule(20, "Hot leads to senior reps", "Score 80 and up: an experienced rep calls back within 15 minutes.",
-             Target.TEAM, conditions=(("score", "gte", "80"),), target_team="Senior reps", sla_minutes=15),
-    DemoRule(30, "Healthcare specialists", "Healthcare leads go to reps with healthcare expertise (level 4+).",
-             Target.SKILLS, conditions=(("industry", "equals", "Healthcare"),),
-             skills=((Kind.INDUSTRY, "Healthcare", 4),), strategy=Strategy.WEIGHTED),
-    DemoRule(40, "Finance specialists", "Finance leads go to reps with finance expertise (level 4+).",
-             Target.SKILLS, conditions=(("industry", "equals", "Finance"),),
-             skills=((Kind.INDUSTRY, "Finance", 4),), strategy=Strategy.WEIGHTED),
-    DemoRule(50, "DACH territory reps", "Leads from Germany, Austria and Switzerland to the reps covering their "
-             "territory; while none is free they wait in the EMEA overflow pool.",
-             Target.TERRITORY, conditions=(("territory", "in_territory", "DACH"),),
-             strategy=Strategy.LEAST_LOADED, pool="EMEA overflow"),
-    DemoRule(60, "Small deals to nurture", "Deals under 1,000 go to the automated nurture sequence, not to a rep.",
-             Target.NURTURE, conditions=(("deal_value", "lt", "1000"),)),
-    DemoRule(1000, "Default round robin", "Everything else: round robin over all sales reps; while nobody is free the "
-             "lead waits in the inbound backlog.",
-             Target.TEAM, target_team="All sales reps", pool="Inbound backlog"),
-]
+PRODUCTS = _skill_names(Skill.Kind.PRODUCT)
+INDUSTRIES = _skill_names(Skill.Kind.INDUSTRY)
+USE_CASES = _skill_names(Skill.Kind.USE_CASE)
 
 
 # --- Leads ------------------------------------------------------------------------
@@ -379,7 +170,8 @@ def demo_lead_specs() -> list:
     for number in range(1, LEAD_COUNT + 1):
         from_account = bool(account_leads) and rng.random() < 0.12
         if from_account:
-            name, _, _, _, domains, country, industry = account_leads.pop(rng.randrange(len(account_leads)))
+            account = account_leads.pop(rng.randrange(len(account_leads)))
+            name, domains, country, industry = (account[key] for key in ["name", "domains", "country", "industry"])
             place = rng.choice([p for p in places if p.country == country])
             company, domain = name, rng.choice(domains)
         else:
@@ -442,19 +234,18 @@ def demo_load(*, now: dt.datetime | None = None) -> bool:
     users = {MANAGER_USERNAME: _create_user(MANAGER_USERNAME, "Morgan", "Blake", MANAGER_PASSWORD, managers_group)}
     teams = _create_teams()
     calendars = _create_calendars(now.year)
-    skills = {name: Skill.objects.get_or_create(kind=kind, name=name)[0] for kind, name in SKILLS}
+    skills = {skill["name"]: Skill.objects.get_or_create(**skill)[0] for skill in PEOPLE["skills"]}
     reps = _create_reps(teams, calendars, skills, reps_group)
     users.update({username: rep.user for username, rep in reps.items()})
-    for team_name, usernames in TEAM_MANAGERS.items():
+    for team_name, usernames in PEOPLE["team_managers"].items():
         teams[team_name].managers.add(*(users[username] for username in usernames))
     # Head of every region, and of the leads no team holds (nurture, unroutable): sees every team.
     users[MANAGER_USERNAME].user_permissions.add(
         Permission.objects.get(content_type__app_label="reps", codename="view_all_teams"))
     _create_absences(reps, now)
-    _create_territories(teams, reps)
     _create_accounts(reps)
-    pools = _create_pools(teams)
-    _create_rules(teams, pools, skills)
+    # The same import a manager runs: every rule passes the admin's checks.
+    routing_config_import(ROUTING)
     for spec in demo_lead_specs():
         Lead.objects.create(**spec)  # one by one: routing hooks on post_save
     return True
@@ -479,48 +270,49 @@ def _create_user(username, first_name, last_name, password, group):
 
 def _create_teams() -> dict:
     teams = {}
-    for name, parent, description in TEAMS:
-        teams[name] = Team.objects.create(name=name, parent=teams.get(parent), description=description)
+    for spec in PEOPLE["teams"]:  # parents come before their sub-teams
+        teams[spec["name"]] = Team.objects.create(name=spec["name"], parent=teams.get(spec["parent"]),
+                                                  description=spec["description"])
     return teams
 
 
 def _create_calendars(year: int) -> dict:
     calendars = {}
-    for name, time_zone, (weekdays, start, end), country in CALENDARS:
-        calendar = AvailabilityCalendar.objects.create(name=name, time_zone=time_zone)
-        for weekday in weekdays:
-            WorkingHours.objects.create(
-                calendar=calendar, weekday=weekday, start=dt.time.fromisoformat(start), end=dt.time.fromisoformat(end)
-            )
-        for holiday_year in (year, year + 1):
-            for month, day, holiday in HOLIDAYS[country]:
-                Holiday.objects.create(calendar=calendar, date=dt.date(holiday_year, month, day), name=holiday)
-        calendars[name] = calendar
+    for spec in PEOPLE["calendars"]:
+        calendar = AvailabilityCalendar.objects.create(name=spec["name"], time_zone=spec["time_zone"])
+        for weekday in spec["weekdays"]:
+            WorkingHours.objects.create(calendar=calendar, weekday=weekday, start=dt.time.fromisoformat(spec["start"]),
+                                        end=dt.time.fromisoformat(spec["end"]))
+        for holiday_year in (year, year + 1):  # fixed-date public holidays, this year and the next
+            for holiday in PEOPLE["holidays"][spec["holidays_of"]]:
+                Holiday.objects.create(calendar=calendar, date=dt.date(holiday_year, holiday["month"], holiday["day"]),
+                                       name=holiday["name"])
+        calendars[spec["name"]] = calendar
     return calendars
 
 
 def _create_reps(teams, calendars, skills, group) -> dict:
     reps = {}
-    for spec in REPS:
-        password = REP_PASSWORD if spec.username == REP_USERNAME else None
-        user = _create_user(spec.username, spec.first_name, spec.last_name, password, group)
-        calendar = calendars[spec.calendar]
+    for spec in PEOPLE["reps"]:
+        password = REP_PASSWORD if spec["username"] == REP_USERNAME else None
+        user = _create_user(spec["username"], spec["first_name"], spec["last_name"], password, group)
+        calendar = calendars[spec["calendar"]]
         rep = Rep.objects.create(
             user=user,
-            seniority=spec.seniority,
-            weight=Decimal(spec.weight),
-            max_open_leads=spec.max_open_leads,
-            max_new_leads_per_day=spec.max_new_leads_per_day,
-            is_active=spec.is_active,
+            seniority=spec["seniority"],
+            weight=Decimal(spec["weight"]),
+            max_open_leads=spec["max_open_leads"],
+            max_new_leads_per_day=spec["max_new_leads_per_day"],
+            is_active=spec["is_active"],
             time_zone=calendar.time_zone,
             calendar=calendar,
         )
-        rep.teams.add(*(teams[name] for name in spec.teams))
-        if spec.seniority != Seniority.ACCOUNT_MANAGER:
+        rep.teams.add(*(teams[name] for name in spec["teams"]))
+        if spec["seniority"] != Rep.Seniority.ACCOUNT_MANAGER:
             rep.teams.add(teams["All sales reps"])
-        for skill_name, level in spec.skills.items():
+        for skill_name, level in spec["skills"].items():
             RepSkill.objects.create(rep=rep, skill=skills[skill_name], level=level)
-        reps[spec.username] = rep
+        reps[spec["username"]] = rep
     return reps
 
 
@@ -542,62 +334,14 @@ def _create_absences(reps, now):
     away.save(update_fields=["status", "away_until"])
 
 
-def _create_territories(teams, reps):
-    territories = {}
-    for name, parent, countries, regions, postal_codes, team_names, usernames in TERRITORIES:
-        territory = Territory(
-            name=name, parent=territories.get(parent), countries=countries.split(), regions=regions,
-            postal_codes=postal_codes,
-        )
-        territory.full_clean()
-        territory.save()
-        territory.teams.add(*(teams[team] for team in team_names))
-        territory.reps.add(*(reps[username] for username in usernames))
-        territories[name] = territory
-
-
 def _create_accounts(reps):
     accounts = {}
-    for name, parent, owner, is_customer, domains, _country, _industry in ACCOUNTS:
-        account = Account.objects.create(
-            name=name, parent=accounts.get(parent), owner=reps.get(owner), is_customer=is_customer
-        )
-        for domain in domains:
+    for spec in ACCOUNTS:  # parents first
+        account = Account.objects.create(name=spec["name"], parent=accounts.get(spec["parent"]),
+                                         owner=reps.get(spec["owner"]), is_customer=spec["is_customer"])
+        for domain in spec["domains"]:
             AccountDomain.objects.create(account=account, domain=domain)
-        accounts[name] = account
-
-
-def _create_pools(teams) -> dict:
-    pools = {}
-    for name, team_names in POOLS:
-        pools[name] = Pool.objects.create(name=name)
-        pools[name].teams.add(*(teams[team] for team in team_names))
-    return pools
-
-
-def _create_rules(teams, pools, skills):
-    for spec in RULES:
-        rule = RoutingRule(
-            priority=spec.priority,
-            name=spec.name,
-            description=spec.description,
-            target_type=spec.target_type,
-            target_team=teams.get(spec.target_team),
-            strategy=spec.strategy,
-            pool=pools.get(spec.pool),
-            when_none_eligible=(
-                RoutingRule.WhenNoneEligible.QUEUE if spec.pool else RoutingRule.WhenNoneEligible.FALL_THROUGH
-            ),
-            sla_minutes=spec.sla_minutes,
-        )
-        rule.full_clean()  # the same checks a manager's rule passes in the admin
-        rule.save()
-        for field, operator, value in spec.conditions:
-            condition = RuleCondition(rule=rule, field=field, operator=operator, value=value)
-            condition.full_clean()
-            condition.save()
-        for _kind, skill_name, min_level in spec.skills:
-            RuleSkillRequirement.objects.create(rule=rule, skill=skills[skill_name], min_level=min_level)
+        accounts[spec["name"]] = account
 
 
 @transaction.atomic
@@ -607,17 +351,19 @@ def demo_delete() -> None:
     Raises ProtectedError when data outside the demo still points at demo reps or teams
     (a lead owned by a demo rep, a rule targeting a demo team): nothing is deleted then.
     """
-    usernames = [MANAGER_USERNAME] + [spec.username for spec in REPS]
+    usernames = [MANAGER_USERNAME] + [spec["username"] for spec in PEOPLE["reps"]]
     Lead.objects.filter(email__in=[spec["email"] for spec in demo_lead_specs()]).delete()
-    RoutingRule.objects.filter(name__in=[spec.name for spec in RULES]).delete()
-    Pool.objects.filter(name__in=[name for name, _ in POOLS]).delete()
-    Account.objects.filter(name__in=[spec[0] for spec in ACCOUNTS]).delete()
-    for spec in reversed(TERRITORIES):  # sub-territories first: a parent is protected
-        Territory.objects.filter(name=spec[0]).delete()
+    RoutingRule.objects.filter(name__in=[spec["name"] for spec in ROUTING["rules"]]).delete()
+    Pool.objects.filter(name__in=[spec["name"] for spec in ROUTING["pools"]]).delete()
+    Account.objects.filter(name__in=[spec["name"] for spec in ACCOUNTS]).delete()
+    names = [spec["name"] for spec in ROUTING["territories"]]
+    territories = Territory.objects.filter(name__in=names).select_related("parent")
+    for territory in sorted(territories, key=lambda t: -len(list(t.ancestors()))):  # a parent is protected
+        territory.delete()
     get_user_model().objects.filter(username__in=usernames).delete()  # their Rep rows go with them
-    for spec in reversed(TEAMS):
-        Team.objects.filter(name=spec[0]).delete()
-    AvailabilityCalendar.objects.filter(name__in=[spec[0] for spec in CALENDARS]).delete()
+    for spec in reversed(PEOPLE["teams"]):
+        Team.objects.filter(name=spec["name"]).delete()
+    AvailabilityCalendar.objects.filter(name__in=[spec["name"] for spec in PEOPLE["calendars"]]).delete()
 
 
 def demo_summary() -> dict:

@@ -20,10 +20,10 @@ from leads.csv_import import CsvFileError, csv_decode, csv_read, leads_import, m
 from leads.forms import AccountDomainForm, CsvMappingForm, CsvUploadForm
 from leads.models import Account, AccountDomain, ApiToken, IntakeForm, Lead, LeadEvent
 from leads.services import api_token_create
+from reps.scoping import lead_events_visible_to, leads_visible_to, manager_scope
 from routing.admin import AssignmentInline, DecisionInline, ReadOnlyAdmin, ReadOnlyInline
 from routing.forms import LeadReassignForm
 from routing.reassignment import lead_reassign
-from routing.selectors import lead_events_visible_to, leads_visible_to, manager_scope
 from routing.simulation_admin import lead_simulation_response, may_simulate
 
 

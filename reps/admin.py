@@ -21,9 +21,9 @@ from reps.models import (
     TimeOff,
     WorkingHours,
 )
+from reps.scoping import is_sales_manager, manager_scope, reps_in_scope
 from reps.services import check_away_until, rep_set_available, rep_set_away
 from routing.reassignment import rep_deactivate
-from routing.selectors import is_sales_manager, manager_scope, reps_in_scope
 
 
 @admin.register(Team)

@@ -33,7 +33,7 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
-        # Without it a sales manager sees only the teams they manage (routing.selectors.manager_scope).
+        # Without it a sales manager sees only the teams they manage (reps.scoping.manager_scope).
         permissions = [("view_all_teams", _("Can see every team's leads and reps"))]
         verbose_name = _("team")
         verbose_name_plural = _("teams")

@@ -5,9 +5,9 @@ from functools import partial
 from adminsortable2.admin import SortableAdminMixin
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from leads.models import Lead
 from reps.admin import RepsOfMyTeamsMixin
+from reps.scoping import assignments_in_scope, decisions_in_scope, leads_in_scope, manager_scope
 from routing.admin_config_file import ConfigFileAdminMixin
 from routing.experiments import experiment_start, experiment_stop
 from routing.forms import RoutingRuleForm, RuleConditionForm, SkillRequirementFormSet
@@ -29,9 +30,8 @@ from routing.models import (
     RuleCondition,
     RuleSkillRequirement,
 )
-from routing.ruleset import bump_config_version
-from routing.selectors import assignments_in_scope, decisions_in_scope, leads_in_scope, manager_scope
 from routing.simulation_admin import rule_simulation_view
+from routing.validation import is_rule_priority_clash, rule_priorities_check_now, rule_priorities_lock
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -157,20 +157,41 @@ class RoutingRuleAdmin(ConfigFileAdminMixin, AutocompleteIdsOnlyMixin, SortableA
         return [path("simulate/", simulate, name="routing_routingrule_simulate"), *super().get_urls()]
 
     def update_order(self, request):
-        with transaction.atomic():
-            response = super().update_order(request)
-            if response.status_code != 200:
-                return response
-            if _rules_share_a_priority():
-                transaction.set_rollback(True)
-                return HttpResponseBadRequest(_("This order would give two rules the same priority; reload the list."))
-            # sortable2 writes with bulk_update, which sends no post_save: tell the workers here.
-            bump_config_version()
+        try:
+            with transaction.atomic():
+                rule_priorities_lock()
+                response = super().update_order(request)
+                if response.status_code != 200:
+                    transaction.set_rollback(True)
+                    return response
+                rule_priorities_check_now()
+        except IntegrityError as error:
+            if not is_rule_priority_clash(error):
+                raise
+            return HttpResponseBadRequest(_("This order would give two rules the same priority; reload the list."))
         return response
 
     def save_model(self, request, obj, form, change):
         # sortable2 would put a new rule last; the form already chose its priority (typed, or last).
+        rule_priorities_lock()
         admin.ModelAdmin.save_model(self, request, obj, form, change)
+        rule_priorities_check_now()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError as error:
+            if not is_rule_priority_clash(error):
+                raise
+        # Another manager's rule took this priority after the form was checked, and is committed now:
+        # checked again, the form says so next to the priority, with everything typed still there.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError as error:
+            if not is_rule_priority_clash(error):
+                raise
+        messages.error(request, _("Another rule took this priority while you saved; nothing was saved. Try again."))
+        return HttpResponseRedirect(request.get_full_path())
 
     @admin.display(description=gettext_lazy("assign to"), ordering="target_type")
     def target(self, rule):
@@ -185,10 +206,6 @@ class RoutingRuleAdmin(ConfigFileAdminMixin, AutocompleteIdsOnlyMixin, SortableA
     def condition_summary(self, rule):
         joiner = _(" and ") if rule.match_mode == RoutingRule.MatchMode.ALL else _(" or ")
         return joiner.join(str(condition) for condition in rule.conditions.all()) or _("every lead")
-
-
-def _rules_share_a_priority() -> bool:
-    return RoutingRule.objects.order_by().values("priority").annotate(rules=Count("id")).filter(rules__gt=1).exists()
 
 
 @admin.register(RuleCondition)

@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads.models import Lead
+from reps.scoping import TeamScope, leads_in_scope
 from routing.models import RoutingDecision, RoutingExperiment, RoutingRule, RuleSkillRequirement
-from routing.selectors import TeamScope, leads_in_scope, percentile
+from routing.stats import percentile
 
 Group, Status = RoutingExperiment.Group, RoutingExperiment.Status
 SIGNIFICANCE_LEVEL = 0.05  # two-sided
@@ -56,21 +57,6 @@ def placing_rule(experiment: RoutingExperiment, group: str) -> RoutingRule:
 
 
 # --- Checks and changes -------------------------------------------------------------------
-
-def experiment_errors(experiment: RoutingExperiment) -> dict:
-    """Field -> message for every reason this experiment cannot run; empty when it can."""
-    errors = {}
-    if experiment.control_rule_id and experiment.control_rule_id == experiment.variant_rule_id:
-        errors["variant_rule"] = _(
-            "The variant must be another rule than the control rule: choose the rule whose target and strategy "
-            "the test group gets (usually an inactive copy of the control rule with another target).")
-    if experiment.control_rule_id and experiment.status in (Status.DRAFT, Status.RUNNING) \
-            and not experiment.control_rule.is_active:
-        errors["control_rule"] = _(
-            "Rule '%(rule)s' is inactive, so no lead would join the experiment. Choose an active rule, "
-            "or activate this one first.") % {"rule": experiment.control_rule}
-    return errors
-
 
 def experiment_start(*, experiment_id: int, actor: AbstractBaseUser | None) -> RoutingExperiment:
     """Starts a draft experiment: from now on its control rule's leads are split between the groups."""
@@ -214,7 +200,7 @@ def experiment_results(*, experiment: RoutingExperiment, scope: TeamScope | None
     A lead counts in the group the experiment put it in, whatever happened next (moved by
     hand, placed by a later rule because nobody in its group was eligible): the groups stay
     the random halves the split made, so their difference is the variant's doing.
-    Only the leads of `scope` count (see routing.selectors.manager_scope); None counts every lead.
+    Only the leads of `scope` count (see reps.scoping.manager_scope); None counts every lead.
     """
     control, test = (_group_figures(experiment, group, scope) for group in (Group.CONTROL, Group.TEST))
     z_test = two_proportion_z_test(successes_a=control.converted, trials_a=control.leads,

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from reps.models import Rep
+from reps.scoping import TeamScope, reps_in_scope
 from routing.conditions import ANY, ATTRIBUTE_PREFIX, BOOLEAN, FIELD_TYPES, NUMBER, TERRITORY, TEXT
 from routing.models import RoutingRule, RuleCondition
-from routing.selectors import TeamScope, reps_in_scope
 from routing.simulation import MAX_SIMULATED_LEADS
 from routing.validation import rule_skill_errors
 

@@ -2,7 +2,7 @@
 
 PostgreSQL holds the queue (leads with `routing_requested_at` set); Redis only wakes
 workers. A wake-up enqueues at most one waiting drain job at a time (a flag in Redis),
-and each drain job routes every waiting lead it can claim. Losing a wake-up is harmless:
+and each drain job routes every waiting lead it can lock. Losing a wake-up is harmless:
 the sweep (`manage.py routing_sweeper`) wakes workers for any lead left waiting.
 """
 
@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 
 from leads.models import Lead
+from routing import notifications
 from routing.notifications import email_send
 from routing.services import route_pending_leads
 
@@ -98,3 +99,20 @@ def send_email(email: dict) -> None:
     job = get_current_job()
     retries_left = (job.retries_left or 0) if job else 0
     email_send(email, retries_left=retries_left, attempt=email.get("attempts", 1) - retries_left)
+
+
+# --- Entry points of the notifications queue -------------------------------------------------------
+# Queued by routing.notifications under these paths (RQ stores the path with each job): the functions
+# behind them may move or be renamed, these names stay.
+
+
+def notify_owner_changes(changes: list) -> None:
+    notifications.send_owner_changes(changes)
+
+
+def notify_reminder(lead_id: int) -> None:
+    notifications.send_reminder(lead_id)
+
+
+def notify_escalation(lead_id: int, team_id: int | None, *, reason: str, escalated_to_id: int | None) -> None:
+    notifications.send_escalation(lead_id, team_id, reason=reason, escalated_to_id=escalated_to_id)

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from routing.conditions import OPERATOR_CHOICES
+from routing.validation import RULE_PRIORITY_CONSTRAINT, experiment_errors, rule_target_errors
 
 
 class Pool(models.Model):
@@ -54,7 +55,8 @@ class RoutingRule(models.Model):
         FALL_THROUGH = "fall_through", _("Try the next rule")
         QUEUE = "queue", _("Wait in the rule's pool until someone is free")
 
-    priority = models.PositiveIntegerField(_("priority"), default=0, db_index=True, help_text=_("Lower runs first."))
+    # Unique (the constraint below); its index also serves the engine's "order by priority".
+    priority = models.PositiveIntegerField(_("priority"), default=0, help_text=_("Lower runs first."))
     name = models.CharField(_("name"), max_length=150)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -116,6 +118,15 @@ class RoutingRule(models.Model):
 
     class Meta:
         ordering = ["priority", "id"]
+        constraints = [
+            # First match wins, so two rules with one priority would run in an order nobody chose. Checked at
+            # commit (deferred): dragging a rule or importing a file renumbers several rules in one transaction,
+            # passing through states where two rules briefly share a number. SQLite (the demo) has no deferrable
+            # unique constraints and goes without; the admin and the import check in Python too.
+            models.UniqueConstraint(
+                fields=["priority"], name=RULE_PRIORITY_CONSTRAINT, deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
         verbose_name = _("routing rule")
         verbose_name_plural = _("routing rules")
 
@@ -123,8 +134,6 @@ class RoutingRule(models.Model):
         return self.name
 
     def clean(self):
-        from routing.validation import rule_target_errors
-
         errors = rule_target_errors(self)
         if errors:
             raise ValidationError(errors)
@@ -177,7 +186,11 @@ class RuleSkillRequirement(models.Model):
 
 
 class RoutingConfigVersion(models.Model):
-    """One row whose counter moves on every rule change, so workers know to reload their compiled rules."""
+    """One row whose token changes on every configuration change, so workers know to reload their compiled rules.
+
+    Written only by triggers in the database (migration 0009), on every write to rules, conditions, skills,
+    pools, territories, teams and experiments: no Python writer can forget it.
+    """
 
     version = models.PositiveBigIntegerField(default=0)
 
@@ -287,8 +300,6 @@ class RoutingExperiment(models.Model):
         return self.name
 
     def clean(self):
-        from routing.experiments import experiment_errors
-
         errors = experiment_errors(self)
         if errors:
             raise ValidationError(errors)

@@ -25,6 +25,7 @@ from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from redis.exceptions import RedisError
@@ -38,7 +39,12 @@ from routing.timeline import cause_text, timeline_cause, timeline_text
 
 logger = logging.getLogger("routing")
 NOTIFICATION_QUEUE = "notifications"
+# RQ stores a queued job as the path of its function. Every job this module queues is an entry point in
+# routing/jobs.py, named here by that path, so renaming a helper below can never strand a queued email.
 SEND_EMAIL_JOB = "routing.jobs.send_email"
+OWNER_CHANGES_JOB = "routing.jobs.notify_owner_changes"
+REMINDER_JOB = "routing.jobs.notify_reminder"
+ESCALATION_JOB = "routing.jobs.notify_escalation"
 
 
 def lead_url(lead_id: int) -> str:
@@ -54,28 +60,28 @@ def notify_owner_changes(*, changes: list):
 
     One queued job for all the changes of one transaction (a routing batch), not one each.
     """
-    _deliver(_send_owner_changes, changes)
+    _deliver(OWNER_CHANGES_JOB, changes)
 
 
 def notify_escalation_on_commit(*, lead_id: int, team_id: int | None, reason: str, escalated_to_id: int | None):
     """Tells the managers of the team that an untouched lead needs them (and to whom it went, if anyone)."""
     transaction.on_commit(
-        lambda: _deliver(_send_escalation, lead_id, team_id, reason=reason, escalated_to_id=escalated_to_id)
+        lambda: _deliver(ESCALATION_JOB, lead_id, team_id, reason=reason, escalated_to_id=escalated_to_id)
     )
 
 
-def _deliver(send, *args, **kwargs):
+def _deliver(job: str, *args, **kwargs):
     """Hands the email to a `notifications` worker, so a routing worker never waits for a mail server.
 
     In the embedded mode (no Redis), in tests, or when Redis is down, it is sent right away.
     """
     if settings.NOTIFICATIONS_ASYNC:
         try:
-            django_rq.get_queue(NOTIFICATION_QUEUE).enqueue(send, args=args, kwargs=kwargs, result_ttl=0)
+            django_rq.get_queue(NOTIFICATION_QUEUE).enqueue(job, args=args, kwargs=kwargs, result_ttl=0)
             return
         except RedisError as error:
             logger.warning("Could not queue an email (Redis: %s); sending it now.", error)
-    send(*args, **kwargs)
+    import_string(job)(*args, **kwargs)
 
 
 # --- First-touch reminders (the sweep) -----------------------------------------------------------
@@ -96,7 +102,7 @@ def sla_send_reminders(*, now: dt.datetime, limit: int = 500) -> int:
     sent = 0
     while sent < limit:
         with transaction.atomic():
-            lead = _claim_next_lead_to_remind(now, window_end)
+            lead = _lock_next_lead_to_remind(now, window_end)
             if lead is None:
                 break
             # Locked now: a statement with a fresh snapshot sees a reminder another sweeper just committed.
@@ -107,7 +113,7 @@ def sla_send_reminders(*, now: dt.datetime, limit: int = 500) -> int:
                     % {"rep": lead.owner.name, "due": _format_time(lead.sla_due_at, lead.owner)},
                     data={"sla_reminder": True, "rep_id": lead.owner_id},
                 )
-                transaction.on_commit(lambda lead_id=lead.pk: _deliver(_send_reminder, lead_id))
+                transaction.on_commit(lambda lead_id=lead.pk: _deliver(REMINDER_JOB, lead_id))
                 sent += 1
     return sent
 
@@ -120,7 +126,7 @@ def _reminders_since_assignment(lead):
     )
 
 
-def _claim_next_lead_to_remind(now, window_end):
+def _lock_next_lead_to_remind(now, window_end):
     # Served by the partial index lead_sla_due_untouched; SKIP LOCKED lets several sweepers share the work.
     return (
         Lead.objects.select_for_update(skip_locked=True, of=("self",))
@@ -156,7 +162,7 @@ class _CauseText:
         return cause_text(self.cause, default=self.default)
 
 
-def _send_owner_changes(changes):
+def send_owner_changes(changes):
     """The changes of one transaction: their assignments read in one query, then an email each."""
     by_assignment = {change["assignment_id"]: change for change in changes if change["assignment_id"]}
     for assignment in _current_assignments(by_assignment):
@@ -169,8 +175,20 @@ def _send_owner_changes(changes):
                                notify_new_owner=not told_already)
     for change in changes:
         if change["assignment_id"] is None and change["previous_owner_id"]:
-            _send_moved_away(change["lead_id"], change["previous_owner_id"], reason=_CauseText(change["cause"]),
+            send_moved_away(change["lead_id"], change["previous_owner_id"], reason=_CauseText(change["cause"]),
                              new_owner=None)
+
+
+# Jobs queued before the one owner writer (by an older release, still waiting in Redis during an upgrade).
+def send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
+    for assignment in _current_assignments([assignment_id]):
+        _tell_about_assignment(assignment, previous_owner_id=previous_owner_id, notify_new_owner=notify_new_owner)
+
+
+def send_assignments(pairs):
+    previous_owners = dict(pairs)
+    for assignment in _current_assignments(previous_owners):
+        _tell_about_assignment(assignment, previous_owner_id=previous_owners[assignment.pk], notify_new_owner=True)
 
 
 def _tell_about_assignment(assignment, *, previous_owner_id, notify_new_owner):
@@ -181,11 +199,11 @@ def _tell_about_assignment(assignment, *, previous_owner_id, notify_new_owner):
             context={"lead": lead, "assignment": assignment}, due_at=lead.sla_due_at,
         )
     if previous_owner_id and previous_owner_id != assignment.rep_id:
-        _send_moved_away(lead.pk, previous_owner_id, reason=_CauseText(assignment.cause, assignment.reason),
+        send_moved_away(lead.pk, previous_owner_id, reason=_CauseText(assignment.cause, assignment.reason),
                          new_owner=assignment.rep)
 
 
-def _send_moved_away(lead_id, previous_owner_id, *, reason, new_owner):
+def send_moved_away(lead_id, previous_owner_id, *, reason, new_owner):
     lead = Lead.objects.filter(pk=lead_id).first()
     previous = Rep.objects.select_related("user").filter(pk=previous_owner_id).first()
     if lead is None or previous is None or lead.owner_id == previous.pk:
@@ -196,7 +214,7 @@ def _send_moved_away(lead_id, previous_owner_id, *, reason, new_owner):
     )
 
 
-def _send_reminder(lead_id):
+def send_reminder(lead_id):
     lead = Lead.objects.select_related("owner__user").filter(pk=lead_id).first()
     if lead is None or lead.owner is None or lead.first_touch_at is not None or lead.sla_due_at is None:
         return
@@ -206,7 +224,7 @@ def _send_reminder(lead_id):
     )
 
 
-def _send_escalation(lead_id, team_id, *, reason, escalated_to_id):
+def send_escalation(lead_id, team_id, *, reason, escalated_to_id):
     lead = Lead.objects.select_related("owner__user").filter(pk=lead_id).first()
     team = Team.objects.filter(pk=team_id).first() if team_id else None
     if lead is None:
@@ -224,6 +242,11 @@ def _send_escalation(lead_id, team_id, *, reason, escalated_to_id):
                 context={"lead": lead, "reason": reason, "team": team, "escalated_to": escalated_to,
                          "recipient_name": manager.get_full_name() or manager.get_username()},
             )
+
+
+# Emails queued before the entry points moved to routing/jobs.py name these paths; kept for one release.
+_send_assignment, _send_assignments, _send_moved_away = send_assignment, send_assignments, send_moved_away
+_send_reminder, _send_escalation = send_reminder, send_escalation
 
 
 def _send(template, *, to_rep, subject, context, due_at=None):

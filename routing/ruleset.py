@@ -7,7 +7,6 @@ so rules are filed under such (field, value) keys; a lead is tested only against
 rules filed under its own values plus the rules that cannot be indexed.
 """
 
-import secrets
 import threading
 from dataclasses import dataclass
 
@@ -131,20 +130,14 @@ _cache = threading.local()
 
 
 def current_ruleset() -> RuleSet:
-    """The compiled rules, reloaded only when a rule, condition or territory changed (one cheap query)."""
+    """The compiled rules, reloaded only when the configuration changed (one cheap query).
+
+    The version is moved by triggers on every table the rules are compiled from, whoever writes
+    (routing/migrations/0011_config_version_triggers.py).
+    """
     version = RoutingConfigVersion.objects.values_list("version", flat=True).first() or 0
     cached = getattr(_cache, "entry", None)
     if cached is None or cached[0] != version:
         cached = (version, RuleSet.load())
         _cache.entry = cached
     return cached[1]
-
-
-def bump_config_version():
-    """Called whenever routing configuration changes, so every worker reloads its rules.
-
-    A random token rather than a counter: a counter restarting from 1 (a restored or
-    flushed database) could match a stale cache entry in a long-running worker.
-    """
-    token = secrets.randbits(62)
-    RoutingConfigVersion.objects.update_or_create(pk=1, defaults={"version": token})

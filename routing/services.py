@@ -1,4 +1,4 @@
-"""Routing writes: claim pending leads, run the engine, record each outcome with its audit rows in the same transaction."""
+"""Routing writes: lock pending leads, run the engine, record each outcome with its audit rows in the same transaction."""
 
 import logging
 import os
@@ -46,7 +46,7 @@ def route_pending_leads(*, limit: int, worker: str | None = None) -> int:
     return routed
 
 
-def _claim_pending_leads(size: int) -> list:
+def _lock_pending_leads(size: int) -> list:
     # SKIP LOCKED: concurrent workers each take different leads and never wait for one another.
     return list(
         Lead.objects.select_for_update(skip_locked=True)
@@ -56,10 +56,10 @@ def _claim_pending_leads(size: int) -> list:
 
 
 def _route_pending_batch(worker: str, ruleset, *, size: int) -> int:
-    """Routes up to `size` claimed leads in one transaction; on any error, one transaction per lead instead."""
+    """Routes up to `size` locked leads in one transaction; on any error, one transaction per lead instead."""
     try:
         with transaction.atomic():
-            leads = _claim_pending_leads(size)
+            leads = _lock_pending_leads(size)
             if leads:
                 batch = RoutingBatch(now=timezone.now(), worker=worker)
                 batch.prefetch_accounts(leads)
@@ -94,7 +94,7 @@ def _leave_unrouted(lead):
 def _route_next_pending_lead(worker: str, ruleset) -> bool:
     """The careful path: one lead, one transaction, its failure recorded on it alone."""
     with transaction.atomic():
-        leads = _claim_pending_leads(1)
+        leads = _lock_pending_leads(1)
         if not leads:
             return False
         lead_route_claimed(lead=leads[0], worker=worker, ruleset=ruleset)

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads.models import Lead
+from reps.scoping import leads_visible_to
 from routing.forms import SimulationForm
-from routing.selectors import leads_visible_to
 from routing.simulation import MAX_SIMULATED_LEADS, routing_simulate, simulation_leads
 
 # Whoever may change the rules may test changes to them.

@@ -1,6 +1,13 @@
-"""Checks a manager's rule before it is saved: a target the rule can actually reach."""
+"""Checks a manager's rule or experiment before it is saved: a target the rule can actually reach, a priority
+of its own, an experiment that can run.
 
+The models call these from clean(); this module imports no model at its top, so the models can import it.
+"""
+
+from django.db import IntegrityError, connection
 from django.utils.translation import gettext as _
+
+RULE_PRIORITY_CONSTRAINT = "routing_rule_unique_priority"
 
 
 def rule_target_errors(rule) -> dict:
@@ -80,3 +87,49 @@ def _active_rep_has_skills(requirements) -> bool:
         # One filter() per skill: each requirement must be met by its own RepSkill row.
         reps = reps.filter(skill_levels__skill=skill, skill_levels__level__gte=min_level)
     return reps.exists()
+
+
+def experiment_errors(experiment) -> dict:
+    """Field -> message for every reason this experiment cannot run; empty when it can."""
+    Status = type(experiment).Status
+    errors = {}
+    if experiment.control_rule_id and experiment.control_rule_id == experiment.variant_rule_id:
+        errors["variant_rule"] = _(
+            "The variant must be another rule than the control rule: choose the rule whose target and strategy "
+            "the test group gets (usually an inactive copy of the control rule with another target).")
+    if experiment.control_rule_id and experiment.status in (Status.DRAFT, Status.RUNNING) \
+            and not experiment.control_rule.is_active:
+        errors["control_rule"] = _(
+            "Rule '%(rule)s' is inactive, so no lead would join the experiment. Choose an active rule, "
+            "or activate this one first.") % {"rule": experiment.control_rule}
+    return errors
+
+
+def rule_priorities_lock() -> None:
+    """Makes the admin's and the import's renumberings of rules take turns (until the transaction ends).
+
+    Two renumberings checked at commit would each wait for the other's uncommitted rows: a deadlock,
+    not a clash a manager can act on. Taking turns, the second one sees the first one's rules.
+    """
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [RULE_PRIORITY_CONSTRAINT])
+
+
+def rule_priorities_check_now() -> None:
+    """Checks the deferred unique constraint on rule priorities at once: IntegrityError here rather than at commit.
+
+    The Python check above reads committed rules only; two managers saving at the same moment both pass it,
+    and PostgreSQL refuses the second. Checked before the admin or the import reports success, the clash
+    becomes a message for the manager instead of a failed commit after the page said "saved".
+    """
+    if connection.features.supports_deferrable_unique_constraints and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {RULE_PRIORITY_CONSTRAINT} IMMEDIATE")
+            cursor.execute(f"SET CONSTRAINTS {RULE_PRIORITY_CONSTRAINT} DEFERRED")
+
+
+def is_rule_priority_clash(error: IntegrityError) -> bool:
+    """True when PostgreSQL refused two rules with one priority (and not some other constraint)."""
+    diagnostics = getattr(error.__cause__, "diag", None)
+    return getattr(diagnostics, "constraint_name", None) == RULE_PRIORITY_CONSTRAINT

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.lifecycle import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
 from reps.models import Rep, Team
+from reps.scoping import TeamScope, reps_in_scope, teams_in_scope
 from routing.claims import MAX_CLAIMED_AT_ONCE
 from routing.models import RoutingRule
-from routing.selectors import TeamScope, reps_in_scope, teams_in_scope
 
 
 class LostForm(forms.Form):

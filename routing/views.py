@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from leadrouting.csv_export import csv_stream
 from leads import lifecycle
 from leads.models import Lead
+from reps import scoping
 from reps.services import rep_set_available, rep_set_away
 from routing import experiments, selectors
 from routing.claims import LeadAlreadyClaimed, lead_claim, leads_claim_next
@@ -46,7 +46,7 @@ def rep_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        rep = selectors.rep_for(request.user)
+        rep = scoping.rep_for(request.user)
         if rep is None:
             raise PermissionDenied(_("Only reps have a lead queue."))
         return view(request, rep, *args, **kwargs)
@@ -57,7 +57,7 @@ def manager_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not selectors.is_sales_manager(request.user):
+        if not scoping.is_sales_manager(request.user):
             raise PermissionDenied(_("Only sales managers can open this page."))
         return view(request, *args, **kwargs)
     return wrapper
@@ -72,7 +72,7 @@ def lead_in_reach(view):
     @login_required
     @wraps(view)
     def wrapper(request, lead_id, *args, **kwargs):
-        lead = selectors.lead_for_viewer(request.user, lead_id, leads=Lead.objects.select_related(
+        lead = scoping.lead_for_viewer(request.user, lead_id, leads=Lead.objects.select_related(
             "owner__user", "pool", "account"))
         if lead is None:
             raise Http404
@@ -81,7 +81,7 @@ def lead_in_reach(view):
 
 
 def home(request):
-    if selectors.rep_for(request.user) is None and selectors.is_sales_manager(request.user):
+    if scoping.rep_for(request.user) is None and scoping.is_sales_manager(request.user):
         return redirect("routing:dashboard")
     return redirect("routing:queue")
 
@@ -177,8 +177,8 @@ def away(request, rep):
 @lead_in_reach
 def lead_detail(request, lead):
     is_owner = lead.owner is not None and lead.owner.user_id == request.user.pk
-    can_reassign = selectors.is_sales_manager(request.user) and lead.status not in Lead.CLOSED_STATUSES
-    reassign_form = LeadReassignForm(scope=selectors.manager_scope(request.user)) if can_reassign else None
+    can_reassign = scoping.is_sales_manager(request.user) and lead.status not in Lead.CLOSED_STATUSES
+    reassign_form = LeadReassignForm(scope=scoping.manager_scope(request.user)) if can_reassign else None
     return render(request, "routing/lead_detail.html", {
         "lead": lead, "timeline": selectors.lead_timeline(lead), "is_owner": is_owner, "reassign_form": reassign_form,
     })
@@ -189,7 +189,7 @@ def lead_detail(request, lead):
 @lead_in_reach
 def lead_reassign_view(request, lead):
     """A manager moves the lead to a chosen rep of their teams, or through the rules again, with a reason."""
-    form = LeadReassignForm(request.POST, scope=selectors.manager_scope(request.user))
+    form = LeadReassignForm(request.POST, scope=scoping.manager_scope(request.user))
     if not form.is_valid():
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
         return redirect("routing:lead_detail", lead_id=lead.pk)
@@ -205,23 +205,23 @@ def lead_reassign_view(request, lead):
 
 @manager_required
 def dashboard(request):
-    scope = selectors.manager_scope(request.user)
+    scope = scoping.manager_scope(request.user)
     form = DashboardFilterForm(request.GET or None, scope=scope)
     filters = form.cleaned_data if form.is_valid() else {}
     now = timezone.now()
     period = filters.get("period") or "7d"
     team = filters.get("team")  # one of the manager's own teams: the form offers no other
-    board = selectors.dashboard(scope=selectors.team_scope([team.pk]) if team else scope,
+    board = selectors.dashboard(scope=scoping.team_scope([team.pk]) if team else scope,
                                 since=selectors.period_start(period, now=now), now=now)
     return render(request, "routing/dashboard.html", {
         "form": form, "board": board, "period": period, "chart": _bar_chart(board.reps),
-        "manages_no_team": scope == selectors.NO_TEAM,
+        "manages_no_team": scope == scoping.NO_TEAM,
     })
 
 
 @manager_required
 def reassignments(request):
-    scope = selectors.manager_scope(request.user)
+    scope = scoping.manager_scope(request.user)
     form = ReassignmentFilterForm(request.GET or None, scope=scope)
     log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
     page = Paginator(log, 50).get_page(request.GET.get("page"))
@@ -229,13 +229,13 @@ def reassignments(request):
     query.pop("page", None)
     return render(request, "routing/reassignments.html", {
         "form": form, "page": page, "entries": selectors.with_from_reps(page.object_list), "query": query.urlencode(),
-        "manages_no_team": scope == selectors.NO_TEAM,
+        "manages_no_team": scope == scoping.NO_TEAM,
     })
 
 
 @manager_required
 def reassignments_csv(request):
-    scope = selectors.manager_scope(request.user)
+    scope = scoping.manager_scope(request.user)
     form = ReassignmentFilterForm(request.GET or None, scope=scope)
     log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
     header = [_("When"), _("Lead ID"), _("Lead"), _("From"), _("To"), _("Kind"), _("Reason"), _("Rule"), _("By")]
@@ -262,7 +262,7 @@ def _reassignment_rows(log, *, language):
 def experiment_results(request, experiment_id):
     experiment = get_object_or_404(RoutingExperiment.objects.select_related("control_rule", "variant_rule"),
                                    pk=experiment_id)
-    scope = selectors.manager_scope(request.user)
+    scope = scoping.manager_scope(request.user)
     return render(request, "routing/experiment_results.html", {
         "results": experiments.experiment_results(experiment=experiment, scope=scope), "scoped": scope is not None,
         "can_choose_winner": experiments.can_have_winner(experiment) and request.user.has_perm(

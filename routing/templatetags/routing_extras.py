@@ -3,19 +3,19 @@
 from django import template
 from django.utils.translation import gettext as _
 
-from routing import selectors
+from reps import scoping
 
 register = template.Library()
 
 
 @register.filter
 def is_sales_manager(user) -> bool:
-    return selectors.is_sales_manager(user)
+    return scoping.is_sales_manager(user)
 
 
 @register.filter
 def has_rep(user) -> bool:
-    return selectors.rep_for(user) is not None
+    return scoping.rep_for(user) is not None
 
 
 @register.filter
