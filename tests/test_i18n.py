@@ -14,6 +14,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
+from leads.lifecycle import lead_mark_contacted
 from leads.models import Lead, LeadEvent
 from reps.models import Rep
 from routing.models import RoutingDecision, RoutingRule
@@ -188,7 +189,7 @@ def test_nothing_is_left_in_english_on_the_reps_pages_and_the_form_in_german(cli
 
 @pytest.fixture
 def routed_then_moved_on(db, django_capture_on_commit_callbacks):
-    """A lead routed by a rule with conditions (one rep on leave, one chosen), then moved on after its SLA."""
+    """A lead routed by a rule with conditions (one rep on leave, one chosen), moved on after its SLA, contacted."""
     team = TeamFactory(name="Sales")
     rep_named("Anna", teams=[team])
     ben = rep_named("Ben", teams=[team])
@@ -202,6 +203,7 @@ def routed_then_moved_on(db, django_capture_on_commit_callbacks):
     with time_machine.travel(START + dt.timedelta(minutes=31), tick=False), \
             django_capture_on_commit_callbacks(execute=True):
         sla_reassign_overdue(now=START + dt.timedelta(minutes=31))
+    lead_mark_contacted(lead_id=lead.pk, actor=carla.user)
     lead.refresh_from_db()
     assert lead.owner == carla and lead.decisions.count() == 2
     return lead
@@ -221,7 +223,7 @@ def test_explanations_timeline_and_why_you_are_rendered_in_the_readers_german(cl
     lead = routed_then_moved_on
     english = english_sentences(lead)
     assert {"Ben: on leave until 2026-03-04 10:00 UTC.", "Carla: chosen (no lead from this rule yet).",
-            "SLA breach: not contacted within 30 minutes"} <= english
+            "SLA breach: not contacted within 30 minutes", "Assigned → Contacted"} <= english
     manager = sales_manager(is_staff=True, sees_every_team=True)
     decision = lead.decisions.order_by("created_at", "pk").first()
     pages = [
