@@ -121,6 +121,27 @@ def _status(params):
     return f"{line}: {params['reason']}" if params.get("reason") else line
 
 
+def _created(params):
+    """A lead's first line: through which channel (`leads.services.lead_submit`)."""
+    if params["channel"] == "form" and params.get("form"):
+        return _("Created from form %(form)s.") % params
+    if params["channel"] == "api":
+        return _("Created through the API.")
+    if params["channel"] == "csv":
+        return _("Created from a CSV import.")
+    return _("Created from %(channel)s.") % params
+
+
+def _resubmitted(params):
+    if params["channel"] == "form" and params.get("form"):
+        return _("The same person submitted again through form %(form)s.") % params
+    if params["channel"] == "api":
+        return _("The same person submitted again through the API.")
+    if params["channel"] == "csv":
+        return _("The same person submitted again in a CSV import.")
+    return _("The same person submitted again through %(channel)s.") % params
+
+
 def _rep_deactivated(params):
     return _("rep deactivated")
 
@@ -159,6 +180,8 @@ RENDERERS = {
     "rep_deactivated": _rep_deactivated,
     "rep_away": _rep_away,
     # Other timeline lines.
+    "created": _created,  # params: channel ("form", "api", "csv"), form (the intake form's slug)
+    "resubmitted": _resubmitted,  # the same params
     "needs_manager": _needs_manager,  # escalated, no manager can take it (the sla_breach params, manager_team)
     "sla_reminder": _sla_reminder,  # params: rep, due (ISO instant), zone (the rep's time zone)
     "status": _status,  # params: from, to (Lead.Status values), reason

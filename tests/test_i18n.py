@@ -108,15 +108,17 @@ def test_an_unknown_lang_parameter_falls_back_to_the_browser(client, intake):
     assert "Invia" in visible_text(response)
 
 
-def test_a_german_submission_writes_the_timeline_in_the_sites_language(client, intake):
+def test_a_submission_reads_in_each_readers_language_on_the_timeline(client, intake):
     client.post("/f/webinar/?lang=de", {"email": "anna@acme.com"})
     manager = sales_manager(sees_every_team=True)
     client.force_login(manager)
 
     lead = Lead.objects.get()
     page = client.get(reverse("routing:lead_detail", args=[lead.pk]), headers={"Accept-Language": "en"})
+    italian = client.get(reverse("routing:lead_detail", args=[lead.pk]), headers={"Accept-Language": "it"})
 
     assert "Created from form webinar." in visible_text(page)
+    assert "Creato dal modulo webinar." in visible_text(italian) and "Created from" not in visible_text(italian)
 
 
 # --- The rep's pages ----------------------------------------------------------------------------
