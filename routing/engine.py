@@ -82,7 +82,7 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=(), batch: Routin
             "match_mode": compiled.rule.match_mode,
             "conditions": [
                 {"field": condition.field, "op": condition.operator, "value": condition.value, "matched": ok,
-                 "actual": jsonable(actual), **({"refused": condition.refused} if condition.refused else {})}
+                 "actual": jsonable(actual), **({"refused": True} if condition.refused else {})}
                 for condition, ok, actual in results
             ],
         }

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from reps.availability import unavailable_text
-from routing.conditions import NO_VALUE_OPERATORS, OPERATORS
+from routing.conditions import NO_VALUE_OPERATORS, OPERATORS, ConditionError, compile_condition
 from routing.timeline import timeline_text
 
 TRACE_VERSION = 2
@@ -81,6 +81,17 @@ def _shown(value) -> str:
     return _("empty") if value in (None, "", [], {}) else str(value)
 
 
+def _refusal_text(condition) -> str:
+    """Why a saved condition never matches, in the active language: compiling it again says it."""
+    if isinstance(condition["refused"], str):  # an old trace: the reason as it was written
+        return condition["refused"]
+    try:
+        compile_condition(condition["field"], condition["op"], condition["value"])
+    except ConditionError as error:
+        return error.message
+    return _("it could not be compiled when the lead was routed")  # fixed since, e.g. a territory created
+
+
 def _condition_text(condition) -> str:
     if "text" in condition:  # an old trace: the condition as it was written in English
         described = condition["text"]
@@ -90,7 +101,8 @@ def _condition_text(condition) -> str:
         described = f"{condition['field']} {OPERATORS.get(condition['op'], condition['op'])} {condition['value']}"
     names = {"condition": described, "value": _shown(condition["actual"])}
     if condition.get("refused"):
-        return _("%(condition)s (lead: %(value)s; never matches: %(reason)s)") % {**names, "reason": condition["refused"]}
+        names["reason"] = _refusal_text(condition)
+        return _("%(condition)s (lead: %(value)s; never matches: %(reason)s)") % names
     return _("%(condition)s (lead: %(value)s)") % names
 
 

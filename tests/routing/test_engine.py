@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from leads.models import Lead
 from leads.services import lead_submit
@@ -478,6 +478,8 @@ def test_a_saved_regex_that_re2_refuses_never_matches_and_routing_goes_on():
     explanation = RoutingDecision.objects.get(lead=lead).explained
     assert ("Rule 1 'Doubled letters' did not match: company matches regex (a)\\1 (lead: Aardvark Ltd; never matches: "
             "This regular expression cannot be used (invalid escape sequence: \\1)") in explanation
+    with translation.override("de"):  # the trace holds the condition, not the reason's English sentence
+        assert "Dieser reguläre Ausdruck kann nicht verwendet werden" in RoutingDecision.objects.get(lead=lead).explained
 
 
 @pytest.mark.parametrize(
