@@ -229,9 +229,9 @@ CONTENT_SECURITY_POLICY = {
 
 # --- I18N -----------------------------------------------------------------
 # Pages follow the reader's choice (the switcher's cookie, else the browser's Accept-Language), emails the
-# rep's language; LANGUAGE_CODE is the site's language for everyone else and for the stored history texts
-# (causes are stored as codes and rendered for each reader; no code reads those texts back).
-LANGUAGE_CODE = "en"
+# rep's language. Causes and explanations are stored as codes and rendered for each reader; LANGUAGE_CODE is
+# the language of pages for a browser that asks for none we have, of emails to reps and managers without a
+# language, and of the texts kept beside the codes for the admin's search (no code reads those back).
 LANGUAGES = [
     ("en", "English"),
     ("de", "Deutsch"),
@@ -240,6 +240,11 @@ LANGUAGES = [
     ("pl", "Polski"),
     ("ru", "Русский"),
 ]
+LANGUAGE_CODE = _env_or_fail(env.str, "LANGUAGE_CODE", default="en").strip().lower()
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"Environment variable LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}, got {LANGUAGE_CODE!r}."
+    )
 LOCALE_PATHS = [BASE_DIR / "locale"]  # the compiled .mo files are committed: no gettext needed to run
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60  # the switcher's choice outlives the browser session
 TIME_ZONE = _env_or_fail(env.str, "TIME_ZONE", default="UTC")

@@ -25,6 +25,7 @@ from routing.admin import AssignmentInline, DecisionInline, ReadOnlyAdmin, ReadO
 from routing.forms import LeadReassignForm
 from routing.reassignment import lead_reassign
 from routing.simulation_admin import lead_simulation_response, may_simulate
+from routing.timeline import event_text
 
 
 class AccountDomainInline(admin.TabularInline):
@@ -59,10 +60,17 @@ class AccountDomainAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     autocomplete_fields = ["account"]
 
 
-class EventInline(ReadOnlyInline):
+class EventTextMixin:
+    @admin.display(description=_("message"))
+    def text(self, event):
+        """The event's line in the reader's language (causes are data); an event without one, as written."""
+        return event_text(event)
+
+
+class EventInline(EventTextMixin, ReadOnlyInline):
     model = LeadEvent
     verbose_name_plural = _("timeline")
-    fields = ["created_at", "kind", "message", "actor"]
+    fields = ["created_at", "kind", "text", "actor"]
     show_change_link = False
 
     def get_queryset(self, request):
@@ -161,8 +169,8 @@ class LeadAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "lead", "kind", "message", "actor"]
+class LeadEventAdmin(EventTextMixin, ReadOnlyAdmin):
+    list_display = ["created_at", "lead", "kind", "text", "actor"]
     list_filter = ["kind", "created_at"]
     list_select_related = ["lead", "actor"]
     search_fields = ["message", "lead__email", "lead__company"]

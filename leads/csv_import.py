@@ -136,7 +136,7 @@ def leads_import(*, mapped: list, source: str) -> ImportReport:
     outcomes = []
     for line, values in mapped:
         try:
-            result = lead_submit(raw=values, channel="CSV import", hidden_values={"source": source} if source else None)
+            result = lead_submit(raw=values, channel="csv", hidden_values={"source": source} if source else None)
         except ValidationError as error:
             outcomes.append(RowOutcome(line=line, values=values, errors=error.message_dict))
         else:

@@ -204,12 +204,14 @@ class LeadEvent(models.Model):
         MERGED = "merged", _("Duplicate merged")
         ESCALATED = "escalated", _("Escalated to a manager")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", verbose_name=_("lead"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # In the site's language when written, for the admin's search; readers get `routing.timeline.event_text`.
     message = models.TextField(_("message"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=_("by"))
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -217,7 +219,9 @@ class LeadEvent(models.Model):
         verbose_name_plural = _("lead events")
 
     def __str__(self):
-        return f"{self.get_kind_display()}: {self.message[:60]}"
+        from routing.timeline import event_text  # routing renders the causes it stores; leads does not import it at load
+
+        return f"{self.get_kind_display()}: {event_text(self)[:60]}"
 
 
 # --- Intake ---------------------------------------------------------------

@@ -17,6 +17,7 @@ from leads.dedupe import lock_identity, open_duplicate_of
 from leads.matching import account_match
 from leads.models import ApiSubmission, ApiToken, Lead, LeadEvent
 from leads.normalise import lead_data_normalise
+from routing.timeline import timeline_cause, timeline_text
 
 # A token's last-used time is written at most this often: one UPDATE per request would serialise busy sources.
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
@@ -40,8 +41,12 @@ def _json_safe(data: dict) -> dict:
             for key, value in data.items()}
 
 
-def lead_submit(*, raw: dict, channel: str, source: str = "", hidden_values: dict | None = None) -> IntakeResult:
+def lead_submit(*, raw: dict, channel: str, source: str = "", hidden_values: dict | None = None,
+                form: str = "") -> IntakeResult:
     """Normalises one submission and creates a lead, or records it on the open lead of the same person.
+
+    `channel` is "form" (with the intake form's slug in `form`), "api" or "csv"; the timeline says it
+    in each reader's language (`routing.timeline`).
 
     Raises ValidationError({field: [message]}) and saves nothing when a value is wrong. Hidden values
     (set by the form's manager) and the API token's source win over what was submitted.
@@ -56,7 +61,7 @@ def lead_submit(*, raw: dict, channel: str, source: str = "", hidden_values: dic
         existing = open_duplicate_of(email=data.get("email", ""), phone=data.get("phone", ""),
                                      first_name=data.get("first_name", ""), last_name=data.get("last_name", ""))
         if existing is not None:
-            lead_merge_submission(lead=existing, data=data, channel=channel)
+            lead_merge_submission(lead=existing, data=data, channel=channel, form=form)
             return IntakeResult(lead=existing, created=False, merged=True)
         lead = Lead(**data)
         match = account_match(domain=lead.domain, email=lead.email, company=lead.company)
@@ -65,22 +70,24 @@ def lead_submit(*, raw: dict, channel: str, source: str = "", hidden_values: dic
             lead.account, lead.account_match_method, lead.account_match_score = match.account, match.method, match.score
         lead.full_clean()
         lead.save()
+        cause = timeline_cause("created", channel=channel, form=form)
         with site_language():
-            message = _("Created from %(channel)s.") % {"channel": channel}
+            message = timeline_text(cause)
         LeadEvent.objects.create(
             lead=lead, kind=LeadEvent.Kind.CREATED, message=message,
-            data={"channel": channel, "source": lead.source, "account_match": lead.account_match_method},
+            data={"channel": channel, "source": lead.source, "account_match": lead.account_match_method, "cause": cause},
         )
     return IntakeResult(lead=lead, created=True, merged=False)
 
 
-def lead_merge_submission(*, lead: Lead, data: dict, channel: str) -> LeadEvent:
+def lead_merge_submission(*, lead: Lead, data: dict, channel: str, form: str = "") -> LeadEvent:
     """Records a repeat submission on the lead's timeline; the lead keeps its owner and is not routed again."""
+    cause = timeline_cause("resubmitted", channel=channel, form=form)
     with site_language():
-        message = _("The same person submitted again through %(channel)s.") % {"channel": channel}
+        message = timeline_text(cause)
     return LeadEvent.objects.create(
         lead=lead, kind=LeadEvent.Kind.MERGED, message=message,
-        data={"channel": channel, "source": data.get("source", ""), "submitted": _json_safe(data)},
+        data={"channel": channel, "source": data.get("source", ""), "submitted": _json_safe(data), "cause": cause},
     )
 
 

@@ -55,7 +55,7 @@ def intake_form(request, slug):
             return _blocked(request, intake, reason="spam", status=400)
         if form.is_valid():
             try:
-                lead_submit(raw=form.lead_values(), channel=f"form {intake.slug}", hidden_values=intake.hidden_values)
+                lead_submit(raw=form.lead_values(), channel="form", form=intake.slug, hidden_values=intake.hidden_values)
             except ValidationError as error:
                 form.add_service_errors(error)
             else:

@@ -9,19 +9,50 @@ any shift, a holiday on the local date is given as the reason rather than "out o
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
 
 from reps.models import AvailabilityCalendar, Holiday, Rep, TimeOff, WorkingHours
 
 DAY_SECONDS = 24 * 3600
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 LOOKAHEAD = dt.timedelta(days=14)
 
 
 @dataclass(frozen=True)
 class Unavailable:
+    """Why a rep cannot take a lead, as data: the decision's trace stores it, each reader sees it in their language."""
+
     code: str  # one of: "inactive", "away", "on_leave", "holiday", "out_of_hours"
-    text: str  # a sentence for the audit trail
+    params: dict = field(default_factory=dict)  # JSON-safe values; see `unavailable_text`
+
+    @property
+    def text(self) -> str:
+        return unavailable_text(self.code, self.params)
+
+
+def unavailable_text(code: str, params: dict) -> str:
+    """An unavailability in the active language, e.g. "on leave until 14:00 Europe/Berlin (Dentist)"."""
+    if code == "inactive":
+        return _("inactive")
+    if code == "away":
+        return _("away until %(until)s") % params if params.get("until") else _("away, no return time set")
+    if code == "on_leave":
+        text = _("on leave until %(until)s") % params
+        return _("%(leave)s (%(note)s)") % {"leave": text, "note": params["note"]} if params.get("note") else text
+    if code == "holiday":
+        return _("holiday: %(holiday)s") % params
+    if params.get("bad_zone"):
+        return _("out of hours: calendar %(calendar)s has an unknown time zone '%(zone)s'") % params
+    if not params.get("hours"):
+        return _("out of hours: calendar %(calendar)s has no working hours") % params
+    return _("out of hours: works %(hours)s %(zone)s") % {"hours": schedule_text(params["hours"]), "zone": params["zone"]}
+
+
+def schedule_text(schedule) -> str:
+    """A week's [[weekdays, intervals], ...] in one line, e.g. "Mon–Fri 09:00–17:00; Sat 10:00–14:00"."""
+    return "; ".join(f"{_weekday_ranges(days)} {', '.join(intervals)}" for days, intervals in schedule)
 
 
 def unavailability(reps, at: dt.datetime) -> dict[int, Unavailable | None]:
@@ -35,8 +66,8 @@ def unavailability(reps, at: dt.datetime) -> dict[int, Unavailable | None]:
 
     by_pk = {rep.pk: rep for rep in candidates}
     for rep_id, (end, reason) in _time_off_covering(list(by_pk), at).items():
-        text = f"on leave until {_clock(end, _rep_zone(by_pk[rep_id]), at)}"
-        reasons[rep_id] = Unavailable("on_leave", f"{text} ({reason})" if reason else text)
+        until = _clock(end, _rep_zone(by_pk[rep_id]), at)
+        reasons[rep_id] = Unavailable("on_leave", {"until": until, "note": reason} if reason else {"until": until})
 
     scheduled = [rep for rep in candidates if reasons[rep.pk] is None and rep.calendar_id is not None]
     if scheduled:
@@ -163,14 +194,14 @@ class WeekPlan:
             day += dt.timedelta(days=1)
         return sorted(found)
 
-    def describe(self) -> str:
-        """The week in one line, e.g. "Mon–Fri 09:00–17:00; Sat 10:00–14:00"."""
+    def schedule(self) -> list:
+        """The week as [[weekdays, intervals], ...], e.g. [[[0, 1, 2, 3, 4], ["09:00–17:00"]]] (see `schedule_text`)."""
         schedules = {}  # the day's intervals -> the weekdays that have exactly them
         for day in range(7):
             intervals = tuple(f"{begin:%H:%M}–{finish:%H:%M}" for weekday, begin, finish in self.hours if weekday == day)
             if intervals:
                 schedules.setdefault(intervals, []).append(day)
-        return "; ".join(f"{_weekday_ranges(days)} {', '.join(intervals)}" for intervals, days in schedules.items())
+        return [[days, list(intervals)] for intervals, days in schedules.items()]
 
 
 def _require_aware(moment: dt.datetime):
@@ -180,12 +211,12 @@ def _require_aware(moment: dt.datetime):
 
 def _personal_reason(rep, at) -> Unavailable | None:
     if not rep.is_active:
-        return Unavailable("inactive", "inactive")
+        return Unavailable("inactive")
     if rep.status == Rep.Status.AWAY:
         if rep.away_until is None:
-            return Unavailable("away", "away, no return time set")
+            return Unavailable("away")
         if rep.away_until > at:
-            return Unavailable("away", f"away until {_clock(rep.away_until, _rep_zone(rep), at)}")
+            return Unavailable("away", {"until": _clock(rep.away_until, _rep_zone(rep), at)})
     return None
 
 
@@ -232,11 +263,10 @@ def _calendar_verdicts(calendars: dict, at) -> dict:
     for pk, plan in plans.items():
         name = plan.calendar.name
         if plan.zone is None:
-            text = f"out of hours: calendar {name} has an unknown time zone {plan.calendar.time_zone!r}"
-            verdicts[pk] = Unavailable("out_of_hours", text)
+            verdicts[pk] = Unavailable("out_of_hours", {"calendar": name, "zone": plan.calendar.time_zone, "bad_zone": True})
             continue
         if not plan.hours:
-            verdicts[pk] = Unavailable("out_of_hours", f"out of hours: calendar {name} has no working hours")
+            verdicts[pk] = Unavailable("out_of_hours", {"calendar": name})
             continue
         started = plan.shift_dates(local[pk])
         if any((pk, date) not in holidays for date in started):
@@ -244,10 +274,11 @@ def _calendar_verdicts(calendars: dict, at) -> dict:
             continue
         holiday_date = max(started) if started else local[pk].date()
         if (pk, holiday_date) in holidays:
-            verdicts[pk] = Unavailable("holiday", f"holiday: {holidays[(pk, holiday_date)]}")
+            verdicts[pk] = Unavailable("holiday", {"holiday": holidays[(pk, holiday_date)]})
         else:
-            text = f"out of hours: works {plan.describe()} {plan.calendar.time_zone}"
-            verdicts[pk] = Unavailable("out_of_hours", text)
+            verdicts[pk] = Unavailable(
+                "out_of_hours", {"calendar": name, "zone": plan.calendar.time_zone, "hours": plan.schedule()}
+            )
     return verdicts
 
 
@@ -303,7 +334,7 @@ def _seconds(moment: dt.time) -> int:
 
 
 def _weekday_ranges(days: list) -> str:
-    """[0, 1, 2, 3, 4] -> "Mon–Fri"; [0, 2, 3] -> "Mon, Wed–Thu"."""
+    """[0, 1, 2, 3, 4] -> "Mon–Fri"; [0, 2, 3] -> "Mon, Wed–Thu" (day names in the active language)."""
     runs = []
     for day in days:
         if runs and runs[-1][1] == day - 1:
@@ -311,5 +342,5 @@ def _weekday_ranges(days: list) -> str:
         else:
             runs.append([day, day])
     return ", ".join(
-        WEEKDAY_NAMES[first] if first == last else f"{WEEKDAY_NAMES[first]}–{WEEKDAY_NAMES[last]}" for first, last in runs
+        str(WEEKDAYS_ABBR[first]) if first == last else f"{WEEKDAYS_ABBR[first]}–{WEEKDAYS_ABBR[last]}" for first, last in runs
     )

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import path, reverse
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
@@ -47,6 +48,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditTextMixin:
+    """The audit rows' texts rendered in the reader's language (causes and explanations are stored as data)."""
+
+    @admin.display(description=gettext_lazy("explanation"))
+    def explanation_shown(self, decision):
+        return linebreaksbr(decision.explained)
+
+    @admin.display(description=gettext_lazy("reason"))
+    def reason_shown(self, assignment):
+        return assignment.reason_for_reader
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Audit rows shown on the page of what they belong to, never edited by hand."""
 
@@ -67,20 +80,19 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class DecisionInline(ReadOnlyInline):
+class DecisionInline(AuditTextMixin, ReadOnlyInline):
     model = RoutingDecision
     verbose_name_plural = gettext_lazy("routing decisions (newest first)")
-    # The admin renders read-only text with line breaks, so the explanation reads as written.
-    fields = ["created_at", "outcome", "rule", "chosen_rep", "duration_ms", "worker", "explanation"]
+    fields = ["created_at", "outcome", "rule", "chosen_rep", "duration_ms", "worker", "explanation_shown"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("rule", "chosen_rep__user").order_by("-created_at", "-id")
 
 
-class AssignmentInline(ReadOnlyInline):
+class AssignmentInline(AuditTextMixin, ReadOnlyInline):
     model = Assignment
     verbose_name_plural = gettext_lazy("assignment history (newest first)")
-    fields = ["rep", "kind", "rule", "reason", "actor", "is_current", "created_at", "ended_at"]
+    fields = ["rep", "kind", "rule", "reason_shown", "actor", "is_current", "created_at", "ended_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("rep__user", "rule", "actor").order_by("-created_at", "-id")
@@ -237,24 +249,29 @@ class RotationStateAdmin(RepsOfMyTeamsMixin, ReadOnlyAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ReadOnlyAdmin):
+class AssignmentAdmin(AuditTextMixin, ReadOnlyAdmin):
     list_display = ["created_at", "lead", "rep", "kind", "rule", "is_current", "ended_at"]
     list_filter = ["kind", "is_current", "rule"]
     list_select_related = ["lead", "rep__user", "rule"]
     search_fields = ["lead__email", "lead__company", "rep__user__first_name", "rep__user__last_name", "reason"]
     date_hierarchy = "created_at"
+    fields = ["lead", "rep", "kind", "rule", "strategy", "reason_shown", "actor", "experiment", "experiment_group",
+              "is_current", "created_at", "ended_at"]
 
     def get_queryset(self, request):
         return assignments_in_scope(super().get_queryset(request), manager_scope(request.user))
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(ReadOnlyAdmin):
+class RoutingDecisionAdmin(AuditTextMixin, ReadOnlyAdmin):
     list_display = ["created_at", "lead", "outcome", "rule", "chosen_rep", "duration_ms", "worker"]
     list_filter = ["outcome", "rule"]
     list_select_related = ["lead", "rule", "chosen_rep__user"]
-    search_fields = ["lead__email", "lead__company", "explanation"]
+    search_fields = ["lead__email", "lead__company", "explanation"]  # explanation: decisions written before the trace was data
     date_hierarchy = "created_at"
+    # The explanation rendered from the trace in the reader's language; the trace itself for who needs the data.
+    fields = ["created_at", "lead", "outcome", "rule", "chosen_rep", "assignment", "experiment", "experiment_group",
+              "duration_ms", "worker", "explanation_shown", "trace"]
 
     def get_queryset(self, request):
         return decisions_in_scope(super().get_queryset(request), manager_scope(request.user))

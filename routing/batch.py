@@ -25,11 +25,10 @@ from leads.models import Lead
 from reps.availability import unavailability
 from reps.models import Rep
 from routing import strategies
-from routing.explain import explain
 from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule
 from routing.ownership import OwnerChange, lead_owner_changes_record, update_rows
 from routing.sla import sla_deadline
-from routing.timeline import timeline_cause, timeline_text
+from routing.timeline import timeline_cause
 
 Outcome = RoutingDecision.Outcome
 STATE_FIELDS_WRITTEN = ("last_assigned_at", "last_assigned_seq", "assigned_count", "virtual_pass", "performance_credit")
@@ -40,7 +39,7 @@ class CandidateSet:
     """A rule target's reps as read from the database, shared by the batch's leads."""
 
     reps: list
-    note: str
+    note: dict | None  # see `routing.candidates.Candidates.note`
     queryset: object = None
 
 
@@ -51,7 +50,7 @@ class RoutingBatch:
     # Rep facts, read once per batch.
     candidate_sets: dict = field(default_factory=dict)  # target key -> CandidateSet
     unavailable: dict = field(default_factory=dict)  # rep.pk -> Unavailable | None at `now`
-    skill_problems: dict = field(default_factory=dict)  # rule.pk -> {rep.pk: (code, text) | None}
+    skill_problems: dict = field(default_factory=dict)  # rule.pk -> {rep.pk: (code, params) | None}
     accounts: dict = field(default_factory=dict)  # domain -> Account | None
     # Known outcomes per (rule, segment) for performance based rules; the batch's own picks are not known yet.
     segment_records: dict = field(default_factory=dict)
@@ -143,9 +142,11 @@ class RoutingBatch:
         `release` unassigns a lead the rules leave with its current owner (nobody else eligible).
         """
         outcome = decision_outcome(decision)
+        # The explanation is rendered from the trace when read, in the reader's language (`routing.explain`).
+        decision.trace["outcome"] = outcome
         record = RoutingDecision(
             lead=lead, outcome=decision.outcome, rule=decision.rule, chosen_rep=decision.rep,
-            trace=decision.trace, explanation=explain(decision.trace, outcome_text=timeline_text(outcome)),
+            trace=decision.trace, explanation="",
             duration_ms=(time.perf_counter() - started) * 1000, worker=self.worker,
             experiment=decision.experiment, experiment_group=decision.experiment_group,
         )

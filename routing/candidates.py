@@ -17,14 +17,14 @@ Target = RoutingRule.TargetType
 class Candidates:
     reps: list
     eligible: list = field(default_factory=list)
-    excluded: dict = field(default_factory=dict)  # rep.pk -> (code, text)
+    excluded: dict = field(default_factory=dict)  # rep.pk -> (code, params), see `routing.explain`
     open_counts: dict = field(default_factory=dict)  # rep.pk -> open leads
-    note: str = ""  # how the candidate set was found, for the audit trail
+    note: dict | None = None  # how the candidate set was found, for the audit trail: {"code": ..., params}
     # The same reps as a query, so per-rep counts run as one subquery instead of a list of a thousand ids.
     queryset: object = None
 
 
-def _candidates(condition, note) -> CandidateSet:
+def _candidates(condition, note: dict | None) -> CandidateSet:
     queryset = Rep.objects.filter(condition).distinct()
     reps = list(queryset.select_related("user", "calendar"))
     return CandidateSet(reps, note=note, queryset=queryset.values("pk") if len(reps) > SUBQUERY_FROM else None)
@@ -43,49 +43,51 @@ def candidate_reps(rule: RoutingRule, facts, *, team_children: dict, batch: Rout
 def _target(rule, facts, team_children) -> tuple:
     """(what the candidate set depends on, how to read it)."""
     if rule.target_type == Target.REP:
-        return ("rep", rule.target_rep_id), lambda: _candidates(Q(pk=rule.target_rep_id), f"rep {rule.target_rep}")
+        return ("rep", rule.target_rep_id), lambda: _candidates(Q(pk=rule.target_rep_id), {"code": "rep", "rep": str(rule.target_rep)})
     if rule.target_type == Target.TEAM:
         team_ids = team_ids_below(rule.target_team_id, team_children) if rule.include_sub_teams else [rule.target_team_id]
-        scope = " and sub-teams" if rule.include_sub_teams and len(team_ids) > 1 else ""
-        return ("team", tuple(team_ids)), lambda: _candidates(Q(teams__in=team_ids), f"team {rule.target_team}{scope}")
+        code = "team_and_sub_teams" if rule.include_sub_teams and len(team_ids) > 1 else "team"
+        return ("team", tuple(team_ids)), lambda: _candidates(
+            Q(teams__in=team_ids), {"code": code, "team": str(rule.target_team)}
+        )
     if rule.target_type == Target.TERRITORY:
         chain = tuple(facts.get("territory_chain") or ())
         return ("territory", chain), lambda: _territory_reps(chain)
     if rule.target_type == Target.SKILLS:
         skill_ids = [req.skill_id for req in rule.skill_requirements.all()]
-        return ("skills", rule.pk), lambda: _candidates(Q(skill_levels__skill__in=skill_ids), "reps with the required skills")
+        return ("skills", rule.pk), lambda: _candidates(Q(skill_levels__skill__in=skill_ids), {"code": "skills"})
     if rule.target_type == Target.ACCOUNT_OWNER:
         account = facts.get("account_obj")
         key = ("account", account.pk if account else None, rule.use_parent_account_owner)
         return key, lambda: _account_owner(rule, account)
-    return ("nobody",), lambda: CandidateSet([], note="")
+    return ("nobody",), lambda: CandidateSet([], note=None)
 
 
 def _territory_reps(territory_chain) -> CandidateSet:
     """Reps covering the lead's territory; when nobody covers it, the nearest parent territory that is covered."""
     for territory_id in territory_chain:
-        candidates = _candidates(Q(territories=territory_id) | Q(teams__territories=territory_id), "")
+        candidates = _candidates(Q(territories=territory_id) | Q(teams__territories=territory_id), None)
         if candidates.reps:
             name = Territory.objects.filter(pk=territory_id).values_list("name", flat=True).first()
-            candidates.note = f"reps covering territory {name}"
+            candidates.note = {"code": "territory", "territory": name}
             return candidates
-    return CandidateSet([], note="no territory matches the lead, or nobody covers it")
+    return CandidateSet([], note={"code": "no_territory"})
 
 
 def _account_owner(rule, account) -> CandidateSet:
     if account is None:
-        return CandidateSet([], note="no matched account")
+        return CandidateSet([], note={"code": "no_account"})
     if account.owner_id:
-        return _candidates(Q(pk=account.owner_id), f"owner of account {account}")
+        return _candidates(Q(pk=account.owner_id), {"code": "account_owner", "account": str(account)})
     if rule.use_parent_account_owner:
         for parent in account.ancestors():
             if parent.owner_id:
-                return _candidates(Q(pk=parent.owner_id), f"owner of parent account {parent}")
-    return CandidateSet([], note=f"account {account} has no owner")
+                return _candidates(Q(pk=parent.owner_id), {"code": "parent_account_owner", "account": str(parent)})
+    return CandidateSet([], note={"code": "account_without_owner", "account": str(account)})
 
 
 def _skill_problems(rule, reps, batch: RoutingBatch) -> dict:
-    """rep.pk -> (code, text) for reps below the rule's skill levels; each rep checked once per batch and rule."""
+    """rep.pk -> (code, params) for reps below the rule's skill levels; each rep checked once per batch and rule."""
     requirements = list(rule.skill_requirements.all()) if rule is not None else []
     if not requirements:
         return {}
@@ -108,7 +110,7 @@ def _skill_levels_below(requirements, reps) -> dict:
         for req in requirements:
             level = levels.get((rep.pk, req.skill_id), 0)
             if level < req.min_level:
-                problems[rep.pk] = ("missing_skill", f"missing skill {req.skill.name} ≥ {req.min_level} (has {level})")
+                problems[rep.pk] = ("missing_skill", {"skill": req.skill.name, "min": req.min_level, "level": level})
                 break
     return problems
 
@@ -137,7 +139,7 @@ def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candi
     for rep in reps:
         reason = unavailable.get(rep.pk)
         if reason is not None:
-            candidates.excluded[rep.pk] = (reason.code, reason.text)
+            candidates.excluded[rep.pk] = (reason.code, reason.params)
             continue
         if skills.get(rep.pk) is not None:
             candidates.excluded[rep.pk] = skills[rep.pk]
@@ -154,7 +156,7 @@ def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candi
 
 def eligible_team_reps(team_id: int, *, at, exclude_rep_ids=()) -> list:
     """The team's (and sub-teams') reps who can take a lead now, least loaded first."""
-    found = _candidates(Q(teams__in=team_ids_below(team_id)), "")
+    found = _candidates(Q(teams__in=team_ids_below(team_id)), None)
     candidates = Candidates([rep for rep in found.reps if rep.pk not in exclude_rep_ids])
     with_eligibility(candidates, None, RoutingBatch(now=at))
     return sorted(candidates.eligible, key=lambda rep: (candidates.open_counts.get(rep.pk, 0), rep.pk))

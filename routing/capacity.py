@@ -112,18 +112,18 @@ def replayed_loads(leads, *, at: dt.datetime) -> RepLoads:
 
 
 def capacity_problem(rep, open_count: int, today_count: int, hour_count: int = 0):
-    """(code, text) when the rep is at a cap, else None."""
+    """(code, params) when the rep is at a cap, else None; `routing.explain` says it in the reader's language."""
     if rep.max_open_leads is not None and open_count >= rep.max_open_leads:
-        return "open_cap", f"at open-lead cap {open_count}/{rep.max_open_leads}"
+        return "open_cap", {"count": open_count, "cap": rep.max_open_leads}
     if rep.max_new_leads_per_day is not None and today_count >= rep.max_new_leads_per_day:
-        return "daily_cap", f"at daily cap {today_count}/{rep.max_new_leads_per_day}"
+        return "daily_cap", {"count": today_count, "cap": rep.max_new_leads_per_day}
     if rep.max_new_leads_per_hour is not None and hour_count >= rep.max_new_leads_per_hour:
-        return "hourly_cap", f"at hourly cap {hour_count}/{rep.max_new_leads_per_hour} (leads in the last 60 minutes)"
+        return "hourly_cap", {"count": hour_count, "cap": rep.max_new_leads_per_hour}
     return None
 
 
 def rep_capacity_problem(rep, *, at: dt.datetime):
-    """(code, text) when the rep is at a cap now, counted in the database, else None."""
+    """(code, params) when the rep is at a cap now, counted in the database, else None."""
     loads = rep_loads([rep], at=at)
     return capacity_problem(
         rep, loads.open.get(rep.pk, 0), loads.received(TODAY, rep.pk), loads.received(LAST_HOUR, rep.pk)

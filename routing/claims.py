@@ -86,7 +86,7 @@ def _check_capacity(rep, now):
     problem = rep_capacity_problem(rep, at=now)
     if problem is None:
         return
-    code, _text = problem
+    code, _params = problem
     if code == "open_cap":
         raise ValidationError(
             _("You already have %(count)s open leads, your limit. Close or hand over one before claiming another.")

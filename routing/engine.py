@@ -18,6 +18,7 @@ from routing import strategies
 from routing.batch import RoutingBatch
 from routing.candidates import candidate_reps, count_loads, has_capacity_limits, recheck_capacity, with_eligibility
 from routing.experiments import experiment_group_for, group_share
+from routing.explain import TRACE_VERSION  # the trace's shape: codes and parameters the explanation renders
 from routing.facts import lead_facts
 from routing.models import RoutingDecision, RoutingExperiment, RoutingRule
 
@@ -62,6 +63,7 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=(), batch: Routin
     facts = lead_facts(lead, ruleset.territory_index, accounts=batch)
     rules = ruleset.candidate_rules(facts)
     trace = {
+        "v": TRACE_VERSION,
         "rules": [],
         "rules_total": len(ruleset.rules),
         "skipped_by_index": len(ruleset.rules) - len(rules),
@@ -79,8 +81,8 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=(), batch: Routin
             "matched": matched,
             "match_mode": compiled.rule.match_mode,
             "conditions": [
-                {"text": condition.describe(), "matched": ok, "actual": jsonable(actual),
-                 **({"refused": condition.refused} if condition.refused else {})}
+                {"field": condition.field, "op": condition.operator, "value": condition.value, "matched": ok,
+                 "actual": jsonable(actual), **({"refused": True} if condition.refused else {})}
                 for condition, ok, actual in results
             ],
         }
@@ -97,7 +99,7 @@ def decide(lead, *, ruleset, now: dt.datetime, exclude_rep_ids=(), batch: Routin
             break
     else:
         decision = Decision(Outcome.UNROUTABLE)
-        trace["error"] = "No active rule matched or could place this lead."
+        trace["error"] = {"code": "no_rule"}
     decision.trace = trace
     # A lead stays in the experiment that split it even when a later rule placed it (see routing.experiments).
     decision.experiment, decision.experiment_group = enrolled or (None, "")
@@ -134,7 +136,7 @@ def _apply_rule(rule, facts, entry, *, placed_by, exclude_rep_ids, team_children
         entry["result"] = "nurture"
         return Decision(Outcome.NURTURE, rule=rule)
     if placed_by.target_type == Target.POOL:
-        entry["result"] = f"waiting in pool {placed_by.pool}"
+        entry["result"], entry["pool"] = "pooled", str(placed_by.pool)
         return Decision(Outcome.POOLED, rule=rule, pool=placed_by.pool)
 
     candidates = candidate_reps(placed_by, facts, team_children=team_children, batch=batch)
@@ -154,13 +156,13 @@ def _apply_rule(rule, facts, entry, *, placed_by, exclude_rep_ids, team_children
     entry["strategy"] = placed_by.strategy
     entry["candidates"], entry["more_excluded"], entry["more_eligible"] = _candidate_trace(candidates, ranked)
     if chosen is not None:
-        entry["result"] = f"assigned to {chosen.name}"
+        entry["result"] = "assigned"
         entry["chosen_rep_id"] = chosen.pk
         return Decision(Outcome.ASSIGNED, rule=rule, rep=chosen, strategy=placed_by.strategy)
     if rule.when_none_eligible == RoutingRule.WhenNoneEligible.QUEUE and rule.pool_id:
-        entry["result"] = f"nobody eligible: waiting in pool {rule.pool}"
+        entry["result"], entry["pool"] = "nobody_eligible_pooled", str(rule.pool)
         return Decision(Outcome.POOLED, rule=rule, pool=rule.pool)
-    entry["result"] = "nobody eligible: trying the next rule"
+    entry["result"] = "nobody_eligible_next"
     return None
 
 
@@ -171,9 +173,15 @@ def _candidate_trace(candidates, ranked):
     reps left out are counted, by exclusion reason, so the explanation stays complete.
     """
     def entry(rep):
-        code, reason = candidates.excluded.get(rep.pk, (None, None))
-        state = ranked.why.get(rep.pk) if ranked else None
-        return {"rep_id": rep.pk, "name": rep.name, "excluded": code, "reason": reason, "state": state}
+        # Only the keys that say something: this list is most of a decision's trace.
+        found = {"rep_id": rep.pk, "name": rep.name}
+        if rep.pk in candidates.excluded:
+            found["excluded"], params = candidates.excluded[rep.pk]
+            if params:
+                found["why"] = params
+        elif ranked and rep.pk in ranked.why:
+            found["state"] = ranked.why[rep.pk]
+        return found
 
     excluded = [rep for rep in candidates.reps if rep.pk in candidates.excluded]
     more_excluded = {}

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from routing.conditions import OPERATOR_CHOICES
+from routing.explain import decision_explanation
 from routing.validation import RULE_PRIORITY_CONSTRAINT, experiment_errors, rule_target_errors
 
 
@@ -198,20 +199,22 @@ class RoutingConfigVersion(models.Model):
 class RotationState(models.Model):
     """Fairness state of one rep inside one rule: kept in PostgreSQL, updated with the assignment."""
 
-    rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="rotation")
-    rep = models.ForeignKey("reps.Rep", on_delete=models.CASCADE, related_name="rotation")
-    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="rotation", verbose_name=_("rule"))
+    rep = models.ForeignKey("reps.Rep", on_delete=models.CASCADE, related_name="rotation", verbose_name=_("rep"))
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
     # Order of the last assignment within the rule (clocks of several worker machines may disagree).
-    last_assigned_seq = models.PositiveBigIntegerField(default=0)
-    assigned_count = models.PositiveIntegerField(default=0)
+    last_assigned_seq = models.PositiveBigIntegerField(_("last assignment number"), default=0)
+    assigned_count = models.PositiveIntegerField(_("leads assigned"), default=0)
     # Stride scheduling for weighted rotation: each assignment adds 1/weight.
-    virtual_pass = models.FloatField(default=0.0)
+    virtual_pass = models.FloatField(_("pass (weighted rotation)"), default=0.0)
     # Smooth weighted rotation for performance based routing: each lead credits every eligible rep with
     # their share, and the rep given the lead gives one lead's worth back.
-    performance_credit = models.FloatField(default=0.0)
+    performance_credit = models.FloatField(_("credit (performance based)"), default=0.0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["rule", "rep"], name="rotation_unique_rule_rep")]
+        verbose_name = _("rotation state")
+        verbose_name_plural = _("rotation states")
 
 
 def rule_reason(rule) -> str:
@@ -314,24 +317,28 @@ class Assignment(models.Model):
         MANUAL = "manual", _("Manual")
         CLAIM = "claim", _("Claimed from pool")
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="assignments")
-    rep = models.ForeignKey("reps.Rep", on_delete=models.PROTECT, related_name="assignments")
-    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments")
-    strategy = models.CharField(max_length=20, blank=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.INITIAL)
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="assignments", verbose_name=_("lead"))
+    rep = models.ForeignKey("reps.Rep", on_delete=models.PROTECT, related_name="assignments", verbose_name=_("rep"))
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments",
+                             verbose_name=_("rule"))
+    strategy = models.CharField(_("strategy"), max_length=20, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.INITIAL)
     # Why, as data: {"code": "sla_breach", "params": {...}} (routing.timeline renders it in the reader's language).
-    cause = models.JSONField(default=dict, blank=True)
+    cause = models.JSONField(_("cause"), default=dict, blank=True)
     # The cause in the site's language when it was written, for the admin's lists and search; never read back by code.
-    reason = models.TextField(blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("by"))
     # The experiment that split this lead, and its group ("control"/"test"); empty outside experiments.
     experiment = models.ForeignKey(
-        RoutingExperiment, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
+        RoutingExperiment, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments",
+        verbose_name=_("experiment"),
     )
-    experiment_group = models.CharField(max_length=10, choices=RoutingExperiment.Group.choices, blank=True)
-    is_current = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    experiment_group = models.CharField(_("experiment group"), max_length=10, choices=RoutingExperiment.Group.choices,
+                                        blank=True)
+    is_current = models.BooleanField(_("current"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -370,21 +377,28 @@ class RoutingDecision(models.Model):
         NURTURE = "nurture", _("Nurture")
         UNROUTABLE = "unroutable", _("Unroutable")
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="decisions")
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    chosen_rep = models.ForeignKey("reps.Rep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    assignment = models.OneToOneField(Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="decision")
-    trace = models.JSONField(default=dict)
-    explanation = models.TextField()
-    duration_ms = models.FloatField(default=0)
-    worker = models.CharField(max_length=200, blank=True)
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="decisions", verbose_name=_("lead"))
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("rule"))
+    chosen_rep = models.ForeignKey("reps.Rep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("chosen rep"))
+    assignment = models.OneToOneField(Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="decision",
+                                      verbose_name=_("assignment"))
+    # Codes and parameters (`routing.explain` renders them in the reader's language).
+    trace = models.JSONField(_("trace"), default=dict)
+    # The explanation as text, written by decisions made before the trace was data; blank since.
+    explanation = models.TextField(_("explanation"), blank=True)
+    duration_ms = models.FloatField(_("duration (ms)"), default=0)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
     # The experiment that split this lead, and its group ("control"/"test"); empty outside experiments.
     experiment = models.ForeignKey(
-        RoutingExperiment, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+        RoutingExperiment, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions",
+        verbose_name=_("experiment"),
     )
-    experiment_group = models.CharField(max_length=10, choices=RoutingExperiment.Group.choices, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    experiment_group = models.CharField(_("experiment group"), max_length=10, choices=RoutingExperiment.Group.choices,
+                                        blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -393,3 +407,8 @@ class RoutingDecision(models.Model):
 
     def __str__(self):
         return f"{self.lead}: {self.get_outcome_display()}"
+
+    @property
+    def explained(self) -> str:
+        """The explanation in the active language, from the trace; a decision written before: its stored text."""
+        return decision_explanation(self.trace, stored=self.explanation)

@@ -15,7 +15,6 @@ last failed retry are written on the lead's timeline, saying whose email failed 
 import datetime as dt
 import logging
 import smtplib
-import zoneinfo
 
 import django_rq
 from django.conf import settings
@@ -24,7 +23,6 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,7 +33,7 @@ from leadrouting.i18n import language_of, site_language
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
 from routing.models import Assignment
-from routing.timeline import cause_text, timeline_cause, timeline_text
+from routing.timeline import cause_text, local_time_text, timeline_cause, timeline_text
 
 logger = logging.getLogger("routing")
 NOTIFICATION_QUEUE = "notifications"
@@ -107,11 +105,13 @@ def sla_send_reminders(*, now: dt.datetime, limit: int = 500) -> int:
                 break
             # Locked now: a statement with a fresh snapshot sees a reminder another sweeper just committed.
             if not _reminders_since_assignment(lead).exists():
+                cause = timeline_cause("sla_reminder", rep=lead.owner.name, due=lead.sla_due_at.isoformat(),
+                                       zone=lead.owner.time_zone)
+                with site_language():
+                    message = timeline_text(cause)
                 LeadEvent.objects.create(
-                    lead=lead, kind=LeadEvent.Kind.NOTE,
-                    message=_("Reminder sent to %(rep)s: first contact due by %(due)s.")
-                    % {"rep": lead.owner.name, "due": _format_time(lead.sla_due_at, lead.owner)},
-                    data={"sla_reminder": True, "rep_id": lead.owner_id},
+                    lead=lead, kind=LeadEvent.Kind.NOTE, message=message,
+                    data={"sla_reminder": True, "rep_id": lead.owner_id, "cause": cause},
                 )
                 transaction.on_commit(lambda lead_id=lead.pk: _deliver(REMINDER_JOB, lead_id))
                 sent += 1
@@ -337,14 +337,4 @@ def email_failure_record(*, email: dict, permanent: bool, reply: str, attempts: 
 
 def _format_time(moment, rep) -> str:
     """The instant in the rep's own time zone, e.g. '14:30 (Europe/Berlin), Mon 2 Mar', in the active language."""
-    if moment is None:
-        return ""
-    local = timezone.localtime(moment, _zone(rep))
-    return f"{local:%H:%M} ({rep.time_zone}), {dateformat.format(local, 'D j M')}"
-
-
-def _zone(rep):
-    try:
-        return zoneinfo.ZoneInfo(rep.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
+    return local_time_text(moment, rep.time_zone)

@@ -163,11 +163,11 @@ def _escalate(lead, *, rule, breach):
         return
     Lead.objects.filter(pk=lead.pk).update(sla_due_at=None)
     lead.sla_due_at = None
+    cause = timeline_cause("needs_manager", **breach, manager_team=str(team) if team else None)
     with site_language():
-        message = (_("%(reason)s. Needs a manager: no manager of %(team)s can take it; assign it by hand.")
-                   % {"reason": reason, "team": team or _("the routing team")})
+        message = timeline_text(cause)
     LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.ESCALATED, message=message,
-                             data={"team_id": team.pk if team else None})
+                             data={"team_id": team.pk if team else None, "cause": cause})
 
 
 def _manager_rep_for(rule, *, exclude_rep_id):

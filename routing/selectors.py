@@ -13,7 +13,7 @@ from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
 from reps.scoping import TeamScope, assignments_in_scope, leads_in_scope, previous_owner_id, team_scope
 from routing.models import Assignment, Pool, RoutingDecision
-from routing.explain import rule_line
+from routing.explain import decision_explanation, rule_line
 from routing.stats import percentile
 from routing.timeline import cause_text, event_text
 
@@ -94,7 +94,10 @@ def lead_timeline(lead: Lead) -> list:
     """Every event of the lead, each routing event with its decision's full explanation."""
     events = list(LeadEvent.objects.filter(lead=lead).select_related("actor"))
     decision_ids = [e.data.get("decision_id") for e in events if isinstance(e.data, dict) and e.data.get("decision_id")]
-    explanations = dict(RoutingDecision.objects.filter(pk__in=decision_ids).values_list("pk", "explanation"))
+    explanations = {
+        pk: decision_explanation(trace, stored=stored)
+        for pk, trace, stored in RoutingDecision.objects.filter(pk__in=decision_ids).values_list("pk", "trace", "explanation")
+    }
     entries = []
     if not any(e.kind == LeadEvent.Kind.CREATED for e in events):
         entries.append(TimelineEntry(at=lead.created_at, kind=LeadEvent.Kind.CREATED,

@@ -12,11 +12,10 @@ from rq.timeouts import JobTimeoutException
 
 from leadrouting.i18n import site_language
 from leads.models import Lead
-from routing.batch import RoutingBatch, decision_outcome
-from routing.engine import Decision, Outcome, decide
+from routing.batch import RoutingBatch
+from routing.engine import TRACE_VERSION, Decision, Outcome, decide
 from routing.models import Assignment, RoutingDecision
 from routing.ruleset import current_ruleset
-from routing.timeline import timeline_text
 
 logger = logging.getLogger("routing")
 
@@ -151,9 +150,5 @@ def _record_failure(lead, error, *, started, now, worker):
 
 def failed_decision(error: Exception) -> Decision:
     """What a lead that made the engine fail gets: unroutable, with the error in its audit."""
-    return Decision(Outcome.UNROUTABLE, trace={"rules": [], "error": f"{type(error).__name__}: {error}"})
-
-
-def outcome_text(decision: Decision) -> str:
-    """What the rules decided, in the active language."""
-    return timeline_text(decision_outcome(decision))
+    return Decision(Outcome.UNROUTABLE, trace={"v": TRACE_VERSION, "rules": [],
+                                               "error": {"code": "exception", "error": f"{type(error).__name__}: {error}"}})

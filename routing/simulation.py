@@ -25,13 +25,13 @@ from django.utils.translation import gettext as _
 
 from leads.models import Lead
 from reps.models import Rep
-from routing.batch import RoutingBatch
+from routing.batch import RoutingBatch, decision_outcome
 from routing.capacity import LAST_HOUR, TODAY, replayed_loads
 from routing.engine import Outcome, decide
 from routing.explain import explain
 from routing.models import RoutingDecision, RoutingRule
 from routing.ruleset import RuleSet
-from routing.services import failed_decision, outcome_text
+from routing.services import failed_decision
 from routing.strategies import State
 
 MAX_SIMULATED_LEADS = 2000  # one page's worth: 2,000 leads replay in about 1.2 s on a 50-rep team
@@ -88,7 +88,12 @@ class SimulatedLead:
     rule: RoutingRule | None
     rep: Rep | None
     pool: object
-    explanation: str
+    trace: dict  # the decision's trace, with its outcome (see `routing.explain`)
+
+    @property
+    def explanation(self) -> str:
+        """Rendered when read, in the reader's language, like a live decision's."""
+        return explain(self.trace)
 
     @property
     def now_owner(self) -> Rep | None:
@@ -318,6 +323,5 @@ def _simulate_one(lead, ruleset, batch, *, now_rule) -> SimulatedLead:
         decision = failed_decision(error)
     return SimulatedLead(
         lead=lead, now_rule=now_rule, now_outcome=lead.latest_outcome, outcome=decision.outcome, rule=decision.rule,
-        rep=decision.rep, pool=decision.pool,
-        explanation=explain(decision.trace, outcome_text=outcome_text(decision)),
+        rep=decision.rep, pool=decision.pool, trace={**decision.trace, "outcome": decision_outcome(decision)},
     )

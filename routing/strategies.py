@@ -24,7 +24,7 @@ SIZE_BANDS = [(1, 49), (50, 249), (250, 999), (1000, None)]
 class Ranked:
     reps: list  # best first
     states: dict  # rep.pk -> State
-    why: dict  # rep.pk -> short text: the state the strategy used for this rep
+    why: dict  # rep.pk -> the state the strategy used for this rep, as data for the trace (see `routing.explain`)
     shares: dict | None = None  # performance based: rep.pk -> share of the leads, credited on every pick
 
 
@@ -79,10 +79,11 @@ def _last(state) -> int:
     return state.last_assigned_seq
 
 
-def _describe_last(state) -> str:
+def _describe_last(state) -> dict:
+    """{"last": when the rep last had a lead from this rule, in UTC}; empty when never."""
     if state.last_assigned_at is None:
-        return "no lead from this rule yet"
-    return f"last lead {state.last_assigned_at:%Y-%m-%d %H:%M:%S} UTC"
+        return {}
+    return {"last": f"{state.last_assigned_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}"}
 
 
 def rank(rule, reps, *, open_counts, facts, batch) -> Ranked:
@@ -112,13 +113,13 @@ def _weighted(rule, reps, states, **_):
     # so weights 1:3 give exactly 1:3 over every full cycle of four leads.
     passes = {rep.pk: effective_pass(rep, states, reps) for rep in reps}
     ordered = sorted(reps, key=lambda rep: (passes[rep.pk], -rep.weight, _last(states[rep.pk]), rep.pk))
-    why = {rep.pk: f"weight {rep.weight}, pass {passes[rep.pk]:.3f}" for rep in reps}
+    why = {rep.pk: {"weight": str(rep.weight), "pass": round(passes[rep.pk], 3)} for rep in reps}
     return Ranked(ordered, states, why)
 
 
 def _least_loaded(rule, reps, states, *, open_counts, **_):
     ordered = sorted(reps, key=lambda rep: (open_counts.get(rep.pk, 0), _last(states[rep.pk]), rep.pk))
-    why = {rep.pk: f"{open_counts.get(rep.pk, 0)} open leads, {_describe_last(states[rep.pk])}" for rep in reps}
+    why = {rep.pk: {"open": open_counts.get(rep.pk, 0), **_describe_last(states[rep.pk])} for rep in reps}
     return Ranked(ordered, states, why)
 
 
@@ -225,9 +226,9 @@ def _performance(rule, reps, states, *, facts, batch, **_):
     credit = {rep.pk: states[rep.pk].performance_credit + shares[rep.pk] for rep in reps}
     ordered = sorted(reps, key=lambda rep: (-credit[rep.pk], _last(states[rep.pk]), rep.pk))
     why = {
-        rep.pk: f"conversion {rates[rep.pk]:.0%} in segment ({known[rep.pk].converted}/{known[rep.pk].known} known "
-                f"outcomes, smoothed){', new rep' if rep.pk in new_reps else ''}, share {shares[rep.pk]:.0%}, "
-                f"credit {credit[rep.pk]:.2f}"
+        rep.pk: {"rate": round(rates[rep.pk], 4), "converted": known[rep.pk].converted, "known": known[rep.pk].known,
+                 **({"new": True} if rep.pk in new_reps else {}), "share": round(shares[rep.pk], 4),
+                 "credit": round(credit[rep.pk], 2)}
         for rep in reps
     }
     return Ranked(ordered, states, why, shares)

@@ -10,6 +10,10 @@ decided, the decision's outcome (`data["outcome"]`); `cause_text` renders the ca
 for "Why you" and the "lead moved away" email.
 """
 
+import datetime as dt
+import zoneinfo
+
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -25,6 +29,18 @@ EMAIL_KINDS = {
 def timeline_cause(code: str, **params) -> dict:
     """The stored form of a cause: JSON-safe, so params are plain values (ids, names, codes)."""
     return {"code": code, "params": params}
+
+
+def local_time_text(moment: dt.datetime | None, time_zone: str) -> str:
+    """The instant in a rep's time zone, e.g. '14:30 (Europe/Berlin), Mon 2 Mar', in the active language."""
+    if moment is None:
+        return ""
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = dt.UTC
+    local = timezone.localtime(moment, zone)
+    return f"{local:%H:%M} ({time_zone}), {dateformat.format(local, 'D j M')}"
 
 
 def _email_params(params):
@@ -85,6 +101,47 @@ def _claim(params):
     return _legacy(params) or _("Claimed from pool '%(pool)s'") % params
 
 
+def _needs_manager(params):
+    """Escalated and nobody took it: the breach, then who must act."""
+    team = params.get("manager_team") or _("the routing team")
+    return _("%(reason)s. Needs a manager: no manager of %(team)s can take it; assign it by hand.") % {
+        "reason": _sla_breach(params), "team": team}
+
+
+def _sla_reminder(params):
+    due = local_time_text(dt.datetime.fromisoformat(params["due"]), params["zone"])
+    return _("Reminder sent to %(rep)s: first contact due by %(due)s.") % {"rep": params["rep"], "due": due}
+
+
+def _status(params):
+    """A status change (`leads.lifecycle`): from, to, and the reason the person gave, as typed."""
+    from leads.models import Lead  # leads imports routing at load; the labels are read when a line is shown
+
+    line = f"{Lead.Status(params['from']).label} → {Lead.Status(params['to']).label}"
+    return f"{line}: {params['reason']}" if params.get("reason") else line
+
+
+def _created(params):
+    """A lead's first line: through which channel (`leads.services.lead_submit`)."""
+    if params["channel"] == "form" and params.get("form"):
+        return _("Created from form %(form)s.") % params
+    if params["channel"] == "api":
+        return _("Created through the API.")
+    if params["channel"] == "csv":
+        return _("Created from a CSV import.")
+    return _("Created from %(channel)s.") % params
+
+
+def _resubmitted(params):
+    if params["channel"] == "form" and params.get("form"):
+        return _("The same person submitted again through form %(form)s.") % params
+    if params["channel"] == "api":
+        return _("The same person submitted again through the API.")
+    if params["channel"] == "csv":
+        return _("The same person submitted again in a CSV import.")
+    return _("The same person submitted again through %(channel)s.") % params
+
+
 def _rep_deactivated(params):
     return _("rep deactivated")
 
@@ -122,6 +179,12 @@ RENDERERS = {
     "claim": _claim,  # a rep took it from a pool (params: pool)
     "rep_deactivated": _rep_deactivated,
     "rep_away": _rep_away,
+    # Other timeline lines.
+    "created": _created,  # params: channel ("form", "api", "csv"), form (the intake form's slug)
+    "resubmitted": _resubmitted,  # the same params
+    "needs_manager": _needs_manager,  # escalated, no manager can take it (the sla_breach params, manager_team)
+    "sla_reminder": _sla_reminder,  # params: rep, due (ISO instant), zone (the rep's time zone)
+    "status": _status,  # params: from, to (Lead.Status values), reason
     # Outcomes of a routing run.
     "chosen": _chosen,
     "pooled": _pooled,

@@ -12,14 +12,19 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
-from leads.models import Lead
+from leads.lifecycle import lead_mark_contacted
+from leads.models import Lead, LeadEvent
 from reps.models import Rep
-from routing.models import RoutingRule
+from routing.models import RoutingDecision, RoutingRule
+from routing.reassignment import sla_reassign_overdue
+from routing.selectors import rep_open_leads
 from routing.services import route_pending_leads
+from routing.timeline import event_text
 from tests.factories import (
-    ApiTokenFactory, IntakeFormFactory, LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, rep_named,
-    sales_manager,
+    ApiTokenFactory, IntakeFormFactory, LeadFactory, PoolFactory, RoutingRuleFactory, RuleConditionFactory, TeamFactory,
+    TimeOffFactory, rep_named, sales_manager,
 )
 
 LOCALE = Path(__file__).resolve().parents[1] / "locale"
@@ -103,15 +108,17 @@ def test_an_unknown_lang_parameter_falls_back_to_the_browser(client, intake):
     assert "Invia" in visible_text(response)
 
 
-def test_a_german_submission_writes_the_timeline_in_the_sites_language(client, intake):
+def test_a_submission_reads_in_each_readers_language_on_the_timeline(client, intake):
     client.post("/f/webinar/?lang=de", {"email": "anna@acme.com"})
     manager = sales_manager(sees_every_team=True)
     client.force_login(manager)
 
     lead = Lead.objects.get()
     page = client.get(reverse("routing:lead_detail", args=[lead.pk]), headers={"Accept-Language": "en"})
+    italian = client.get(reverse("routing:lead_detail", args=[lead.pk]), headers={"Accept-Language": "it"})
 
     assert "Created from form webinar." in visible_text(page)
+    assert "Creato dal modulo webinar." in visible_text(italian) and "Created from" not in visible_text(italian)
 
 
 # --- The rep's pages ----------------------------------------------------------------------------
@@ -178,6 +185,78 @@ def test_nothing_is_left_in_english_on_the_reps_pages_and_the_form_in_german(cli
         assert response.status_code == 200
         assert [piece for piece in text_pieces(response) if {piece, piece.rstrip(" *:")} & english] == [], url
     assert "Meine Warteschlange" in visible_text(client.get(reverse("routing:queue")))
+
+
+# --- Why a lead is where it is: explanations, timeline, "Why you" --------------------------------
+
+@pytest.fixture
+def routed_then_moved_on(db, django_capture_on_commit_callbacks):
+    """A lead routed by a rule with conditions (one rep on leave, one chosen), moved on after its SLA, contacted."""
+    team = TeamFactory(name="Sales")
+    rep_named("Anna", teams=[team])
+    ben = rep_named("Ben", teams=[team])
+    carla = rep_named("Carla", teams=[team])
+    TimeOffFactory(rep=ben, start=START - dt.timedelta(days=1), end=START + dt.timedelta(days=2), reason="")
+    rule = RoutingRuleFactory(name="DACH", target_team=team, sla_minutes=30)
+    RuleConditionFactory(rule=rule, field="country", operator="in", value="DE, AT, CH")
+    RuleConditionFactory(rule=rule, field="employee_count", operator="gte", value="50")
+    lead = LeadFactory(first_name="Jana", last_name="Novak", country="DE", employee_count=120)
+    route(django_capture_on_commit_callbacks)
+    with time_machine.travel(START + dt.timedelta(minutes=31), tick=False), \
+            django_capture_on_commit_callbacks(execute=True):
+        sla_reassign_overdue(now=START + dt.timedelta(minutes=31))
+    lead_mark_contacted(lead_id=lead.pk, actor=carla.user)
+    lead.refresh_from_db()
+    assert lead.owner == carla and lead.decisions.count() == 2
+    return lead
+
+
+def english_sentences(lead) -> set:
+    """Every line of the lead's explanations and timeline, as an English reader gets them."""
+    with translation.override("en"):
+        lines = {line.strip() for decision in RoutingDecision.objects.filter(lead=lead)
+                 for line in decision.explained.splitlines()}
+        lines |= {event_text(event) for event in LeadEvent.objects.filter(lead=lead)}
+        lines |= {queued.routing_reason for queued in rep_open_leads(lead.owner)}
+    return {line for line in lines if line}
+
+
+def test_explanations_timeline_and_why_you_are_rendered_in_the_readers_german(client, routed_then_moved_on):
+    lead = routed_then_moved_on
+    english = english_sentences(lead)
+    assert {"Ben: on leave until 2026-03-04 10:00 UTC.", "Carla: chosen (no lead from this rule yet).",
+            "SLA breach: not contacted within 30 minutes", "Assigned → Contacted"} <= english
+    manager = sales_manager(is_staff=True, sees_every_team=True)
+    decision = lead.decisions.order_by("created_at", "pk").first()
+    pages = [
+        (manager, reverse("routing:lead_detail", args=[lead.pk])),
+        (manager, reverse("admin:routing_routingdecision_change", args=[decision.pk])),
+        (manager, reverse("admin:leads_lead_change", args=[lead.pk])),
+        (lead.owner.user, reverse("routing:queue")),
+    ]
+
+    for user, url in pages:
+        client.force_login(user)
+        in_english = visible_text(client.get(url, headers={"Accept-Language": "en"}))
+        in_german = client.get(url, headers={"Accept-Language": "de"})
+        assert in_german.status_code == 200 and in_german["Content-Language"] == "de"
+        shown = [sentence for sentence in english if sentence in in_english]
+        assert shown, url  # the English page shows them: the German one is compared on something
+        assert [sentence for sentence in shown if sentence in visible_text(in_german)] == [], url
+    lead_page = visible_text(client.get(reverse("routing:lead_detail", args=[lead.pk]), headers={"Accept-Language": "de"}))
+    assert "Ben: im Urlaub bis" in lead_page and "Regel 1 „DACH“ hat gepasst" in lead_page
+
+
+def test_the_admin_headings_of_the_audit_tables_are_in_german(client, routed_then_moved_on):
+    client.force_login(sales_manager(is_staff=True, sees_every_team=True))
+
+    decisions = visible_text(client.get(reverse("admin:routing_routingdecision_changelist"), headers={"Accept-Language": "de"}))
+    assignments = visible_text(client.get(reverse("admin:routing_assignment_changelist"), headers={"Accept-Language": "de"}))
+    rotation = visible_text(client.get(reverse("admin:routing_rotationstate_changelist"), headers={"Accept-Language": "de"}))
+
+    assert "Ergebnis" in decisions and "Gewählter Vertriebsmitarbeiter" in decisions and "Dauer (ms)" in decisions
+    assert "Art" in assignments and "Aktuell" in assignments and "Beendet am" in assignments
+    assert "Zuletzt zugewiesen am" in rotation and "Zugewiesene Leads" in rotation
 
 
 # --- Choosing the language ----------------------------------------------------------------------

@@ -36,12 +36,22 @@ def run_check(**variables):
         ("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
         ("NOTIFICATIONS_RETRY_SECONDS", "soon"),
         ("NOTIFICATIONS_RETRY_SECONDS", "30,-1"),
+        ("LANGUAGE_CODE", "fr"),
     ],
 )
 def test_bad_value_fails_at_start_naming_the_variable(variable, value):
     result = run_check(**{variable: value})
     assert result.returncode != 0
     assert f"Environment variable {variable}" in result.stderr
+
+
+def test_the_sites_language_comes_from_the_environment():
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.LANGUAGE_CODE)"],
+        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "leadrouting.settings", "LANGUAGE_CODE": "de"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.stdout.split() == ["de"], result.stderr
 
 
 def test_production_without_secret_key_is_refused():

@@ -5,11 +5,12 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from leads import lifecycle
 from leads.models import Lead, LeadEvent
 from routing.reassignment import sla_reassign_overdue
+from routing.timeline import event_text
 from tests.factories import LeadFactory, RepFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +87,10 @@ def test_losing_a_lead_needs_a_reason_which_goes_into_the_timeline(rep):
     lead.refresh_from_db()
     assert lead.status == Lead.Status.LOST and lead.closed_at is not None
     assert status_events(lead) == [("Assigned → Lost: Chose a competitor", rep.user.pk)]
-    assert LeadEvent.objects.get(lead=lead).data == {"to": "lost", "reason": "Chose a competitor"}
+    event = LeadEvent.objects.get(lead=lead)
+    assert event.data["cause"] == {"code": "status", "params": {"from": "assigned", "to": "lost", "reason": "Chose a competitor"}}
+    with translation.override("de"):
+        assert event_text(event) == "Zugewiesen → Verloren: Chose a competitor"  # the reason as the rep typed it
 
 
 def test_a_closed_lead_cannot_change_status_and_says_why(rep):

@@ -69,7 +69,7 @@ def test_an_open_lead_cap_holds_within_one_transaction():
     assert Counter(owner_names(leads)) == {"Anna": 2, "Ben": 2, None: 2}
     assert Lead.objects.filter(pool=pool).count() == 2
     last = RoutingDecision.objects.get(lead=leads[-1])
-    assert "at open-lead cap 2/2" in last.explanation
+    assert "at open-lead cap 2/2" in last.explained
 
 
 def test_a_daily_cap_holds_within_one_transaction():
@@ -78,7 +78,7 @@ def test_a_daily_cap_holds_within_one_transaction():
     leads = LeadFactory.create_batch(5)
     route_pending_leads(limit=100, worker="test")
     assert owner_names(leads) == ["Anna"] * 3 + [None] * 2
-    assert "at daily cap 3/3" in RoutingDecision.objects.get(lead=leads[-1]).explanation
+    assert "at daily cap 3/3" in RoutingDecision.objects.get(lead=leads[-1]).explained
 
 
 def test_a_capped_rep_in_two_rules_is_not_overfilled_by_one_transaction():
@@ -134,7 +134,7 @@ def test_every_lead_of_a_batch_gets_its_own_audit_row_timeline_event_and_email(d
     for lead, name in zip(leads, ["Anna", "Ben", "Anna", "Ben"]):
         decision = RoutingDecision.objects.get(lead=lead)
         assert decision.assignment.lead_id == lead.pk and decision.chosen_rep.name == name
-        assert f"Chosen: {name} by rule 'Everyone'" in decision.explanation
+        assert f"Chosen: {name} by rule 'Everyone'" in decision.explained
         data = lead.events.get(kind="routed").data
         assert (data["decision_id"], data["cause"]["code"]) == (decision.pk, "rule")
     assert Assignment.objects.filter(is_current=True).count() == 4

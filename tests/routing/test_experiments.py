@@ -167,7 +167,7 @@ def test_starting_and_stopping_take_effect_on_the_next_leads_routed(everyone, se
     assert {teams[lead.pk] for lead in during} == {"Everyone", "Seniors"}
     assert {teams[lead.pk] for lead in after} == {"Everyone"}
     assert not RoutingDecision.objects.filter(lead__in=after).exclude(experiment=None).exists()
-    assert "Experiment" not in RoutingDecision.objects.filter(lead=after[0]).get().explanation
+    assert "Experiment" not in RoutingDecision.objects.filter(lead=after[0]).get().explained
 
 
 def test_the_explanation_names_the_experiment_the_group_and_the_rule_that_placed_the_lead(everyone, seniors):
@@ -177,20 +177,20 @@ def test_the_explanation_names_the_experiment_the_group_and_the_rule_that_placed
 
     test_decision = RoutingDecision.objects.filter(experiment_group=Group.TEST).first()
     assert ("Experiment 'Senior reps for enterprise' (test group, 50%): placed by rule 'Senior pool'."
-            in test_decision.explanation)
-    assert "Candidates: team Seniors" in test_decision.explanation
-    assert f"Chosen: {test_decision.chosen_rep.name} by rule 'Enterprise'." in test_decision.explanation
+            in test_decision.explained)
+    assert "Candidates: team Seniors" in test_decision.explained
+    assert f"Chosen: {test_decision.chosen_rep.name} by rule 'Enterprise'." in test_decision.explained
     control_decision = RoutingDecision.objects.filter(experiment=experiment, experiment_group=Group.CONTROL).first()
     assert ("Experiment 'Senior reps for enterprise' (control group, 50%): placed by rule 'Enterprise'."
-            in control_decision.explanation)
+            in control_decision.explained)
 
 
 def test_the_audit_gives_each_group_its_own_share(everyone, seniors):
     started(senior_experiment(everyone, seniors, share=20))
     LeadFactory.create_batch(30)
     route_all()
-    assert "(test group, 20%)" in RoutingDecision.objects.filter(experiment_group=Group.TEST).first().explanation
-    assert "(control group, 80%)" in RoutingDecision.objects.filter(experiment_group=Group.CONTROL).first().explanation
+    assert "(test group, 20%)" in RoutingDecision.objects.filter(experiment_group=Group.TEST).first().explained
+    assert "(control group, 80%)" in RoutingDecision.objects.filter(experiment_group=Group.CONTROL).first().explained
 
 
 def test_when_nobody_in_the_variant_is_eligible_the_control_rules_queue_applies(everyone):
@@ -208,7 +208,7 @@ def test_when_nobody_in_the_variant_is_eligible_the_control_rules_queue_applies(
     assert test_leads.exists()
     assert set(test_leads.values_list("pool__name", "owner")) == {("Overflow", None)}
     assert "nobody eligible: waiting in pool Overflow" in RoutingDecision.objects.filter(
-        experiment_group=Group.TEST).first().explanation
+        experiment_group=Group.TEST).first().explained
 
 
 def test_when_nobody_in_the_variant_is_eligible_the_lead_tries_the_next_rule_and_stays_in_its_group(everyone):
@@ -223,7 +223,7 @@ def test_when_nobody_in_the_variant_is_eligible_the_lead_tries_the_next_rule_and
     assert test_decisions.exists()
     assert {d.rule.name for d in test_decisions} == {"Catch all"}
     assert {d.chosen_rep.name for d in test_decisions} == {"Carla"}
-    assert "nobody eligible: trying the next rule" in test_decisions.first().explanation
+    assert "nobody eligible: trying the next rule" in test_decisions.first().explained
 
 
 def test_a_variant_sending_leads_to_a_pool_places_the_test_group_there(everyone):

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import transaction
+from django.utils import translation
 
 from leads.models import Lead, LeadEvent
 from routing.claims import lead_claim
@@ -14,6 +15,7 @@ from routing.models import RoutingRule
 from routing.notifications import email_failure_of, sla_send_reminders
 from routing.reassignment import lead_reassign, rep_deactivate, sla_reassign_overdue
 from routing.services import route_pending_leads
+from routing.timeline import event_text
 from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named
 from tests.routing.support import lead_waiting_in_a_pool
 
@@ -186,6 +188,8 @@ class TestReminder:
         assert email.subject == f"Contact {assigned} by 10:30 (UTC), Mon 2 Mar"
         note = LeadEvent.objects.get(lead=assigned, kind=LeadEvent.Kind.NOTE)
         assert note.data["sla_reminder"] is True
+        with translation.override("it"):  # rendered for each reader from the stored cause
+            assert event_text(note).endswith("10:30 (UTC), Lun 2 Mar.")
 
     def test_touched_lead_gets_no_reminder(self, assigned, django_capture_on_commit_callbacks):
         Lead.objects.filter(pk=assigned.pk).update(first_touch_at=START + dt.timedelta(minutes=2))

@@ -5,10 +5,13 @@ import datetime as dt
 import pytest
 import time_machine
 
+from django.utils import translation
+
 from leads.models import Lead, LeadEvent
 from routing.models import Assignment, RoutingRule
 from routing.reassignment import sla_reassign_overdue
 from routing.services import route_pending_leads
+from routing.timeline import event_text
 from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, rep_named
 
 pytestmark = pytest.mark.django_db
@@ -109,4 +112,7 @@ def test_lead_with_no_other_eligible_rep_and_no_manager_is_flagged_for_the_manag
     event = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.ESCALATED)
     assert "no other rep is eligible" in event.message
     assert "Needs a manager" in event.message
+    with translation.override("de"):  # the line is rendered for its reader from the stored cause
+        assert "Braucht eine Führungskraft" in event_text(event)
+        assert "Needs a manager" not in event_text(event)
 

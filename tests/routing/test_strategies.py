@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from leads.models import Lead
+from routing.explain import state_text
 from routing.models import RotationState, RoutingDecision, RoutingRule
 from routing.services import route_pending_leads
 from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, rep_named
@@ -58,9 +59,9 @@ def longest_run(names) -> int:
 
 
 def strategy_state(lead, name) -> str:
-    """What the strategy said about one rep when it routed `lead` (the audit trail's text)."""
+    """What the strategy said about one rep when it routed `lead` (the audit trail's data, as the explanation says it)."""
     candidates = RoutingDecision.objects.get(lead=lead).trace["rules"][0]["candidates"]
-    return next(candidate["state"] for candidate in candidates if candidate["name"] == name)
+    return state_text(next(candidate["state"] for candidate in candidates if candidate["name"] == name))
 
 
 def measured_case():
