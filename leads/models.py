@@ -8,6 +8,7 @@ from django.core.validators import DomainNameValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
 from django_countries.fields import CountryField
 
 
@@ -262,7 +263,12 @@ class IntakeForm(models.Model):
         help_text=_('Values set on every lead from this form, e.g. {"source": "webinar", '
                     '"product_interest": "Email marketing"}.'),
     )
-    thank_you_message = models.TextField(_("thank-you message"), default=_("Thank you! We will be in touch shortly."))
+    # Blank by default: the standard message is then shown in the visitor's language. A default stored as text
+    # would be written once, in whatever language was active when the form was created.
+    thank_you_message = models.TextField(
+        _("thank-you message"), blank=True,
+        help_text=_("Empty: \"Thank you! We will be in touch shortly.\" in the visitor's language."),
+    )
     redirect_url = models.URLField(_("redirect URL"), blank=True,
                                    help_text=_("If set, the prospect is sent here after submitting instead."))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -274,6 +280,11 @@ class IntakeForm(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def thank_you_text(self) -> str:
+        """What the prospect reads after submitting: the manager's message, else the standard one in their language."""
+        return self.thank_you_message or gettext("Thank you! We will be in touch shortly.")
 
     def clean(self):
         _validate_intake_field_list(self.fields, "fields")

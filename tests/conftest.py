@@ -53,3 +53,12 @@ def clean_redis():
 def redis_connection(clean_redis):
     clean_redis.flushdb()
     return clean_redis
+
+
+@pytest.fixture(autouse=True)
+def site_language_after_each_test():
+    """A request leaves its language active in the thread: the next test starts in the site's language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

@@ -95,6 +95,17 @@ def test_the_thank_you_page_keeps_the_forms_language(client, intake):
     assert client.get(response["Location"])["Content-Language"] == "pl"
 
 
+def test_the_standard_thank_you_is_in_each_visitors_language_whatever_was_active_when_the_form_was_made(client, db):
+    with translation.override("de"):
+        IntakeFormFactory(slug="fair", fields=["email"])
+
+    german = client.get("/f/fair/thanks/?lang=de")
+    english = client.get("/f/fair/thanks/", headers={"Accept-Language": "en"})
+
+    assert "Vielen Dank" in visible_text(german)
+    assert "Thank you! We will be in touch shortly." in visible_text(english)
+
+
 def test_a_brazilian_browser_gets_the_portuguese_form(client, intake):
     response = client.get("/f/webinar/", headers={"Accept-Language": "pt-BR,pt;q=0.8"})
 
