@@ -35,7 +35,7 @@ STATE_FIELDS_WRITTEN = ("last_assigned_at", "last_assigned_seq", "assigned_count
 
 
 @dataclass
-class CandidateSet:
+class TargetReps:
     """A rule target's reps as read from the database, shared by the batch's leads."""
 
     reps: list
@@ -48,7 +48,7 @@ class RoutingBatch:
     now: dt.datetime
     worker: str = ""
     # Rep facts, read once per batch.
-    candidate_sets: dict = field(default_factory=dict)  # target key -> CandidateSet
+    target_reps_cache: dict = field(default_factory=dict)  # target key -> TargetReps
     unavailable: dict = field(default_factory=dict)  # rep.pk -> Unavailable | None at `now`
     skill_problems: dict = field(default_factory=dict)  # rule.pk -> {rep.pk: (code, params) | None}
     accounts: dict = field(default_factory=dict)  # domain -> Account | None
@@ -69,10 +69,10 @@ class RoutingBatch:
 
     # --- Reads, once per batch -------------------------------------------------------------
 
-    def candidate_set(self, key, build) -> CandidateSet:
-        if key not in self.candidate_sets:
-            self.candidate_sets[key] = build()
-        return self.candidate_sets[key]
+    def target_reps(self, key, build) -> TargetReps:
+        if key not in self.target_reps_cache:
+            self.target_reps_cache[key] = build()
+        return self.target_reps_cache[key]
 
     def unavailability(self, reps) -> dict:
         missing = [rep for rep in reps if rep.pk not in self.unavailable]

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from reps.models import Rep, RepSkill, Territory
 from reps.selectors import team_ids_below
-from routing.batch import CandidateSet, RoutingBatch
+from routing.batch import RoutingBatch, TargetReps
 from routing.capacity import LAST_HOUR, TODAY, capacity_problem, rep_loads
 from routing.models import RoutingRule
 
@@ -24,10 +24,10 @@ class Candidates:
     queryset: object = None
 
 
-def _candidates(condition, note: dict | None) -> CandidateSet:
+def _candidates(condition, note: dict | None) -> TargetReps:
     queryset = Rep.objects.filter(condition).distinct()
     reps = list(queryset.select_related("user", "calendar"))
-    return CandidateSet(reps, note=note, queryset=queryset.values("pk") if len(reps) > SUBQUERY_FROM else None)
+    return TargetReps(reps, note=note, queryset=queryset.values("pk") if len(reps) > SUBQUERY_FROM else None)
 
 
 SUBQUERY_FROM = 50  # candidate sets larger than this are passed to later queries as a subquery
@@ -36,7 +36,7 @@ SUBQUERY_FROM = 50  # candidate sets larger than this are passed to later querie
 def candidate_reps(rule: RoutingRule, facts, *, team_children: dict, batch: RoutingBatch) -> Candidates:
     """The rule's target as a list of reps, before availability and capacity (read once per batch and target)."""
     key, build = _target(rule, facts, team_children)
-    found = batch.candidate_set(key, build)
+    found = batch.target_reps(key, build)
     return Candidates(list(found.reps), note=found.note, queryset=found.queryset)
 
 
@@ -60,10 +60,10 @@ def _target(rule, facts, team_children) -> tuple:
         account = facts.get("account_obj")
         key = ("account", account.pk if account else None, rule.use_parent_account_owner)
         return key, lambda: _account_owner(rule, account)
-    return ("nobody",), lambda: CandidateSet([], note=None)
+    return ("nobody",), lambda: TargetReps([], note=None)
 
 
-def _territory_reps(territory_chain) -> CandidateSet:
+def _territory_reps(territory_chain) -> TargetReps:
     """Reps covering the lead's territory; when nobody covers it, the nearest parent territory that is covered."""
     for territory_id in territory_chain:
         candidates = _candidates(Q(territories=territory_id) | Q(teams__territories=territory_id), None)
@@ -71,19 +71,19 @@ def _territory_reps(territory_chain) -> CandidateSet:
             name = Territory.objects.filter(pk=territory_id).values_list("name", flat=True).first()
             candidates.note = {"code": "territory", "territory": name}
             return candidates
-    return CandidateSet([], note={"code": "no_territory"})
+    return TargetReps([], note={"code": "no_territory"})
 
 
-def _account_owner(rule, account) -> CandidateSet:
+def _account_owner(rule, account) -> TargetReps:
     if account is None:
-        return CandidateSet([], note={"code": "no_account"})
+        return TargetReps([], note={"code": "no_account"})
     if account.owner_id:
         return _candidates(Q(pk=account.owner_id), {"code": "account_owner", "account": str(account)})
     if rule.use_parent_account_owner:
         for parent in account.ancestors():
             if parent.owner_id:
                 return _candidates(Q(pk=parent.owner_id), {"code": "parent_account_owner", "account": str(parent)})
-    return CandidateSet([], note={"code": "account_without_owner", "account": str(account)})
+    return TargetReps([], note={"code": "account_without_owner", "account": str(account)})
 
 
 def _skill_problems(rule, reps, batch: RoutingBatch) -> dict:
