@@ -19,7 +19,6 @@ from rq import get_current_job
 
 from leads.models import Lead
 from routing import notifications
-from routing.notifications import email_send
 from routing.services import route_pending_leads
 
 logger = logging.getLogger("routing")
@@ -98,7 +97,7 @@ def send_email(email: dict) -> None:
     close_old_connections()
     job = get_current_job()
     retries_left = (job.retries_left or 0) if job else 0
-    email_send(email, retries_left=retries_left, attempt=email.get("attempts", 1) - retries_left)
+    notifications.email_send(email, retries_left=retries_left, attempt=email.get("attempts", 1) - retries_left)
 
 
 # --- Entry points of the notifications queue -------------------------------------------------------

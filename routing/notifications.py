@@ -179,13 +179,13 @@ def send_owner_changes(changes):
                              new_owner=None)
 
 
-# Jobs queued before the one owner writer (by an older release, still waiting in Redis during an upgrade).
-def send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
+# Jobs queued by the release before the one owner writer (still waiting in Redis during an upgrade).
+def _send_assignment(assignment_id, *, previous_owner_id, notify_new_owner):
     for assignment in _current_assignments([assignment_id]):
         _tell_about_assignment(assignment, previous_owner_id=previous_owner_id, notify_new_owner=notify_new_owner)
 
 
-def send_assignments(pairs):
+def _send_assignments(pairs):
     previous_owners = dict(pairs)
     for assignment in _current_assignments(previous_owners):
         _tell_about_assignment(assignment, previous_owner_id=previous_owners[assignment.pk], notify_new_owner=True)
@@ -245,8 +245,7 @@ def send_escalation(lead_id, team_id, *, reason, escalated_to_id):
 
 
 # Emails queued before the entry points moved to routing/jobs.py name these paths; kept for one release.
-_send_assignment, _send_assignments, _send_moved_away = send_assignment, send_assignments, send_moved_away
-_send_reminder, _send_escalation = send_reminder, send_escalation
+_send_moved_away, _send_reminder, _send_escalation = send_moved_away, send_reminder, send_escalation
 
 
 def _send(template, *, to_rep, subject, context, due_at=None):
