@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from leadrouting.i18n import site_language
 from leads.models import Lead, LeadEvent
 from routing.events import LEAD_CLOSED, publish_on_commit
-from routing.timeline import timeline_cause
+from routing.timeline import timeline_cause, timeline_text
 
 S = Lead.Status
 # Which statuses each change may start from; closed leads stay closed.
@@ -77,15 +77,13 @@ def _change_status(*, lead_id, actor, to, allowed_from, reason="") -> Lead:
         Lead.objects.filter(pk=lead.pk).update(**changes)
         for name, value in changes.items():
             setattr(lead, name, value)
-        with site_language():  # the timeline reads the same for every reader
-            message = f"{S(old_status).label} → {S(to).label}"
-        if reason:
-            message = f"{message}: {reason}"
         # The line is rendered in each reader's language from the cause (routing.timeline); message is for search.
         cause = timeline_cause("status", **{"from": old_status, "to": to, "reason": reason})
+        with site_language():
+            message = timeline_text(cause)
         LeadEvent.objects.create(
             lead=lead, kind=LeadEvent.Kind.STATUS, message=message, actor=actor,
-            data={"to": to, "reason": reason, "cause": cause} if reason else {"to": to, "cause": cause},
+            data={"to": to, "cause": cause, **({"reason": reason} if reason else {})},
         )
         if to in Lead.CLOSED_STATUSES:
             # Its owner can take another lead: leads waiting for a free rep are retried (routing.backlog).
