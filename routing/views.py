@@ -248,13 +248,14 @@ def reassignments_csv(request):
 
 
 def _reassignment_rows(log, *, language):
-    # The rows are written after the view has returned: keep the reader's language for the kind and "system".
+    # The rows are written after the view has returned: keep the reader's language for kind, reason, "system".
     with translation.override(language):
         for entry in selectors.with_from_reps(log.iterator(chunk_size=500)):
             yield [
                 entry.created_at.isoformat(), entry.lead_id, str(entry.lead),
-                entry.from_rep.name if entry.from_rep else "", entry.rep.name, entry.get_kind_display(), entry.reason,
-                entry.rule.name if entry.rule else "", entry.actor.get_username() if entry.actor else _("system"),
+                entry.from_rep.name if entry.from_rep else "", entry.rep.name, entry.get_kind_display(),
+                entry.reason_for_reader, entry.rule.name if entry.rule else "",
+                entry.actor.get_username() if entry.actor else _("system"),
             ]
 
 

@@ -13,7 +13,7 @@ from routing.reassignment import sla_reassign_overdue
 from routing.selectors import dashboard
 from routing.services import route_pending_leads
 from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, rep_named, sales_manager
-from tests.routing.support import lead_waiting_in_a_pool
+from tests.routing.support import csv_rows, lead_waiting_in_a_pool
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -93,3 +93,12 @@ def test_the_reassignment_log_says_why_in_the_readers_language(german_site, clie
     html = client.get(reverse("routing:reassignments"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "SLA breach: not contacted within 30 minutes" in html and "SLA verfehlt" not in html
+
+
+def test_the_reassignment_csv_gives_the_same_reason_as_the_page_in_the_readers_language(german_site, client):
+    missed_deadline()
+    client.force_login(sales_manager(sees_every_team=True))
+
+    rows = csv_rows(client.get(reverse("routing:reassignments_csv"), HTTP_ACCEPT_LANGUAGE="en"))
+
+    assert [row[6] for row in rows[1:]] == ["SLA breach: not contacted within 30 minutes"]
