@@ -178,10 +178,15 @@ class CompiledCondition:
         return bool(self.test(actual, facts)), actual
 
     def describe(self) -> str:
-        label = OPERATORS.get(self.operator, self.operator)
-        if self.operator in NO_VALUE_OPERATORS:
-            return f"{self.field} {label}"
-        return f"{self.field} {label} {self.value}"
+        return condition_text(self.field, self.operator, self.value)
+
+
+def condition_text(field_name: str, operator: str, value: str) -> str:
+    """A condition as a manager wrote it: field, the operator's label, value ("country is one of DE,AT")."""
+    label = OPERATORS.get(operator, operator)
+    if operator in NO_VALUE_OPERATORS:
+        return f"{field_name} {label}"
+    return f"{field_name} {label} {value}"
 
 
 def refused_condition(field_name: str, operator: str, value: str, *, reason: str) -> CompiledCondition:

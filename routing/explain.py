@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from reps.availability import unavailable_text
-from routing.conditions import NO_VALUE_OPERATORS, OPERATORS, ConditionError, compile_condition
+from routing.conditions import ConditionError, compile_condition, condition_text
 from routing.timeline import timeline_text
 
 TRACE_VERSION = 2
@@ -95,10 +95,8 @@ def _refusal_text(condition) -> str:
 def _condition_text(condition) -> str:
     if "text" in condition:  # an old trace: the condition as it was written in English
         described = condition["text"]
-    elif condition["op"] in NO_VALUE_OPERATORS:
-        described = f"{condition['field']} {OPERATORS.get(condition['op'], condition['op'])}"
     else:
-        described = f"{condition['field']} {OPERATORS.get(condition['op'], condition['op'])} {condition['value']}"
+        described = condition_text(condition["field"], condition["op"], condition["value"])
     names = {"condition": described, "value": _shown(condition["actual"])}
     if condition.get("refused"):
         names["reason"] = _refusal_text(condition)
