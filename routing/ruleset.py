@@ -70,8 +70,9 @@ class RuleSet:
         self.unindexed.append(position)
 
     def refused_conditions(self) -> list:
-        """Every saved condition that does not compile (it never matches), in priority order."""
-        return [condition for compiled in self.rules for condition in compiled.conditions if condition.refused]
+        """(rule, condition) for every saved condition that does not compile (it never matches), in priority order."""
+        return [(compiled.rule, condition) for compiled in self.rules for condition in compiled.conditions
+                if condition.refused]
 
     @classmethod
     def load(cls, *, where=Q(is_active=True)):

@@ -302,8 +302,11 @@ def _draft_ruleset(switch_on, switch_off) -> RuleSet:
     # Live routing skips such a condition (it never matches); a replay would hide the mistake in its explanations.
     refused = ruleset.refused_conditions()
     if refused:
-        raise ValidationError(_("A rule has an invalid condition: %(error)s Fix it in the rule first.")
-                              % {"error": refused[0].refused})
+        rule, condition = refused[0]
+        raise ValidationError(
+            _("Rule '%(rule)s' has a condition that cannot be used (%(condition)s): %(error)s Fix it in the rule "
+              "first.") % {"rule": rule.name, "condition": condition.describe(), "error": condition.refused}
+        )
     return ruleset
 
 

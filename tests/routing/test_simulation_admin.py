@@ -147,8 +147,8 @@ def test_a_draft_whose_condition_cannot_compile_is_explained_not_a_server_error(
     RuleConditionFactory(rule=org["draft"], field="score", operator="regex", value="^9")
     response = simulate(manager_client, switch_on=[org["draft"].pk])
     assert response.status_code == 200
-    assert "A rule has an invalid condition: 'matches regex' compares text, but score is a number field" in (
-        text_of(response).replace("&#x27;", "'"))
+    assert (f"Rule '{org['draft'].name}' has a condition that cannot be used (score matches regex ^9): "
+            "'matches regex' compares text, but score is a number field") in text_of(response).replace("&#x27;", "'")
     assert "What would change" not in text_of(response)
 
 
