@@ -312,11 +312,16 @@ def _first_instant_at(zone, wall: dt.datetime) -> dt.datetime:
     return dt.datetime.fromtimestamp(high, dt.UTC)
 
 
-def _rep_zone(rep):
+def zone_or_utc(time_zone: str):
+    """The named zone; UTC for a name saved without validation, so a bad one never stops routing or an email."""
     try:
-        return zoneinfo.ZoneInfo(rep.time_zone)
+        return zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return dt.UTC
+
+
+def _rep_zone(rep):
+    return zone_or_utc(rep.time_zone)
 
 
 def _clock(moment: dt.datetime, zone, at: dt.datetime) -> str:

@@ -7,23 +7,19 @@ the last hour. A weekly or monthly cap is one more `Window` in WINDOWS and a fie
 """
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db.models import Count
 
 from leads.models import Lead
+from reps.availability import zone_or_utc
 from routing.models import Assignment
 
 HOUR = dt.timedelta(hours=1)
 
 
 def start_of_local_day(at: dt.datetime, time_zone: str) -> dt.datetime:
-    try:
-        zone = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.timezone.utc
-    local = at.astimezone(zone)
+    local = at.astimezone(zone_or_utc(time_zone))
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 

@@ -11,11 +11,12 @@ for "Why you" and the "lead moved away" email.
 """
 
 import datetime as dt
-import zoneinfo
 
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+
+from reps.availability import zone_or_utc
 
 # Which email it was, by its template.
 EMAIL_KINDS = {
@@ -35,11 +36,7 @@ def local_time_text(moment: dt.datetime | None, time_zone: str) -> str:
     """The instant in a rep's time zone, e.g. '14:30 (Europe/Berlin), Mon 2 Mar', in the active language."""
     if moment is None:
         return ""
-    try:
-        zone = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.UTC
-    local = timezone.localtime(moment, zone)
+    local = timezone.localtime(moment, zone_or_utc(time_zone))
     return f"{local:%H:%M} ({time_zone}), {dateformat.format(local, 'D j M')}"
 
 
