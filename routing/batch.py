@@ -4,8 +4,9 @@ A worker routes many waiting leads in one transaction. Reading each rep's calend
 time off and load again for every lead, and writing five rows per lead one statement
 at a time, would cost far more than the decision itself. So a `RoutingBatch` reads
 rep facts once, keeps the rotation state and the loads up to date with its own picks,
-and hands every lead's outcome to the owner writer (`routing.ownership`) at the end, which
-writes all of the batch's assignments, audit rows and timeline events together.
+and holds every lead's outcome until the batch ends, when `routing.recording` writes all of
+the batch's assignments, audit rows, timeline events and moved fairness state together.
+The batch itself writes nothing: the engine, which works through it, only reads and locks.
 
 What it remembers stays true until the transaction commits because of the locks the
 engine takes through it: the row of every rule it picked through (no other worker can
@@ -17,7 +18,6 @@ A single decision (a reassignment, a manager's "route again") is a batch of one 
 """
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 
 from leads.matching import account_by_domain, account_domains, accounts_look_up
@@ -25,13 +25,7 @@ from leads.models import Lead
 from reps.availability import unavailability
 from reps.models import Rep
 from routing import strategies
-from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule
-from routing.ownership import OwnerChange, lead_owner_changes_record, update_rows
-from routing.sla import sla_deadline
-from routing.timeline import timeline_cause
-
-Outcome = RoutingDecision.Outcome
-STATE_FIELDS_WRITTEN = ("last_assigned_at", "last_assigned_seq", "assigned_count", "virtual_pass", "performance_credit")
+from routing.models import RoutingRule
 
 
 @dataclass
@@ -65,6 +59,9 @@ class RoutingBatch:
     rotation: dict = field(default_factory=dict)  # rule.pk -> {rep.pk: strategies.State}
     moved_states: dict = field(default_factory=dict)  # state.pk -> strategies.State
     moved_rules: dict = field(default_factory=dict)  # rule.pk -> rotation_seq
+    joined: dict = field(default_factory=dict)  # negative state key -> rule.pk, for states not yet rows
+    new_states: int = 0
+    # Outcomes recorded (`routing.recording.decision_record`), written together at the end of the batch.
     pending: list = field(default_factory=list)
 
     # --- Reads, once per batch -------------------------------------------------------------
@@ -119,8 +116,18 @@ class RoutingBatch:
         return True
 
     def join_rotation(self, rule, reps, *, start_pass) -> dict:
-        """States for reps new to a rule's rotation: created as rows (a simulation keeps them in memory)."""
-        return strategies.rotation_states_create(rule, reps, start_pass=start_pass)
+        """States for reps new to a rule's rotation, all at `start_pass`; their rows are written with the batch.
+
+        Under the rule's lock no other worker can add them meanwhile. Negative keys are never a row's.
+        """
+        states = {}
+        for rep in reps:
+            self.new_states += 1
+            state = strategies.State(-self.new_states, rep.pk, None, 0, 0, start_pass)
+            self.joined[state.pk] = rule.pk
+            self.state_moved(state)
+            states[rep.pk] = state
+        return states
 
     def rule_picked(self, rule, rep, state):
         """Remembers a pick's moves: the rep's load, the rep's rotation state, the rule's sequence."""
@@ -131,73 +138,3 @@ class RoutingBatch:
     def state_moved(self, state):
         """A rotation state to write at the flush (a pick can move other reps' states than the chosen one's)."""
         self.moved_states[state.pk] = state
-
-    # --- Outcomes and the writes ------------------------------------------------------------
-
-    def record(self, lead, decision, *, started, kind=Assignment.Kind.INITIAL, actor=None, cause=None,
-               release=False) -> RoutingDecision:
-        """Turns a decision into the lead's owner change and its audit row; `flush` writes them.
-
-        `cause` says why the lead was routed again (a reassignment); by default the rules' own.
-        `release` unassigns a lead the rules leave with its current owner (nobody else eligible).
-        """
-        outcome = decision_outcome(decision)
-        # The explanation is rendered from the trace when read, in the reader's language (`routing.explain`).
-        decision.trace["outcome"] = outcome
-        record = RoutingDecision(
-            lead=lead, outcome=decision.outcome, rule=decision.rule, chosen_rep=decision.rep,
-            trace=decision.trace, explanation="",
-            duration_ms=(time.perf_counter() - started) * 1000, worker=self.worker,
-            experiment=decision.experiment, experiment_group=decision.experiment_group,
-        )
-        change = OwnerChange(
-            lead=lead, rep=None, status=lead.status, kind=kind, actor=actor, decision=record,
-            outcome=outcome, cause=cause or rule_cause(decision.rule), rule=decision.rule, strategy=decision.strategy,
-            experiment_id=decision.experiment.pk if decision.experiment else None,
-            experiment_group=decision.experiment_group,
-        )
-        if decision.outcome == Outcome.ASSIGNED:
-            change.rep, change.status, change.pool = decision.rep, Lead.Status.ASSIGNED, None
-            change.sla_due_at = sla_deadline(rule=decision.rule, assigned_at=self.now, rep=decision.rep)
-        elif decision.outcome == Outcome.POOLED:
-            change.pool, change.status = decision.pool, Lead.Status.NEW
-        elif decision.outcome == Outcome.NURTURE:
-            change.pool, change.status = None, Lead.Status.NURTURE
-        elif lead.owner_id is None or release:
-            change.status, change.pool = Lead.Status.UNROUTABLE, lead.pool
-        else:  # nobody else eligible: the lead stays with its owner
-            change.rep, change.pool, change.sla_due_at = lead.owner, lead.pool, lead.sla_due_at
-        self.pending.append(change)
-        return record
-
-    def flush(self):
-        """Writes every queued outcome and the moved fairness state: a handful of statements for the whole batch."""
-        pending, self.pending = self.pending, []
-        lead_owner_changes_record(pending, now=self.now)
-        if self.moved_states:
-            update_rows(
-                RotationState,
-                [RotationState(pk=s.pk, **{name: getattr(s, name) for name in STATE_FIELDS_WRITTEN})
-                 for s in self.moved_states.values()],
-                STATE_FIELDS_WRITTEN,
-            )
-            self.moved_states = {}
-        for rule_id, sequence in self.moved_rules.items():
-            RoutingRule.objects.filter(pk=rule_id).update(rotation_seq=sequence)
-        self.moved_rules = {}
-
-
-def rule_cause(rule) -> dict:
-    """The cause of an owner change the rules decided."""
-    return timeline_cause("rule", rule_id=rule.pk if rule else None, rule=rule.name if rule else None)
-
-
-def decision_outcome(decision) -> dict:
-    """What the rules decided, as a timeline cause (the last line of the explanation and of the routing event)."""
-    if decision.outcome == Outcome.ASSIGNED:
-        return timeline_cause("chosen", rep=decision.rep.name, rule=decision.rule.name)
-    if decision.outcome == Outcome.POOLED:
-        return timeline_cause("pooled", pool=decision.pool.name)
-    if decision.outcome == Outcome.NURTURE:
-        return timeline_cause("nurtured", rule=decision.rule.name)
-    return timeline_cause("unroutable")

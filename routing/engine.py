@@ -6,7 +6,8 @@ and strategy instead of its own (`_experiment_split`, see `routing.experiments`)
 Read top to bottom. `decide()` runs inside the caller's transaction with the lead's row
 locked; it locks the winning rule's row (fairness state) and the chosen rep's row
 (capacity) so that concurrent workers never hand out the same "next" rep twice and
-never push a rep over a cap. Recording the decision is `routing.services`' job.
+never push a rep over a cap. The engine writes nothing: the caller hands the decision to
+`routing.recording`, which writes it with the batch's other outcomes.
 """
 
 import datetime as dt
@@ -17,10 +18,11 @@ from reps.models import Rep
 from routing import strategies
 from routing.batch import RoutingBatch
 from routing.candidates import candidate_reps, count_loads, has_capacity_limits, recheck_capacity, with_eligibility
-from routing.experiments import experiment_group_for, group_share
+from routing.experiment_split import experiment_group_for, group_share
 from routing.explain import TRACE_VERSION  # the trace's shape: codes and parameters the explanation renders
 from routing.facts import lead_facts
 from routing.models import RoutingDecision, RoutingExperiment, RoutingRule
+from routing.timeline import timeline_cause
 
 Outcome = RoutingDecision.Outcome
 MAX_EXCLUDED_LISTED = 200  # per rule in one decision's trace; the rest are counted by reason
@@ -38,6 +40,17 @@ class Decision:
     trace: dict = field(default_factory=dict)
     experiment: RoutingExperiment | None = None
     experiment_group: str = ""
+
+
+def outcome_cause(decision: Decision) -> dict:
+    """What the rules decided, as a timeline cause (the last line of the explanation and of the routing event)."""
+    if decision.outcome == Outcome.ASSIGNED:
+        return timeline_cause("chosen", rep=decision.rep.name, rule=decision.rule.name)
+    if decision.outcome == Outcome.POOLED:
+        return timeline_cause("pooled", pool=decision.pool.name)
+    if decision.outcome == Outcome.NURTURE:
+        return timeline_cause("nurtured", rule=decision.rule.name)
+    return timeline_cause("unroutable")
 
 
 def jsonable(value):

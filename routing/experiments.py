@@ -1,4 +1,6 @@
-"""A/B experiments on routing: which group a lead joins, starting and ending an experiment, and its results.
+"""A/B experiments on routing: starting and ending an experiment, and its results.
+
+Which group a lead joins is `routing.experiment_split`, read by the engine (which writes nothing).
 
 A running experiment splits the leads its control rule matches: the test group is placed
 by the variant rule's target and strategy, the control group by the control rule as
@@ -7,7 +9,6 @@ with a two-proportion z-test, and say in a sentence what a manager can conclude.
 """
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from leads.models import Lead
 from reps.scoping import TeamScope, leads_in_scope
+from routing.experiment_split import group_share, placing_rule
 from routing.models import RoutingDecision, RoutingExperiment, RoutingRule, RuleSkillRequirement
 from routing.stats import percentile
 
@@ -30,30 +32,6 @@ POWER = 0.8  # the chance to detect a real difference of the observed size, for 
 # What the winner hands on to the control rule: where leads go and how the rep is picked.
 TARGET_FIELDS = ("target_type", "target_rep", "target_team", "include_sub_teams", "use_parent_account_owner",
                  "strategy", "performance_window_days", "performance_outcome_days", "performance_new_rep_share")
-
-
-# --- The split ----------------------------------------------------------------------------
-
-def experiment_group_for(experiment: RoutingExperiment, lead_id: int) -> str:
-    """"test" when the lead's bucket (0-99) is below the test share, else "control".
-
-    The bucket is a hash of the experiment's and the lead's ids: the same lead always lands
-    in the same group of an experiment (routed again, it stays there), consecutive leads do
-    not simply alternate, and two experiments split independently of each other.
-    """
-    digest = hashlib.blake2b(f"{experiment.pk}:{lead_id}".encode(), digest_size=8).digest()
-    bucket = int.from_bytes(digest, "big") % 100
-    return Group.TEST if bucket < experiment.test_share else Group.CONTROL
-
-
-def group_share(experiment: RoutingExperiment, group: str) -> int:
-    """The group's percentage of the leads."""
-    return experiment.test_share if group == Group.TEST else 100 - experiment.test_share
-
-
-def placing_rule(experiment: RoutingExperiment, group: str) -> RoutingRule:
-    """The rule whose target and strategy place the group's leads."""
-    return experiment.variant_rule if group == Group.TEST else experiment.control_rule
 
 
 # --- Checks and changes -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from leads.models import Lead
 from routing.batch import RoutingBatch
 from routing.engine import TRACE_VERSION, Decision, Outcome, decide
 from routing.models import Assignment, RoutingDecision
+from routing.recording import batch_write, decision_record
 from routing.ruleset import current_ruleset
 
 logger = logging.getLogger("routing")
@@ -64,7 +65,7 @@ def _route_pending_batch(worker: str, ruleset, *, size: int) -> int:
                 batch.prefetch_accounts(leads)
                 for lead in leads:
                     _route_in_batch(lead, batch, ruleset)
-                batch.flush()
+                batch_write(batch)
         return len(leads)
     except JobTimeoutException:
         raise  # the job's time is up: the batch rolled back and its leads stay pending for the next drain
@@ -82,7 +83,7 @@ def _route_in_batch(lead, batch, ruleset):
         return
     started = time.perf_counter()
     decision = decide(lead, ruleset=ruleset, now=batch.now, batch=batch)
-    batch.record(lead, decision, started=started)
+    decision_record(batch, lead, decision, started=started)
 
 
 def _leave_unrouted(lead):
@@ -105,7 +106,7 @@ def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assi
                        cause: dict | None = None, release: bool = False, ruleset=None) -> RoutingDecision | None:
     """Routes a lead whose row the caller has locked; a lead that makes the engine fail becomes unroutable.
 
-    A reassignment passes its `cause` and `kind`; see `RoutingBatch.record` for `release`.
+    A reassignment passes its `cause` and `kind`; see `routing.recording.decision_record` for `release`.
     """
     if kind == Assignment.Kind.INITIAL and (lead.owner_id is not None or lead.status not in ROUTABLE_STATUSES):
         _leave_unrouted(lead)
@@ -117,9 +118,9 @@ def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assi
             batch = RoutingBatch(now=now, worker=worker)
             decision = decide(lead, ruleset=ruleset or current_ruleset(), now=now, exclude_rep_ids=exclude_rep_ids,
                               batch=batch)
-            record = batch.record(lead, decision, started=started, kind=kind, actor=actor, cause=cause,
-                                  release=release)
-            batch.flush()
+            record = decision_record(batch, lead, decision, started=started, kind=kind, actor=actor, cause=cause,
+                                     release=release)
+            batch_write(batch)
             return record
     except (OperationalError, IntegrityError) as error:
         return _retry_later(lead, error, started=started, now=now, worker=worker)
@@ -143,8 +144,8 @@ def _retry_later(lead, error, *, started, now, worker):
 def _record_failure(lead, error, *, started, now, worker):
     failure = failed_decision(error)
     batch = RoutingBatch(now=now, worker=worker)
-    record = batch.record(lead, failure, started=started)
-    batch.flush()
+    record = decision_record(batch, lead, failure, started=started)
+    batch_write(batch)
     return record
 
 

@@ -25,27 +25,25 @@ from django.utils.translation import gettext as _
 
 from leads.models import Lead
 from reps.models import Rep
-from routing.batch import RoutingBatch, decision_outcome
+from routing.batch import RoutingBatch
 from routing.capacity import LAST_HOUR, TODAY, replayed_loads
-from routing.engine import Outcome, decide
+from routing.engine import Outcome, decide, outcome_cause
 from routing.explain import explain
 from routing.models import RoutingDecision, RoutingRule
 from routing.ruleset import RuleSet
 from routing.services import failed_decision
-from routing.strategies import State
 
 MAX_SIMULATED_LEADS = 2000  # one page's worth: 2,000 leads replay in about 1.2 s on a 50-rep team
 
 
 @dataclass
 class SimulationBatch(RoutingBatch):
-    """A routing batch that reads what a worker reads, but locks nothing and creates nothing."""
+    """A routing batch that reads what a worker reads but locks nothing; its outcomes are never written."""
 
     # Replayed leads already in the reps' loads (rep.pk -> count): open leads, and assignments of the rep's day.
     replayed_open: dict = field(default_factory=dict)
     replayed_today: dict = field(default_factory=dict)
     replayed_hour: dict = field(default_factory=dict)
-    new_states: int = 0
 
     def lock_rule(self, rule) -> bool:
         """Reads the rule's sequence once, without FOR UPDATE: live workers go on routing through the rule."""
@@ -58,14 +56,6 @@ class SimulationBatch(RoutingBatch):
     def lock_rep(self, rep) -> bool:
         # No lock, and no need to count again: only the simulation's own picks move its loads.
         return False
-
-    def join_rotation(self, rule, reps, *, start_pass) -> dict:
-        """New reps join the rotation in memory, as a real run would create their rows."""
-        states = {}
-        for rep in reps:
-            self.new_states += 1  # negative keys: never a row's
-            states[rep.pk] = State(-self.new_states, rep.pk, None, 0, 0, start_pass)
-        return states
 
     def open_count(self, rep_id) -> int:
         return super().open_count(rep_id) - self.replayed_open.get(rep_id, 0)
@@ -326,5 +316,5 @@ def _simulate_one(lead, ruleset, batch, *, now_rule) -> SimulatedLead:
         decision = failed_decision(error)
     return SimulatedLead(
         lead=lead, now_rule=now_rule, now_outcome=lead.latest_outcome, outcome=decision.outcome, rule=decision.rule,
-        rep=decision.rep, pool=decision.pool, trace={**decision.trace, "outcome": decision_outcome(decision)},
+        rep=decision.rep, pool=decision.pool, trace={**decision.trace, "outcome": outcome_cause(decision)},
     )

@@ -66,14 +66,6 @@ def rotation_states(rule, reps, batch) -> dict:
     return states
 
 
-def rotation_states_create(rule, reps, *, start_pass) -> dict:
-    """Rows for reps new to the rule's rotation, all at `start_pass`; their states by rep."""
-    RotationState.objects.bulk_create(
-        [RotationState(rule=rule, rep=rep, virtual_pass=start_pass) for rep in reps], ignore_conflicts=True
-    )
-    return _read_states(RotationState.objects.filter(rule=rule, rep__in=reps), None)
-
-
 def _last(state) -> int:
     """Least recently assigned first; 0 (never) before everyone."""
     return state.last_assigned_seq

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from leads.models import Lead
+from routing.experiment_split import experiment_group_for
 from routing.experiments import (
     GroupFigures,
-    experiment_group_for,
     experiment_make_variant_default,
     experiment_start,
     experiment_stop,

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from routing import simulation as simulation_module
-from routing.batch import RoutingBatch
 from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule
 from routing.services import route_pending_leads
 from routing.simulation import routing_simulate, simulation_leads
@@ -278,8 +277,11 @@ def test_a_write_slipping_into_a_simulation_is_refused_by_the_database(monkeypat
     team, _ = team_of("Anna")
     draft = RoutingRuleFactory(name="Draft", target_team=team, is_active=False)
     LeadFactory()
-    # As if the simulation created rotation rows the way a real run does.
-    monkeypatch.setattr(simulation_module.SimulationBatch, "join_rotation", RoutingBatch.join_rotation)
+    def join_with_rows(batch, rule, reps, *, start_pass):  # as if joining a rotation wrote its rows at once
+        RotationState.objects.bulk_create([RotationState(rule=rule, rep=rep, virtual_pass=start_pass) for rep in reps])
+        return {}
+
+    monkeypatch.setattr(simulation_module.SimulationBatch, "join_rotation", join_with_rows)
 
     with pytest.raises(Exception, match="read-only transaction"):
         routing_simulate(leads=Lead.objects.all(), switch_on=[draft], at=timezone.now())
