@@ -51,6 +51,8 @@ _SPACES = re.compile(r"\s+")
 ASCII_SPACES = " \t\n\r\f\v"
 CONTACT_FIELDS = {"email", "phone"}
 PHONE_ERROR = gettext_lazy("Enter a phone number with its country code, e.g. +49 30 1234567.")
+EMAIL_ERROR = gettext_lazy("Enter a valid email address, e.g. anna@acme.com.")
+CONTACT_ERRORS = {"email": EMAIL_ERROR, "phone": PHONE_ERROR}
 
 
 def clean_text(value) -> str:
@@ -159,7 +161,7 @@ def lead_data_normalise(raw: dict) -> dict:
         try:
             if name in CONTACT_FIELDS and not text and str(raw[name]).strip(ASCII_SPACES):
                 # Only invisible characters (controls, zero-width spaces): a broken value, not "no email/phone".
-                raise ValidationError(str(PHONE_ERROR))  # an email gets its own message below
+                raise ValidationError(str(CONTACT_ERRORS[name]))
             if name in INTEGER_FIELDS:
                 data[name] = _parse_integer(name, text) if text else None
             elif name in DECIMAL_FIELDS:
@@ -173,7 +175,8 @@ def lead_data_normalise(raw: dict) -> dict:
                     raise ValidationError(_("Keep it under %(limit)s characters.") % {"limit": TEXT_LIMITS[name]})
                 data[name] = text
         except ValidationError as error:
-            errors[name] = error.messages if name != "email" else [_("Enter a valid email address, e.g. anna@acme.com.")]
+            # Any invalid email gets our message with an example, not the validator's bare one.
+            errors[name] = [str(EMAIL_ERROR)] if name == "email" else error.messages
         except ValueError:
             errors[name] = [_("Unknown country %(value)r: enter a country name or its two-letter code, e.g. DE.")
                             % {"value": text[:60]}]

@@ -2,7 +2,7 @@
 
 import re
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from leads.models import ApiSubmission, ApiToken, Lead
 
@@ -29,13 +29,16 @@ def submission_document(submission: ApiSubmission, *, with_routing: bool) -> dic
 
 
 def lead_for_token(*, token: ApiToken, lead_id: int) -> Lead | None:
-    """A lead of the token's source, or one its own submissions reached; for tokens with the routing scope."""
+    """A lead of the token's source, or one its own submissions reached; for tokens with the routing scope.
+
+    The scope is checked here as well as in the view, so no other caller can read a lead without it.
+    """
     if not token.can_read_routing or not 0 < lead_id <= MAX_LEAD_ID:
         return None
+    sent_by_token = ApiSubmission.objects.filter(lead=OuterRef("pk"), token=token)
     return (
         Lead.objects.select_related("owner__user", "account")
-        .filter(Q(source=token.source) | Q(api_submissions__token=token), pk=lead_id)
-        .distinct()
+        .filter(Q(source=token.source) | Exists(sent_by_token), pk=lead_id)
         .first()
     )
 

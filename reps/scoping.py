@@ -21,7 +21,12 @@ VIEW_ALL_TEAMS_PERMISSION = "reps.view_all_teams"
 def is_sales_manager(user: AbstractBaseUser) -> bool:
     if not user.is_authenticated:
         return False
-    return user.is_superuser or user.groups.filter(name=SALES_MANAGERS_GROUP).exists()
+    if user.is_superuser:
+        return True
+    # Asked several times per request (visibility, then scope): kept on the user object, as Django keeps permissions.
+    if not hasattr(user, "_sales_manager_cache"):
+        user._sales_manager_cache = user.groups.filter(name=SALES_MANAGERS_GROUP).exists()
+    return user._sales_manager_cache
 
 
 def rep_for(user: AbstractBaseUser) -> Rep | None:

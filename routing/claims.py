@@ -33,19 +33,16 @@ class LeadAlreadyClaimed(Exception):
 
 def lead_claim(*, lead_id: int, rep: Rep, actor: AbstractBaseUser) -> Lead:
     """Makes `rep` the owner of a lead waiting in one of their pools; LeadAlreadyClaimed when it waits in none."""
-    lead = pool_leads_for(rep).filter(pk=lead_id).first()
-    if lead is None:
-        raise LeadAlreadyClaimed
     with transaction.atomic():
         # The rep's row lock orders the capacity check with an assignment the engine makes to them now.
         rep = Rep.objects.select_for_update().select_related("user").get(pk=rep.pk)
+        # Locked on its condition (still unowned, still in one of the rep's pools): see the module's docstring.
+        lead = pool_leads_for(rep).select_for_update(of=("self",)).filter(pk=lead_id).first()
+        if lead is None:
+            raise LeadAlreadyClaimed
         now = timezone.now()
         _check_capacity(rep, now)
         rule = _pool_rule(lead_id)
-        lead = (Lead.objects.select_for_update(of=("self",)).select_related("pool")
-                .filter(pk=lead_id, owner__isnull=True, pool_id=lead.pool_id).first())
-        if lead is None:
-            raise LeadAlreadyClaimed
         lead_owner_change(lead=lead, rep=rep, cause=timeline_cause("claim", pool=lead.pool.name),
                           kind=Assignment.Kind.CLAIM, actor=actor, rule=rule, now=now)
     return lead

@@ -3,7 +3,7 @@
 Every path locks the lead's row and hands the new owner and the cause (a code and its
 parameters, see `routing.timeline`) to the owner writer, `routing.ownership`, which writes
 the assignment, the lead, the "reassigned" timeline event "old → new" and the emails in the
-caller's transaction. Routing again goes through the rules (`lead_route_claimed`), excluding
+caller's transaction. Routing again goes through the rules (`lead_route_locked`), excluding
 the reps the lead should not go back to.
 """
 
@@ -23,7 +23,7 @@ from routing.candidates import eligible_team_reps
 from routing.models import Assignment, RoutingRule
 from routing.notifications import notify_escalation_on_commit
 from routing.ownership import lead_owner_change
-from routing.services import lead_route_claimed, worker_name
+from routing.services import lead_route_locked, worker_name
 from routing.sla import sla_minutes_for
 from routing.timeline import timeline_cause, timeline_text
 
@@ -47,7 +47,8 @@ def lead_reassign(*, lead_id: int, to_rep: Rep | None = None, actor: AbstractBas
             exclude = [lead.owner_id] if lead.owner_id else []
             _route_again(lead, exclude_rep_ids=exclude, actor=actor, cause=cause)
         else:
-            _assign_by_hand(lead, to_rep, actor=actor, cause=cause)
+            current = _current_assignment(lead)
+            _assign_by_hand(lead, to_rep, actor=actor, cause=cause, rule=current.rule if current else None)
     return lead
 
 
@@ -98,7 +99,7 @@ def sla_reassign_overdue(*, now: dt.datetime, limit: int = 500) -> int:
     handled = 0
     while handled < limit:
         with transaction.atomic():
-            lead = _claim_next_overdue_lead(now)
+            lead = _lock_next_overdue_lead(now)
             if lead is None:
                 break
             _reassign_overdue(lead, now=now)
@@ -106,7 +107,7 @@ def sla_reassign_overdue(*, now: dt.datetime, limit: int = 500) -> int:
     return handled
 
 
-def _claim_next_overdue_lead(now):
+def _lock_next_overdue_lead(now):
     # SKIP LOCKED: several sweepers each take a different lead; the row is re-checked against the filter once locked.
     return (
         Lead.objects.select_for_update(skip_locked=True)
@@ -131,7 +132,7 @@ def _reassign_overdue(lead, *, now):
             reps = eligible_team_reps(rule.sla_escalation_team_id, at=now, exclude_rep_ids=previous_owners)
             if reps:
                 _assign_by_hand(lead, reps[0], actor=None, cause=timeline_cause("sla_breach", **breach),
-                                kind=Assignment.Kind.REASSIGN)
+                                kind=Assignment.Kind.REASSIGN, rule=rule)
                 return
             breach.update(nobody_eligible="team", team=str(rule.sla_escalation_team))
             _escalate(lead, rule=rule, breach=breach)
@@ -188,7 +189,7 @@ def _current_assignment(lead):
 
 def _route_again(lead, *, exclude_rep_ids, actor, cause, release=False):
     """Routes the locked lead through the rules as a reassignment; `release` unassigns it when nobody else is eligible."""
-    record = lead_route_claimed(
+    record = lead_route_locked(
         lead=lead, worker=worker_name(), exclude_rep_ids=exclude_rep_ids, kind=Assignment.Kind.REASSIGN, actor=actor,
         cause=cause, release=release,
     )
@@ -197,10 +198,10 @@ def _route_again(lead, *, exclude_rep_ids, actor, cause, release=False):
         raise ValidationError(_("%(lead)s could not be routed right now; try again in a moment.") % {"lead": lead})
 
 
-def _assign_by_hand(lead, rep, *, actor, cause, kind=Assignment.Kind.MANUAL):
+def _assign_by_hand(lead, rep, *, actor, cause, rule, kind=Assignment.Kind.MANUAL):
+    """Gives the lead to `rep`; `rule` (the current assignment's) keeps deciding the new owner's first-touch deadline."""
     if not rep.is_active:
         raise ValidationError({"to_rep": _("%(rep)s is inactive; choose an active rep.") % {"rep": rep}})
     if rep.pk == lead.owner_id:
         raise ValidationError({"to_rep": _("%(rep)s already owns %(lead)s; choose another rep.") % {"rep": rep, "lead": lead}})
-    current = _current_assignment(lead)
-    lead_owner_change(lead=lead, rep=rep, cause=cause, kind=kind, actor=actor, rule=current.rule if current else None)
+    lead_owner_change(lead=lead, rep=rep, cause=cause, kind=kind, actor=actor, rule=rule)

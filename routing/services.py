@@ -97,12 +97,12 @@ def _route_next_pending_lead(worker: str, ruleset) -> bool:
         leads = _lock_pending_leads(1)
         if not leads:
             return False
-        lead_route_claimed(lead=leads[0], worker=worker, ruleset=ruleset)
+        lead_route_locked(lead=leads[0], worker=worker, ruleset=ruleset)
     return True
 
 
 @site_language()
-def lead_route_claimed(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assignment.Kind.INITIAL, actor=None,
+def lead_route_locked(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assignment.Kind.INITIAL, actor=None,
                        cause: dict | None = None, release: bool = False, ruleset=None) -> RoutingDecision | None:
     """Routes a lead whose row the caller has locked; a lead that makes the engine fail becomes unroutable.
 

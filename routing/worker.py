@@ -21,7 +21,7 @@ class CancellingDeathPenalty(UnixSignalDeathPenalty):
 
     The timeout's exception leaves the query running on the server: closing the socket afterwards is not
     enough, PostgreSQL notices only when the query ends, and until then it holds its locks (the leads a batch
-    claimed, a rule's row), keeping every other worker off them.
+    locked, a rule's row), keeping every other worker off them.
     """
 
     fired = False
