@@ -68,18 +68,19 @@ def notify_escalation_on_commit(*, lead_id: int, team_id: int | None, reason: st
     )
 
 
-def _deliver(job: str, *args, **kwargs):
+def _deliver(job: str, *args, retry: Retry | None = None, in_process=None, **kwargs):
     """Hands the email to a `notifications` worker, so a routing worker never waits for a mail server.
 
-    In the embedded mode (no Redis), in tests, or when Redis is down, it is sent right away.
+    In the embedded mode (no Redis), in tests, or when Redis is down, it is sent right away: by `in_process`
+    when given (the job itself assumes a worker), else by the job's function.
     """
     if settings.NOTIFICATIONS_ASYNC:
         try:
-            django_rq.get_queue(NOTIFICATION_QUEUE).enqueue(job, args=args, kwargs=kwargs, result_ttl=0)
+            django_rq.get_queue(NOTIFICATION_QUEUE).enqueue(job, args=args, kwargs=kwargs, result_ttl=0, retry=retry)
             return
         except RedisError as error:
             logger.warning("Could not queue an email (Redis: %s); sending it now.", error)
-    import_string(job)(*args, **kwargs)
+    (in_process or import_string(job))(*args, **kwargs)
 
 
 # --- First-touch reminders (the sweep) -----------------------------------------------------------
@@ -267,17 +268,10 @@ def _send_email(template, *, to, subject, context):
         "body": render_to_string(f"emails/{template}.txt", context),
         "html": render_to_string(f"emails/{template}.html", context),
     }
-    if settings.NOTIFICATIONS_ASYNC:
-        retry_seconds = settings.NOTIFICATIONS_RETRY_SECONDS
-        try:
-            django_rq.get_queue(NOTIFICATION_QUEUE).enqueue(
-                SEND_EMAIL_JOB, args=({**email, "attempts": len(retry_seconds) + 1},), result_ttl=0,
-                retry=Retry(max=len(retry_seconds), interval=retry_seconds) if retry_seconds else None,
-            )
-            return
-        except RedisError as error:
-            logger.warning("Could not queue an email (Redis: %s); sending it now.", error)
-    email_send(email, retries_left=0)
+    retry_seconds = settings.NOTIFICATIONS_RETRY_SECONDS
+    retry = Retry(max=len(retry_seconds), interval=retry_seconds) if retry_seconds else None
+    _deliver(SEND_EMAIL_JOB, {**email, "attempts": len(retry_seconds) + 1}, retry=retry,
+             in_process=lambda email: email_send(email, retries_left=0))
 
 
 class TransientEmailError(Exception):
