@@ -17,3 +17,9 @@ def site_language():
 def language_of(rep):
     """The rep's own language for what is sent to them; the site's when they have none set."""
     return translation.override(rep.language or settings.LANGUAGE_CODE)
+
+
+def language_of_user(user):
+    """A user's language for what is sent to them: their rep's language when they are also a rep, else the site's."""
+    rep = getattr(user, "rep", None) if user is not None else None
+    return translation.override((rep.language if rep else "") or settings.LANGUAGE_CODE)

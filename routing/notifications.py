@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from redis.exceptions import RedisError
 from rq import Retry
 
-from leadrouting.i18n import language_of, site_language
+from leadrouting.i18n import language_of, language_of_user, site_language
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
 from routing.models import Assignment
@@ -61,7 +61,7 @@ def notify_owner_changes(*, changes: list):
     _deliver(OWNER_CHANGES_JOB, changes)
 
 
-def notify_escalation_on_commit(*, lead_id: int, team_id: int | None, reason: str, escalated_to_id: int | None):
+def notify_escalation_on_commit(*, lead_id: int, team_id: int | None, reason: dict, escalated_to_id: int | None):
     """Tells the managers of the team that an untouched lead needs them (and to whom it went, if anyone)."""
     transaction.on_commit(
         lambda: _deliver(ESCALATION_JOB, lead_id, team_id, reason=reason, escalated_to_id=escalated_to_id)
@@ -231,16 +231,18 @@ def send_escalation(lead_id, team_id, *, reason, escalated_to_id):
     if lead is None:
         return
     escalated_to = lead.owner if escalated_to_id and lead.owner_id == escalated_to_id else None
-    managers = list(team.managers.filter(is_active=True).exclude(email="")) if team else []
+    managers = list(team.managers.filter(is_active=True).exclude(email="").select_related("rep")) if team else []
     if not managers:
         logger.warning("Lead %s escalated but %s has no manager with an email address.", lead_id, team or "no team")
         return
     for manager in managers:
-        with site_language():  # managers have no language of their own (only reps do)
+        with language_of_user(manager):
             _send_email(
                 "lead_escalated", to=manager.email,
                 subject=_("Escalated lead needs you: %(lead)s") % {"lead": lead},
-                context={"lead": lead, "reason": reason, "team": team, "escalated_to": escalated_to,
+                # `reason` is a cause (data), rendered in the manager's language; a job queued before held the text.
+                context={"lead": lead, "reason": timeline_text(reason) if isinstance(reason, dict) else reason,
+                         "team": team, "escalated_to": escalated_to,
                          "recipient_name": manager.get_full_name() or manager.get_username()},
             )
 

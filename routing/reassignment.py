@@ -153,9 +153,9 @@ def _escalate(lead, *, rule, breach):
     """
     manager_rep = _manager_rep_for(rule, exclude_rep_id=lead.owner_id)
     team = rule.target_team if rule is not None else None
-    with site_language():  # the managers' email and the timeline are in the site's language
-        reason = timeline_text(timeline_cause("sla_breach", **breach))
-    notify_escalation_on_commit(lead_id=lead.pk, team_id=team.pk if team else None, reason=reason,
+    # The cause as data: each manager's email renders it in that manager's language.
+    notify_escalation_on_commit(lead_id=lead.pk, team_id=team.pk if team else None,
+                                reason=timeline_cause("sla_breach", **breach),
                                 escalated_to_id=manager_rep.pk if manager_rep else None)
     if manager_rep is not None:
         # The managers' escalation email tells the manager the lead is theirs: no second email (see notifications).

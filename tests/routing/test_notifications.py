@@ -153,6 +153,25 @@ def test_escalation_mails_the_team_managers(sales, django_capture_on_commit_call
     assert f"/admin/leads/lead/{lead.pk}/change/" in escalation.body
 
 
+def test_escalation_email_is_in_each_managers_language_with_the_breach_rendered_there(
+        sales, django_capture_on_commit_callbacks, settings):
+    settings.ROUTING_MAX_REASSIGNMENTS = 1
+    german_manager = rep_named("Greta", language="de")  # a manager who is also a rep has a language of their own
+    site_manager = UserFactory(username="sam", first_name="Sam", last_name="Site")
+    sales["team"].managers.add(german_manager.user, site_manager)
+    LeadFactory()
+    route(django_capture_on_commit_callbacks)
+    breach_until_escalated(django_capture_on_commit_callbacks)
+
+    emails = {email.to[0]: email for email in mail.outbox if "needs" in email.subject or "braucht" in email.subject}
+    german, english = emails[german_manager.user.email], emails[site_manager.email]
+    with translation.override("de"):
+        assert german.subject.startswith(translation.gettext("Escalated lead needs you: %(lead)s").split("%")[0])
+    assert "Escalated lead needs you" not in german.subject
+    assert "30 minutes" in english.body or "30 min" in english.body
+    assert "30 minutes" not in german.body and "30 Minuten" in german.body
+
+
 def test_manager_who_takes_the_escalated_lead_gets_one_email(sales, django_capture_on_commit_callbacks, settings):
     settings.ROUTING_MAX_REASSIGNMENTS = 1
     maria = rep_named("Maria")
