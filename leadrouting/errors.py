@@ -24,7 +24,8 @@ def bad_request(request, exception):
 
 def permission_denied(request, exception):
     if _is_api(request):
-        return request_error(403, _("This token may not do this; an administrator can see and change what it may do under Leads > API tokens."))
+        return request_error(403, _("This token may not do this; an administrator can see and change what it may do "
+                                    "under Leads > API tokens."))
     return defaults.permission_denied(request, exception)
 
 

@@ -21,5 +21,5 @@ def language_of(rep):
 
 def language_of_user(user):
     """A user's language for what is sent to them: their rep's language when they are also a rep, else the site's."""
-    rep = getattr(user, "rep", None) if user is not None else None
-    return translation.override((rep.language if rep else "") or settings.LANGUAGE_CODE)
+    rep = getattr(user, "rep", None)
+    return language_of(rep) if rep else site_language()

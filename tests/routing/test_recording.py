@@ -125,7 +125,7 @@ def test_a_rotation_continues_across_batches_after_newcomers_were_written():
     assert owners[:3] == owners[3:] and sorted(owners[:3]) == sorted(rep.pk for rep in reps)
 
 
-def test_a_pooled_lead_and_a_rule_without_reps_write_no_rotation_rows():
+def test_a_pooled_lead_writes_no_rotation_rows():
     pool = PoolFactory(name="Overflow")
     rule = RoutingRuleFactory(name="Pool", target_type=RoutingRule.TargetType.POOL, pool=pool)
     RuleConditionFactory(rule=rule, field="country", operator="equals", value="DE")
