@@ -190,18 +190,14 @@ class RoutingRuleAdmin(ConfigFileAdminMixin, AutocompleteIdsOnlyMixin, SortableA
         rule_priorities_check_now()
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except IntegrityError as error:
-            if not is_rule_priority_clash(error):
-                raise
-        # Another manager's rule took this priority after the form was checked, and is committed now:
-        # checked again, the form says so next to the priority, with everything typed still there.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except IntegrityError as error:
-            if not is_rule_priority_clash(error):
-                raise
+        # On a clash, once more: another manager's rule took this priority after the form was checked and is
+        # committed now, so checked again the form says so next to the priority, with everything typed still there.
+        for _attempt in range(2):
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            except IntegrityError as error:
+                if not is_rule_priority_clash(error):
+                    raise
         messages.error(request, _("Another rule took this priority while you saved; nothing was saved. Try again."))
         return HttpResponseRedirect(request.get_full_path())
 
