@@ -1,15 +1,17 @@
 """Forms of the rep queue, the dashboard and the reassignment log (the admin's forms are in routing.forms)."""
 
 from django import forms
+from django.db.models import Q
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from leads.lifecycle import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
 from reps.models import Rep, Team
 from reps.scoping import TeamScope, reps_in_scope, teams_in_scope
 from routing.claims import MAX_CLAIMED_AT_ONCE
-from routing.models import RoutingRule
+from routing.models import Pool, RoutingRule
+from routing.pool_ageing import AGE_STEPS, DEFAULT_AGE_MINUTES
 
 
 class LostForm(forms.Form):
@@ -89,3 +91,29 @@ class ReassignmentFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date; swap them."))
         return data
+
+
+class PoolAgeingForm(forms.Form):
+    """A threshold from routing.pool_ageing.AGE_STEPS and, optionally, one pool."""
+
+    older_than = forms.TypedChoiceField(label=_("Waiting longer than"), coerce=int, required=False, choices=[])
+    pool = forms.ModelChoiceField(label=_("Pool"), queryset=Pool.objects.all(), required=False,
+                                  empty_label=_("All pools"))
+
+    def __init__(self, data=None, *, scope: TeamScope | None):
+        super().__init__(data)
+        if scope is not None:
+            self.fields["pool"].queryset = Pool.objects.filter(
+                Q(teams__in=scope.team_ids) | Q(reps__in=scope.rep_ids)).distinct()
+        self.fields["older_than"].choices = [(minutes, minutes_label(minutes)) for minutes in AGE_STEPS]
+        self.fields["older_than"].initial = DEFAULT_AGE_MINUTES
+
+
+def minutes_label(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}

@@ -1,5 +1,6 @@
 """Pages for people: the rep's queue and pool, the lead's timeline, the manager dashboard, the reassignment log."""
 
+import datetime as dt
 import itertools
 from functools import wraps
 
@@ -21,12 +22,16 @@ from leads import lifecycle
 from leads.models import Lead
 from reps import scoping
 from reps.services import rep_set_available, rep_set_away
-from routing import experiments, selectors
+from routing import charts, experiments, pool_ageing, selectors
 from routing.claims import LeadAlreadyClaimed, lead_claim, leads_claim_next
+from routing.fairness import NOTICEABLE_POINTS, fairness_by_rule
 from routing.forms import LeadReassignForm
 from routing.models import RoutingExperiment
 from routing.reassignment import lead_reassign
-from routing.view_forms import AwayForm, ClaimNextForm, DashboardFilterForm, LostForm, NoteForm, ReassignmentFilterForm
+from routing.view_forms import (
+    AwayForm, ClaimNextForm, DashboardFilterForm, LostForm, NoteForm, PoolAgeingForm, ReassignmentFilterForm,
+    minutes_label,
+)
 
 # action in the URL -> (service, form with its extra argument, message on success)
 LEAD_ACTIONS = {
@@ -306,3 +311,38 @@ def _bar_chart(rows):
                      "value_x": CHART_LABEL_WIDTH + width + 6})
     return {"bars": bars, "height": max(len(rows), 1) * CHART_ROW_HEIGHT, "label_width": CHART_LABEL_WIDTH,
             "bar_max": CHART_BAR_MAX, "width": CHART_LABEL_WIDTH + CHART_BAR_MAX + 50}
+
+
+@manager_required
+def fairness(request):
+    scope = scoping.manager_scope(request.user)
+    form = DashboardFilterForm(request.GET or None, scope=scope)
+    filters = form.cleaned_data if form.is_valid() else {}
+    period = filters.get("period") or "7d"
+    team = filters.get("team")
+    reports = fairness_by_rule(scope=scoping.team_scope([team.pk]) if team else scope,
+                               since=selectors.period_start(period, now=timezone.now()))
+    return render(request, "routing/fairness.html", {
+        "form": form, "rules": [(report, charts.share_chart(report.reps)) for report in reports],
+        "noticeable_points": NOTICEABLE_POINTS, "manages_no_team": scope == scoping.NO_TEAM,
+    })
+
+
+@manager_required
+def pool_ageing_view(request):
+    scope = scoping.manager_scope(request.user)
+    form = PoolAgeingForm(request.GET or None, scope=scope)
+    filters = form.cleaned_data if form.is_valid() else {}
+    minutes = filters.get("older_than") or pool_ageing.DEFAULT_AGE_MINUTES
+    older_than = dt.timedelta(minutes=minutes)
+    pool = filters.get("pool")
+    now = timezone.now()
+    leads = pool_ageing.leads_waiting_longer_than(scope=scope, older_than=older_than, now=now,
+                                                  pool_id=pool.pk if pool else None)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "routing/pool_ageing.html", {
+        "form": form, "pools": pool_ageing.pool_ages(scope=scope, older_than=older_than, now=now),
+        "page": Paginator(leads, 50).get_page(request.GET.get("page")), "query": query.urlencode(),
+        "age_label": minutes_label(minutes), "manages_no_team": scope == scoping.NO_TEAM,
+    })
