@@ -1,19 +1,25 @@
 """How many leads each rep holds and received: the one reader of the counts the caps compare with.
 
 Routing (`routing.candidates`), the simulation and claims all count here, so "at daily cap
-3/3" means the same everywhere. A rep's open leads are counted on the lead table; new leads
-are assignments received within a window: today (the rep's own day, in their time zone) and
-the last hour. A weekly or monthly cap is one more `Window` in WINDOWS and a field on Rep.
+3/3" means the same everywhere. A rep's open leads are a counter the database keeps
+(`RepLoad`, moved by triggers on the lead table), so reading them costs the same with a year
+of history as on an empty database; new leads are assignments received within a window:
+today (the rep's own day, in their time zone) and the last hour, counted on the index
+`assignment_rep_created` within the window only. A weekly or monthly cap is one more `Window` in WINDOWS and a field on Rep.
 """
 
 import datetime as dt
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
 
-from django.db.models import Count
+from django.db import transaction
+from django.db.models import Count, Q
 
 from leads.models import Lead
 from reps.availability import zone_or_utc
-from routing.models import Assignment
+from reps.models import Rep
+from routing.models import Assignment, RepLoad
 
 HOUR = dt.timedelta(hours=1)
 
@@ -58,28 +64,37 @@ class RepLoads:
 
 
 def open_lead_counts(rep_ids) -> dict:
-    """Open leads per rep; `rep_ids` may be a list or a subquery of rep ids."""
-    rows = (
-        Lead.objects.filter(owner_id__in=rep_ids, status__in=Lead.OPEN_STATUSES)
-        .values("owner_id")
-        .annotate(n=Count("id"))
-    )
-    return {row["owner_id"]: row["n"] for row in rows}
+    """Open leads per rep, from the counters; `rep_ids` may be a list or a subquery of rep ids."""
+    return dict(RepLoad.objects.filter(rep_id__in=rep_ids).values_list("rep_id", "open_leads"))
 
 
-def new_lead_counts(reps, window: Window, *, at: dt.datetime) -> dict:
-    """Assignments each capped rep received in the window; one query for all of them (index assignment_rep_created)."""
-    capped = [rep for rep in reps if getattr(rep, window.cap_field) is not None]
-    if not capped:
-        return {}
-    starts = {rep.pk: window.start(at, rep.time_zone) for rep in capped}
-    rows = Assignment.objects.filter(rep_id__in=starts, created_at__gte=min(starts.values()))
-    if window.ends_at_at:
-        rows = rows.filter(created_at__lte=at)
-    counts = dict.fromkeys(starts, 0)
-    for rep_id, created_at in rows.values_list("rep_id", "created_at"):
-        if created_at >= starts[rep_id]:
-            counts[rep_id] += 1
+def new_lead_counts(reps, *, at: dt.datetime) -> dict:
+    """Window name -> {rep.pk: assignments received in it}, for the reps with that cap: one query for every window.
+
+    Each rep's rows are read from the start of their own window on (reps grouped by that start,
+    one group per time zone for today), on the index `assignment_rep_created`: the cost follows
+    the window, not the history.
+    """
+    counts, in_windows = {}, {}
+    for window in WINDOWS:
+        capped = [rep for rep in reps if getattr(rep, window.cap_field) is not None]
+        counts[window.name] = dict.fromkeys((rep.pk for rep in capped), 0)
+        if not capped:
+            continue
+        by_start = {}
+        for rep in capped:
+            by_start.setdefault(window.start(at, rep.time_zone), []).append(rep.pk)
+        in_window = Q()
+        for start, rep_ids in by_start.items():
+            in_window |= Q(rep_id__in=rep_ids, created_at__gte=start)
+        in_windows[window.name] = in_window & Q(created_at__lte=at) if window.ends_at_at else in_window
+    if in_windows:
+        rows = (Assignment.objects.filter(reduce(operator.or_, in_windows.values())).values("rep_id")
+                .annotate(**{name: Count("id", filter=q) for name, q in in_windows.items()}).order_by())
+        for row in rows:
+            for name in in_windows:
+                if row["rep_id"] in counts[name]:
+                    counts[name][row["rep_id"]] = row[name]
     return counts
 
 
@@ -87,7 +102,7 @@ def rep_loads(reps, *, at: dt.datetime, open_rep_ids=None) -> RepLoads:
     """Open leads and new leads per window of `reps` at `at`; `open_rep_ids` may pass them as a subquery."""
     return RepLoads(
         open=open_lead_counts(open_rep_ids if open_rep_ids is not None else [rep.pk for rep in reps]),
-        new={window.name: new_lead_counts(reps, window, at=at) for window in WINDOWS},
+        new=new_lead_counts(reps, at=at),
     )
 
 
@@ -124,3 +139,32 @@ def rep_capacity_problem(rep, *, at: dt.datetime):
     return capacity_problem(
         rep, loads.open.get(rep.pk, 0), loads.received(TODAY, rep.pk), loads.received(LAST_HOUR, rep.pk)
     )
+
+
+def counted_open_leads() -> dict:
+    """Open leads per rep counted on the lead table: what the counters must equal."""
+    rows = Lead.objects.filter(owner__isnull=False, status__in=Lead.OPEN_STATUSES).values("owner_id").annotate(n=Count("id"))
+    return {row["owner_id"]: row["n"] for row in rows.order_by()}
+
+
+def rep_load_mismatches(*, fix: bool = False) -> list:
+    """(rep, counter, counted) for every rep whose open-lead counter is wrong; with `fix`, the counters are set right.
+
+    The counters are locked (in rep order, as routing locks them) before counting: a lead change
+    not yet committed then moves the corrected counter after this transaction, never before it.
+    """
+    with transaction.atomic():
+        if fix:
+            RepLoad.objects.bulk_create([RepLoad(rep_id=pk) for pk in Rep.objects.values_list("pk", flat=True)],
+                                        ignore_conflicts=True)
+            list(RepLoad.objects.select_for_update().order_by("rep_id").values_list("rep_id"))
+        counters = dict(RepLoad.objects.values_list("rep_id", "open_leads"))
+        counted = counted_open_leads()
+        wrong = [(rep_id, counters.get(rep_id, 0), counted.get(rep_id, 0))
+                 for rep_id in sorted(counters.keys() | counted.keys())
+                 if counters.get(rep_id, 0) != counted.get(rep_id, 0)]
+        if fix:
+            for rep_id, _counter, right in wrong:
+                RepLoad.objects.filter(rep_id=rep_id).update(open_leads=right)
+    reps = Rep.objects.select_related("user").in_bulk([rep_id for rep_id, _, _ in wrong])
+    return [(reps[rep_id], counter, right) for rep_id, counter, right in wrong]

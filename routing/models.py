@@ -196,6 +196,18 @@ class RoutingConfigVersion(models.Model):
     version = models.PositiveBigIntegerField(default=0)
 
 
+class RepLoad(models.Model):
+    """How many open leads a rep holds, so the capacity checks read one row instead of counting a year of leads.
+
+    Written only by triggers in the database (migration 0014), in the transaction that inserts,
+    updates or deletes the lead: every writer (routing, claims, the admin, bulk updates, raw SQL)
+    keeps it exact. `manage.py routing_check_loads` compares it with a real count.
+    """
+
+    rep = models.OneToOneField("reps.Rep", primary_key=True, on_delete=models.CASCADE, related_name="load")
+    open_leads = models.IntegerField(default=0)
+
+
 class RotationState(models.Model):
     """Fairness state of one rep inside one rule: kept in PostgreSQL, updated with the assignment."""
 

@@ -106,6 +106,7 @@ def lead_owner_changes_record(changes: list, *, now: dt.datetime) -> None:
     assignments = [c.assignment for c in changes if c.assignment is not None]
     if assignments:
         Assignment.objects.bulk_create(assignments)
+    _rep_loads_lock({rep_id for c in changes for rep_id in (c.previous_owner_id, c.lead.owner_id) if rep_id})
     update_rows(Lead, [c.lead for c in changes], LEAD_FIELDS_WRITTEN)
     decided = [c for c in changes if c.decision is not None]
     if decided:
@@ -163,6 +164,24 @@ def _published(change) -> dict:
         "pool_id": change.lead.pool_id, "cause": change.cause,
         "actor_id": change.actor.pk if change.actor is not None else None,
     }
+
+
+def _rep_loads_lock(rep_ids) -> None:
+    """Locks the open-lead counters (`RepLoad`) of these reps in rep order, creating missing ones.
+
+    The triggers on leads_lead move a counter row per lead, in whatever order the UPDATE meets the
+    leads; two workers meeting the same two reps in opposite orders would deadlock. Locked here
+    first, in one order for every writer, the triggers then only update rows this transaction holds.
+    """
+    connection = connections[router.db_for_write(Lead)]
+    if not rep_ids or connection.vendor != "postgresql":
+        return  # SQLite locks the whole database for a write
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO routing_repload (rep_id, open_leads) SELECT id, 0 FROM unnest(%s::bigint[]) AS id ORDER BY id "
+            "ON CONFLICT (rep_id) DO UPDATE SET open_leads = routing_repload.open_leads",
+            [sorted(rep_ids)],
+        )
 
 
 def update_rows(model, objs, field_names):

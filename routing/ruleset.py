@@ -134,7 +134,7 @@ def current_ruleset() -> RuleSet:
     """The compiled rules, reloaded only when the configuration changed (one cheap query).
 
     The version is moved by triggers on every table the rules are compiled from, whoever writes
-    (routing/migrations/0011_config_version_triggers.py).
+    (routing/migrations/0011_config_version_triggers.py; 0013 for the rules themselves).
     """
     version = RoutingConfigVersion.objects.values_list("version", flat=True).first() or 0
     cached = getattr(_cache, "entry", None)

@@ -13,6 +13,7 @@ from rq.timeouts import JobTimeoutException
 from leadrouting.i18n import site_language
 from leads.models import Lead
 from routing.batch import RoutingBatch
+from routing.candidates import team_targets_prefetch
 from routing.engine import TRACE_VERSION, Decision, Outcome, decide
 from routing.models import Assignment, RoutingDecision
 from routing.recording import batch_write, decision_record
@@ -63,6 +64,7 @@ def _route_pending_batch(worker: str, ruleset, *, size: int) -> int:
             if leads:
                 batch = RoutingBatch(now=timezone.now(), worker=worker)
                 batch.prefetch_accounts(leads)
+                team_targets_prefetch(ruleset, batch)
                 for lead in leads:
                     _route_in_batch(lead, batch, ruleset)
                 batch_write(batch)
