@@ -188,7 +188,11 @@ def page_rows(rounds, explain):
     explained = []
     m, a, r = clients["manager"], clients["admin"], clients["rep"]
     rows = []
-    add = rows.append
+
+    def add(row):
+        rows.append(row)
+        print("  " + row.line(), flush=True)
+
     add(_page_row(m, "dashboard, 7 days", _url("routing:dashboard", query="period=7d"), rounds, explain, explained))
     add(_page_row(m, "dashboard, 30 days", _url("routing:dashboard", query="period=30d"), rounds, explain, explained))
     year = dashboard_twelve_months()
@@ -433,8 +437,7 @@ def main():
         page, explained = page_rows(ARGS.rounds, ARGS.explain)
         rows += page
         rows.append(simulation_row(100_000 if not ARGS.quick else 5_000))
-        for row in rows:
-            print("  " + row.line(), flush=True)
+        print("  " + rows[-1].line(), flush=True)
     if not ARGS.pages_only:
         rows += throughput_rows(ARGS.route_leads)
     print()
