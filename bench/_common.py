@@ -16,20 +16,26 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/lr_bench"
-BENCH_REDIS_URL = "redis://127.0.0.1:6379/11"
+# The database and Redis db come from the benchmark's own settings, never from DATABASE_URL / REDIS_URL (which
+# name a developer's database): BENCH_DATABASE_URL, BENCH_REDIS_URL. A script may set its own default before
+# importing this module (organisation_scale.py: lr_bench_org). A benchmark only ever creates and drops the
+# databases named here, and only when their name starts with `lr_bench`.
+BENCH_DATABASE_URL = os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lr_bench")
+BENCH_REDIS_URL = os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+DATABASE_NAME = BENCH_DATABASE_URL.rsplit("/", 1)[1].split("?", 1)[0]
 
-os.environ.setdefault("DATABASE_URL", BENCH_DATABASE_URL)
-os.environ.setdefault("REDIS_URL", BENCH_REDIS_URL)
+if not DATABASE_NAME.startswith("lr_bench"):
+    sys.exit(f"Refusing to run: BENCH_DATABASE_URL must name a database whose name starts with lr_bench,"
+             f" not {BENCH_DATABASE_URL}")
+
+os.environ["DATABASE_URL"] = BENCH_DATABASE_URL
+os.environ["REDIS_URL"] = BENCH_REDIS_URL
 os.environ["DJANGO_SETTINGS_MODULE"] = "leadrouting.settings"
 # DEBUG off: with DEBUG on Django keeps every query in memory, which would skew both time and RSS.
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # DEBUG off means HTTPS only; the test Client speaks http
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ROUTING_LOG_LEVEL", "ERROR")
-
-if "lr_bench" not in os.environ["DATABASE_URL"]:
-    sys.exit(f"Refusing to run: DATABASE_URL must point at a database named lr_bench, not {os.environ['DATABASE_URL']}")
 
 RAW_DSN = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
 # Tables a reset empties; auth groups and permissions (data migrations) are kept.
@@ -46,29 +52,120 @@ def _migrations_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _admin_dsn(dsn=None):
+    return (dsn or RAW_DSN).rsplit("/", 1)[0] + "/postgres"
+
+
+def _own_database(name):
+    """Only a database named by this run's settings, and starting with lr_bench, may be created or dropped."""
+    own = {DATABASE_NAME, *(url.rsplit("/", 1)[1].split("?", 1)[0] for url in OWN_DATABASE_URLS)}
+    if name not in own or not name.startswith("lr_bench"):
+        raise RuntimeError(f"refusing to create or drop {name!r}: not a benchmark database of this run's settings")
+    return name
+
+
+# Further databases a script names from its settings (organisation_scale.py: the empty twin).
+OWN_DATABASE_URLS = []
+
+
+def database_exists(name=None):
+    import psycopg
+
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name or DATABASE_NAME,)).fetchone() is not None
+
+
+def create_database(name=None):
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(_own_database(name or DATABASE_NAME))))
+
+
+def drop_database(name=None):
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(_own_database(name or DATABASE_NAME))))
+
+
+def migrate(database_url=None, verbosity=0):
+    """`manage.py migrate` on the benchmark database (or `database_url`, one of this run's own)."""
+    env = worker_env()
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", str(verbosity)], cwd=ROOT, env=env,
+                   check=True)
+
+
 def ensure_database():
-    """Creates lr_bench and migrates it; recreates it when the migration files changed since it was built."""
+    """Creates the benchmark database and migrates it; recreates it when the migration files changed since it was built."""
     import psycopg
 
     fingerprint = _migrations_fingerprint()
-    admin_dsn = RAW_DSN.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'lr_bench'").fetchone() is not None
-    if exists:
+    if database_exists():
         with psycopg.connect(RAW_DSN, autocommit=True) as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (fingerprint text)")
             row = conn.execute("SELECT fingerprint FROM bench_meta").fetchone()
         if row is not None and row[0] == fingerprint:
             return
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute("DROP DATABASE lr_bench WITH (FORCE)")
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE lr_bench")
-    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=worker_env(), check=True)
+        drop_database()
+    create_database()
+    migrate()
     with psycopg.connect(RAW_DSN, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (fingerprint text)")
         conn.execute("DELETE FROM bench_meta")
         conn.execute("INSERT INTO bench_meta VALUES (%s)", (fingerprint,))
+
+
+def ensure_org_database(*, leads, rebuild=False, database_url=None, echo=print):
+    """A kept benchmark database: built once (migrate, then organisation.generate in bench/_build_org.py), later migrated.
+
+    Unlike `ensure_database`, it is never dropped because migrations changed: applying the pending
+    ones to a big database is part of what is measured (`migrate` is timed and printed). `rebuild`
+    drops and builds it again. Returns a dict with the build and migrate times.
+    """
+    import psycopg
+
+    url = database_url or BENCH_DATABASE_URL
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    dsn = url.replace("postgres://", "postgresql://", 1)
+    built = None
+    if database_exists(name) and not rebuild:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS bench_org_meta (leads bigint, built_at timestamptz, seconds float8)")
+            built = conn.execute("SELECT leads, built_at, seconds FROM bench_org_meta").fetchone()
+    if built is not None and built[0] == leads:
+        started = time.monotonic()
+        migrate(url, verbosity=1)
+        seconds = time.monotonic() - started
+        echo(f"{name}: built {built[1]:%Y-%m-%d %H:%M} UTC with {leads:,} leads (in {built[2]:.0f} s);"
+             f" migrate applied in {seconds:.1f} s")
+        return {"migrate_seconds": seconds, "build_seconds": None}
+    if built is not None or database_exists(name):
+        echo(f"{name}: dropping it to build it again" + ("" if rebuild else f" (it has {built and built[0]} leads, not {leads:,})"))
+        drop_database(name)
+    started = time.monotonic()
+    echo(f"{name}: building with {leads:,} leads")
+    create_database(name)
+    migrate(url)
+    echo(f"  migrate: {time.monotonic() - started:.1f} s")
+    subprocess.run([sys.executable, str(ROOT / "bench" / "_build_org.py"), str(leads)], cwd=ROOT,
+                   env={**worker_env(), "DATABASE_URL": url}, check=True)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        step = time.monotonic()
+        conn.execute("VACUUM ANALYZE")
+        echo(f"  vacuum analyze: {time.monotonic() - step:.1f} s")
+        seconds = time.monotonic() - started
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_org_meta (leads bigint, built_at timestamptz, seconds float8)")
+        conn.execute("DELETE FROM bench_org_meta")
+        conn.execute("INSERT INTO bench_org_meta VALUES (%s, now(), %s)", (leads, seconds))
+        size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
+    echo(f"{name}: built in {seconds:.0f} s, {size}")
+    return {"migrate_seconds": None, "build_seconds": seconds}
 
 
 _FINGERPRINT_AT_START = None

@@ -1,7 +1,8 @@
 """The raw-SQL floor: one process routing leads with plain psycopg, the same writes as routing.services + engine.
 
 Run by throughput.py and latency.py as `python bench/_floor.py <dsn> <rule_id> <template.json> [leads per transaction]`;
-stopped with SIGTERM.
+stopped with SIGTERM. With `rules` instead of a rule id (organisation_scale.py), `route_batch_rules`: every active
+rule of the database, in priority order, as the engine would pick them.
 
 With more than one lead per transaction (`route_batch`), it does what routing.batch does for a
 batch, in the best SQL we know: the claim, the same per-batch reads (accounts, reps, time off,
@@ -165,8 +166,148 @@ def route_batch(cur, rule_id, template, worker, size) -> int:
     return len(leads)
 
 
+# --- rules mode: the organisation's rules, evaluated in plain Python --------------------------------
+
+def _test(operator, value, fact):
+    """The operators organisation.py's rules use; a fact that is missing never matches."""
+    if fact is None or fact == "":
+        return False
+    if operator == "equals":
+        return str(fact).lower() == value.lower()
+    if operator == "in":
+        return str(fact).lower() in {v.strip().lower() for v in value.split(",")}
+    if operator == "starts_with":
+        return str(fact).lower().startswith(value.lower())
+    number, bounds = float(fact), value.split(",")
+    if operator == "between":
+        return float(bounds[0]) <= number <= float(bounds[1])
+    return {"gt": number > float(value), "gte": number >= float(value), "lt": number < float(value),
+            "lte": number <= float(value)}[operator]
+
+
+def load_rules(cur):
+    """Active rules in priority order with their conditions, target team or pool; a compiled predicate each."""
+    cur.execute("SELECT id, match_mode, target_type, target_team_id, pool_id, strategy FROM routing_routingrule"
+                " WHERE is_active ORDER BY priority, id")
+    rules = [dict(zip(("id", "mode", "target", "team", "pool", "strategy"), row)) for row in cur.fetchall()]
+    cur.execute("SELECT rule_id, field, operator, value FROM routing_rulecondition ORDER BY id")
+    conditions = {}
+    for rule_id, field, operator, value in cur.fetchall():
+        conditions.setdefault(rule_id, []).append((field, operator, value))
+    for rule in rules:
+        rule["conditions"] = conditions.get(rule["id"], [])
+    return rules
+
+
+def _fact(lead, field):
+    if field.startswith("attributes."):
+        return (lead["attributes"] or {}).get(field.split(".", 1)[1])
+    return lead.get(field)
+
+
+def first_rule(rules, lead):
+    for rule in rules:
+        tests = [_test(op, value, _fact(lead, field)) for field, op, value in rule["conditions"]]
+        if not tests or (all(tests) if rule["mode"] == "all" else any(tests)):
+            return rule
+    return None
+
+
+def route_batch_rules(cur, rules, template, worker, size) -> int:
+    """Up to `size` leads in one transaction; per rule used in the batch, the reads routing.batch makes once per rule."""
+    started = time.perf_counter()
+    cur.execute(
+        "SELECT * FROM leads_lead WHERE routing_requested_at IS NOT NULL"
+        " ORDER BY routing_requested_at, id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (size,),
+    )
+    columns = [c.name for c in cur.description]
+    leads = [dict(zip(columns, row)) for row in cur.fetchall()]
+    if not leads:
+        return 0
+    domains = sorted({lead["email"].rsplit("@", 1)[1] for lead in leads if "@" in lead["email"]})
+    cur.execute("SELECT d.*, a.* FROM leads_accountdomain d JOIN leads_account a ON a.id = d.account_id"
+                " WHERE d.domain = ANY(%s)", (domains,))
+    cur.fetchall()
+    cur.execute('SELECT rep_id, "end", reason FROM reps_timeoff WHERE start <= now() AND "end" > now()')
+    cur.fetchall()
+    matched = [(lead, first_rule(rules, lead)) for lead in leads]
+    by_rule = {}
+    for lead, rule in matched:
+        if rule is not None and rule["target"] == "team":
+            by_rule.setdefault(rule["id"], (rule, []))[1].append(lead)
+    owners, sequences = {}, {}
+    moved = []
+    for rule_id, (rule, rule_leads) in sorted(by_rule.items()):
+        cur.execute("SELECT DISTINCT r.* FROM reps_rep r JOIN reps_rep_teams t ON t.rep_id = r.id WHERE t.team_id = %s",
+                    (rule["team"],))
+        rep_ids = [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT owner_id, count(*) FROM leads_lead WHERE owner_id = ANY(%s) AND status = ANY(%s) GROUP BY 1",
+                    (rep_ids, list(OPEN_STATUSES)))
+        cur.fetchall()
+        cur.execute("SELECT rotation_seq FROM routing_routingrule WHERE id = %s FOR UPDATE", (rule_id,))
+        sequence = cur.fetchone()[0]
+        cur.execute("SELECT id, rep_id, last_assigned_seq, assigned_count FROM routing_rotationstate WHERE rule_id = %s",
+                    (rule_id,))
+        states = {rep_id: [state_id, seq, count] for state_id, rep_id, seq, count in cur.fetchall()}
+        for lead in rule_leads:  # round robin whatever the strategy: the floor's cheapest fair pick
+            rep_id = min(states, key=lambda r: (states[r][1], r))
+            sequence += 1
+            states[rep_id][1] = sequence
+            states[rep_id][2] += 1
+            owners[lead["id"]] = rep_id
+        sequences[rule_id] = sequence
+        moved += [(state_id, seq, count) for state_id, seq, count in states.values()]
+    assigned = [(lead, rule) for lead, rule in matched if lead["id"] in owners]
+    pooled = [(lead, rule) for lead, rule in matched if lead["id"] not in owners]
+    cause = Jsonb(template.get("cause", {}))
+    assignment_ids = {}
+    if assigned:
+        sql, params = _values([(lead["id"], owners[lead["id"]], rule["id"], rule["strategy"], template["reason"], cause)
+                               for lead, rule in assigned], ["bigint", "bigint", "bigint", "text", "text", "jsonb"])
+        cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, cause, kind, is_current,"
+                    " experiment_group, created_at)"
+                    f" SELECT v.*, 'initial', true, '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id, lead_id",
+                    params)
+        assignment_ids = {lead_id: assignment_id for assignment_id, lead_id in cur.fetchall()}
+        sql, params = _values([(lead["id"], owners[lead["id"]]) for lead, _rule in assigned], ["bigint", "bigint"])
+        cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), owner_id = v.owner,"
+                    " status = 'assigned', assigned_at = now(), pool_id = NULL,"
+                    " sla_due_at = now() + interval '15 minutes'"
+                    f" FROM (VALUES {sql}) AS v(id, owner) WHERE l.id = v.id", params)
+    if pooled:
+        sql, params = _values([(lead["id"], rule["pool"] if rule else None) for lead, rule in pooled],
+                              ["bigint", "bigint"])
+        cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), pool_id = v.pool"
+                    f" FROM (VALUES {sql}) AS v(id, pool) WHERE l.id = v.id", params)
+    duration = (time.perf_counter() - started) * 1000 / len(leads)
+    sql, params = _values(
+        [(lead["id"], rule["id"] if rule else None, owners.get(lead["id"]), assignment_ids.get(lead["id"]),
+          "assigned" if lead["id"] in owners else "pooled", Jsonb(template["trace"]), template["explanation"],
+          duration, worker) for lead, rule in matched],
+        ["bigint", "bigint", "bigint", "bigint", "text", "jsonb", "text", "float8", "text"],
+    )
+    cur.execute("INSERT INTO routing_routingdecision (lead_id, rule_id, chosen_rep_id, assignment_id, outcome, trace,"
+                " explanation, duration_ms, worker, experiment_group, created_at)"
+                f" SELECT v.*, '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
+    decision_ids = [row[0] for row in cur.fetchall()]
+    event_data = template.get("event_data", {})
+    sql, params = _values([(lead["id"], template["message"], Jsonb({**event_data, "decision_id": decision_id}))
+                           for (lead, _rule), decision_id in zip(matched, decision_ids)], ["bigint", "text", "jsonb"])
+    cur.execute("INSERT INTO leads_leadevent (lead_id, message, data, kind, created_at)"
+                f" SELECT v.*, 'routed', clock_timestamp() FROM (VALUES {sql}) AS v", params)
+    if moved:
+        sql, params = _values(moved, ["bigint", "bigint", "integer"])
+        cur.execute("UPDATE routing_rotationstate AS s SET last_assigned_at = now(), last_assigned_seq = v.seq,"
+                    f" assigned_count = v.n FROM (VALUES {sql}) AS v(id, seq, n) WHERE s.id = v.id", params)
+    for rule_id, sequence in sequences.items():
+        cur.execute("UPDATE routing_routingrule SET rotation_seq = %s WHERE id = %s", (sequence, rule_id))
+    return len(leads)
+
+
 def main():
-    dsn, rule_id, template_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    dsn, rule_id, template_path = sys.argv[1], sys.argv[2], sys.argv[3]
+    rule_id = None if rule_id == "rules" else int(rule_id)
     leads_per_transaction = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     with open(template_path) as handle:
         template = json.load(handle)
@@ -174,10 +315,17 @@ def main():
     listener = psycopg.connect(dsn, autocommit=True)
     listener.execute(f"LISTEN {CHANNEL}")
     conn = psycopg.connect(dsn)
+    rules = None
+    if rule_id is None:
+        with conn.cursor() as cur:
+            rules = load_rules(cur)  # once, as a worker compiles the ruleset once per configuration version
+        conn.commit()
     print("ready", flush=True)
     while True:
         with conn.cursor() as cur:
-            if leads_per_transaction == 1:
+            if rules is not None:
+                routed = route_batch_rules(cur, rules, template, worker, leads_per_transaction)
+            elif leads_per_transaction == 1:
                 routed = route_one(cur, rule_id, template, worker)
             else:
                 routed = route_batch(cur, rule_id, template, worker, leads_per_transaction)

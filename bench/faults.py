@@ -22,8 +22,8 @@ from pathlib import Path
 
 FAULT_PG_PORT = 5439
 FAULT_REDIS_PORT = 6391
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{FAULT_PG_PORT}/lr_bench"
-os.environ["REDIS_URL"] = f"redis://127.0.0.1:{FAULT_REDIS_PORT}/0"
+os.environ["BENCH_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{FAULT_PG_PORT}/lr_bench"
+os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:{FAULT_REDIS_PORT}/0"
 os.environ.setdefault("INTAKE_API_RATE", "100000/m")  # the stream must not hit the API's rate limit
 os.environ.setdefault("ROUTING_SWEEP_AFTER_SECONDS", "5")
 

@@ -47,3 +47,25 @@ def test_the_floor_routes_leads_into_the_current_schema(rule_with_rotation, lead
             floor.route_batch(cursor, rule_with_rotation.pk, TEMPLATE, "floor-test", leads_per_transaction)
     assert not Lead.objects.filter(owner__isnull=True).exists()
     assert Assignment.objects.filter(is_current=True).count() == RoutingDecision.objects.count() == 4
+
+
+def test_the_floor_in_rules_mode_routes_each_lead_by_the_first_matching_rule():
+    floor = floor_module()
+    germany, everyone = TeamFactory(name="Germany"), TeamFactory(name="Everyone")
+    anna, ben = rep_named("Anna", teams=[germany]), rep_named("Ben", teams=[everyone])
+    german = RoutingRuleFactory(name="Germany", priority=1, target_team=germany)
+    german.conditions.create(field="country", operator="in", value="DE,AT")
+    german.conditions.create(field="employee_count", operator="gte", value="100")
+    catch_all = RoutingRuleFactory(name="Everyone", priority=2, target_team=everyone)
+    RotationState.objects.bulk_create([RotationState(rule=german, rep=anna), RotationState(rule=catch_all, rep=ben)])
+    big_german = LeadFactory(country="DE", employee_count=500)
+    small_german = LeadFactory(country="DE", employee_count=10)
+    settings = connection.settings_dict
+    dsn = f"postgresql://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    with psycopg.connect(dsn) as raw, raw.cursor() as cursor:
+        rules = floor.load_rules(cursor)
+        assert floor.route_batch_rules(cursor, rules, TEMPLATE, "floor-test", 50) == 2
+    big_german.refresh_from_db()
+    small_german.refresh_from_db()
+    assert (big_german.owner, small_german.owner) == (anna, ben)
+    assert RoutingDecision.objects.get(lead=small_german).rule_id == catch_all.pk
