@@ -19,7 +19,7 @@ from rq import get_current_job
 
 from leads.models import Lead
 from routing import notifications
-from routing.retention import decision_traces_compact
+from routing.retention import decision_traces_compact, decision_traces_to_compact_exist
 from routing.services import route_pending_leads
 
 logger = logging.getLogger("routing")
@@ -105,7 +105,12 @@ def compact_routing_decisions() -> int:
 
 
 def schedule_trace_compaction() -> bool:
-    """Enqueues `compact_routing_decisions` unless one was enqueued in the last COMPACT_EVERY_SECONDS; True if it did."""
+    """Enqueues `compact_routing_decisions` when decisions wait for it, at most once per COMPACT_EVERY_SECONDS.
+
+    True if it did (or, without Redis, compacted some in this process).
+    """
+    if not decision_traces_to_compact_exist(now=timezone.now()):
+        return False
     if settings.ROUTING_EMBEDDED:
         compact_routing_decisions()
         return True

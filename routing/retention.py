@@ -19,23 +19,30 @@ from routing.ownership import update_rows
 COMPACT_BATCH = 500
 
 
+def _to_compact(*, now: dt.datetime):
+    cutoff = now - dt.timedelta(days=settings.ROUTING_DECISION_TRACE_RETENTION_DAYS)
+    # NOT (trace ? 'compacted'), the condition of the decision_trace_to_compact index.
+    return RoutingDecision.objects.filter(created_at__lt=cutoff).exclude(trace__has_key=COMPACTED_KEY)
+
+
+def decision_traces_to_compact_exist(*, now: dt.datetime) -> bool:
+    return _to_compact(now=now).exists()
+
+
 def decision_traces_compact(*, now: dt.datetime, batch_size: int = COMPACT_BATCH, max_batches: int | None = None) -> int:
     """Compacts the traces of decisions older than the retention period, oldest first; returns how many.
 
     One transaction per batch, rows taken with SKIP LOCKED: two sweeps share the work, and one
     stopped half-way leaves every decision either whole or compacted.
     """
-    cutoff = now - dt.timedelta(days=settings.ROUTING_DECISION_TRACE_RETENTION_DAYS)
     compacted, batches = 0, 0
     while max_batches is None or batches < max_batches:
         with transaction.atomic():
-            rows = list(
-                RoutingDecision.objects.filter(created_at__lt=cutoff).exclude(trace__has_key=COMPACTED_KEY)
-                .order_by("created_at").select_for_update(skip_locked=True).values_list("pk", "trace")[:batch_size]
-            )
+            oldest = _to_compact(now=now).order_by("created_at").select_for_update(skip_locked=True)
+            rows = list(oldest.values_list("pk", "trace")[:batch_size])
             on = now.date().isoformat()
-            update_rows(RoutingDecision, [RoutingDecision(pk=pk, trace=trace_compact(trace, on=on)) for pk, trace in rows],
-                        ["trace"])
+            compacted_rows = [RoutingDecision(pk=pk, trace=trace_compact(trace, on=on)) for pk, trace in rows]
+            update_rows(RoutingDecision, compacted_rows, ["trace"])
         compacted += len(rows)
         batches += 1
         if len(rows) < batch_size:

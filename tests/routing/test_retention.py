@@ -117,12 +117,15 @@ def test_the_command_compacts_every_old_decision(old_decision, capsys):
     assert COMPACTED_KEY in old_decision.trace
 
 
-def test_the_sweep_enqueues_one_compaction_per_interval(settings, redis_connection,
-                                                       django_capture_on_commit_callbacks):
+def test_the_sweep_enqueues_one_compaction_per_interval_when_decisions_wait_for_it(
+        old_decision, settings, redis_connection, django_capture_on_commit_callbacks):
     settings.ROUTING_EMBEDDED = False
 
     with django_capture_on_commit_callbacks(execute=True):  # django-rq enqueues on commit
-        assert schedule_trace_compaction() is True
-        assert schedule_trace_compaction() is False  # another sweeper, or the next sweep: already queued
+        with time_machine.travel(ROUTED_AT + dt.timedelta(days=1), tick=False):
+            assert schedule_trace_compaction() is False  # nothing old enough yet
+        with time_machine.travel(LATER, tick=False):
+            assert schedule_trace_compaction() is True
+            assert schedule_trace_compaction() is False  # another sweeper, or the next sweep: already queued
 
     assert [job.func_name for job in django_rq.get_queue("routing").jobs] == ["routing.jobs.compact_routing_decisions"]
