@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # its OpClass in index expressions: the trigram indexes of the lead search
     "django_countries",
     "adminsortable2",
     "django_rq",
@@ -167,6 +168,10 @@ if ROUTING_BACKLOG_RETRY_SECONDS < 1:
     raise ImproperlyConfigured("Environment variable ROUTING_BACKLOG_RETRY_SECONDS must be at least 1 (seconds).")
 # Setting a rep away routes their assigned, not yet contacted leads to other reps.
 ROUTING_REASSIGN_WHEN_AWAY = _strict_bool("ROUTING_REASSIGN_WHEN_AWAY", default=False)
+# Routing decisions older than this keep what the audit needs (outcome, rule, rep, cause), not every candidate.
+ROUTING_DECISION_TRACE_RETENTION_DAYS = _env_or_fail(env.int, "ROUTING_DECISION_TRACE_RETENTION_DAYS", default=90)
+if ROUTING_DECISION_TRACE_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("Environment variable ROUTING_DECISION_TRACE_RETENTION_DAYS must be at least 1 (days).")
 
 # --- Email ----------------------------------------------------------------
 vars().update(_env_or_fail(env.email_url, "EMAIL_URL", default="consolemail://"))

@@ -3,9 +3,11 @@
 import re
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext
@@ -86,6 +88,10 @@ class AccountDomain(models.Model):
                 "%(domain)s is a free email provider: anyone can have an address there, so it cannot tell which "
                 "account a lead belongs to. Add the company's own domain, e.g. acme.com."
             ) % {"domain": self.domain}})
+
+
+# The lead columns the admin's search reads, each with a trigram index (see Lead.Meta).
+LEAD_SEARCH_COLUMNS = ("email", "first_name", "last_name", "company")
 
 
 class Lead(models.Model):
@@ -177,6 +183,14 @@ class Lead(models.Model):
             # Intake dedupe: "open leads with this phone number" (leads.dedupe).
             models.Index(fields=["phone"], name="lead_phone", condition=~models.Q(phone="")),
             models.Index(fields=["status", "created_at"], name="lead_status_created"),
+            # The admin's lead search (leads, assignments, routing decisions; leads.selectors.lead_search_q): a word
+            # anywhere in the email, name or company, `UPPER(column) LIKE '%WORD%'` as Django's icontains writes it.
+            *[GinIndex(OpClass(Upper(column), name="gin_trgm_ops"), name=f"lead_{column}_trgm")
+              for column in LEAD_SEARCH_COLUMNS],
+            # The admin's country and source filters: the values leads have, read by skipping along these
+            # indexes (leads.selectors.lead_column_values) instead of a DISTINCT over every lead.
+            models.Index(fields=["country"], name="lead_country"),
+            models.Index(fields=["source"], name="lead_source"),
         ]
         verbose_name = _("lead")
         verbose_name_plural = _("leads")

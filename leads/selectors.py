@@ -1,15 +1,59 @@
-"""Intake reads: what an API client may see of its submissions and, with the routing scope, of their leads."""
+"""Lead reads: the admin's lead search and country list; what an API client may see of its submissions and leads."""
 
 import re
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
-from leads.models import ApiSubmission, ApiToken, Lead
+from leads.models import LEAD_SEARCH_COLUMNS, ApiSubmission, ApiToken, Lead
 
 # Ids above this are not in a bigint column: answered "not found" instead of asking the database.
 MAX_LEAD_ID = 2**63 - 1
 # What services.api_lead_submit hands out; anything else (a NUL byte, 10 KB of text) is not looked up.
 SUBMISSION_REFERENCE = re.compile(r"sub_[A-Za-z0-9_-]{1,36}")
+# A trigram index finds words of 3 characters or more; a shorter one would read every lead.
+MIN_SEARCH_WORD = 3
+
+
+def lead_search_q(term: str) -> Q | None:
+    """Leads matching every word of `term`: a number is a lead's id, other words appear in its email, name or company.
+
+    Only indexed columns are read (Lead.Meta: the trigram indexes). Words shorter than
+    MIN_SEARCH_WORD are left out ("Kunde AG" looks for "Kunde"); None when no word is left.
+    """
+    found, searched = Q(), False
+    for word in term.split():
+        if word.isdigit():
+            found &= Q(pk=int(word)) if int(word) <= MAX_LEAD_ID else Q(pk__in=[])
+        elif len(word) >= MIN_SEARCH_WORD:
+            found &= Q.create([(f"{column}__icontains", word) for column in LEAD_SEARCH_COLUMNS], connector=Q.OR)
+        else:
+            continue
+        searched = True
+    return found if searched else None
+
+
+# Lead columns with a few distinct values and an index the admin's filters list them from.
+LEAD_FILTER_COLUMNS = ("country", "source")
+
+
+def lead_column_values(column: str) -> list:
+    """The non-blank values leads have in `column`, in order, by skipping along its index: one probe per value.
+
+    A DISTINCT would read every lead; PostgreSQL has no skip scan, so the recursion asks the
+    index for the next value after the last one found.
+    """
+    if column not in LEAD_FILTER_COLUMNS:
+        raise ValueError(f"{column} is not one of {LEAD_FILTER_COLUMNS}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE found(value) AS ("
+            f" SELECT min({column}) FROM leads_lead"
+            f" UNION ALL"
+            f" SELECT (SELECT min({column}) FROM leads_lead WHERE {column} > value) FROM found WHERE value IS NOT NULL"
+            f") SELECT value FROM found WHERE value <> ''"
+        )
+        return [value for (value,) in cursor.fetchall()]
 
 
 def submission_for_token(*, token: ApiToken, reference: str) -> ApiSubmission | None:

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
+from leadrouting.admin_lists import LargeListMixin, LeadSearchMixin
 from leads.models import Lead
-from reps.admin import RepsOfMyTeamsMixin
+from reps.admin import RepListFilter, RepsOfMyTeamsMixin
 from reps.scoping import assignments_in_scope, decisions_in_scope, leads_in_scope, manager_scope
 from routing.admin_config_file import ConfigFileAdminMixin
 from routing.experiments import experiment_start, experiment_stop
@@ -245,12 +246,12 @@ class RotationStateAdmin(RepsOfMyTeamsMixin, ReadOnlyAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(AuditTextMixin, ReadOnlyAdmin):
+class AssignmentAdmin(LargeListMixin, LeadSearchMixin, AuditTextMixin, ReadOnlyAdmin):
     list_display = ["created_at", "lead", "rep", "kind", "rule", "is_current", "ended_at"]
-    list_filter = ["kind", "is_current", "rule"]
+    # A date range, not a drill-down (which reads every row's date); reps listed in one query.
+    list_filter = ["created_at", "kind", "is_current", ("rep", RepListFilter), "rule"]
     list_select_related = ["lead", "rep__user", "rule"]
-    search_fields = ["lead__email", "lead__company", "rep__user__first_name", "rep__user__last_name", "reason"]
-    date_hierarchy = "created_at"
+    lead_field = "lead"
     fields = ["lead", "rep", "kind", "rule", "strategy", "reason_shown", "actor", "experiment", "experiment_group",
               "is_current", "created_at", "ended_at"]
 
@@ -259,12 +260,12 @@ class AssignmentAdmin(AuditTextMixin, ReadOnlyAdmin):
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(AuditTextMixin, ReadOnlyAdmin):
+class RoutingDecisionAdmin(LargeListMixin, LeadSearchMixin, AuditTextMixin, ReadOnlyAdmin):
     list_display = ["created_at", "lead", "outcome", "rule", "chosen_rep", "duration_ms", "worker"]
-    list_filter = ["outcome", "rule"]
+    # A date range, not a drill-down (which reads every row's date); reps listed in one query.
+    list_filter = ["created_at", "outcome", ("chosen_rep", RepListFilter), "rule"]
     list_select_related = ["lead", "rule", "chosen_rep__user"]
-    search_fields = ["lead__email", "lead__company", "explanation"]  # explanation: decisions written before the trace was data
-    date_hierarchy = "created_at"
+    lead_field = "lead"
     # The explanation rendered from the trace in the reader's language; the trace itself for who needs the data.
     fields = ["created_at", "lead", "outcome", "rule", "chosen_rep", "assignment", "experiment", "experiment_group",
               "duration_ms", "worker", "explanation_shown", "trace"]

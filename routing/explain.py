@@ -5,6 +5,10 @@ rule's conditions (field, operator, value, the lead's value), the target, each c
 exclusion code or strategy state, the result, the outcome. Nothing here is stored: the lead's
 page, the admin, the simulation and "Why you" render it when shown. Decisions written before
 hold English fragments in their trace and their explanation as text; that text is shown.
+
+After ROUTING_DECISION_TRACE_RETENTION_DAYS a trace is compacted (`trace_compact`): it keeps
+the rule that placed the lead, its conditions, target, result and chosen rep, and the outcome;
+the rules that did not match and the other candidates are counted, no longer listed.
 """
 
 from django.utils.translation import gettext as _
@@ -15,6 +19,10 @@ from routing.conditions import ConditionError, compile_condition, condition_text
 from routing.timeline import timeline_text
 
 TRACE_VERSION = 2
+# Set (to the day it happened) in a trace compacted after the retention period.
+COMPACTED_KEY = "compacted"
+# The per-candidate detail: most of a trace's bytes, and what a compacted trace leaves out.
+CANDIDATE_DETAIL_KEYS = ("candidates", "more_excluded", "more_eligible")
 
 STRATEGY_WORDS = {
     "round_robin": gettext_lazy("round robin: least recently assigned"),
@@ -69,6 +77,36 @@ def decision_explanation(trace: dict, *, stored: str = "") -> str:
     if not isinstance(trace, dict) or trace.get("v") != TRACE_VERSION:
         return stored
     return explain(trace)
+
+
+def trace_compact(trace, *, on: str):
+    """What a decision keeps forever: the matching rules (conditions, target, result, the chosen rep) and the outcome.
+
+    The rules that did not match and every candidate but the chosen one are counted instead of
+    listed. A trace written before traces were data is only marked: its explanation is stored as text.
+    """
+    if not isinstance(trace, dict):
+        return {COMPACTED_KEY: on, "legacy": trace}
+    if trace.get("v") != TRACE_VERSION or COMPACTED_KEY in trace:
+        return {**trace, COMPACTED_KEY: trace.get(COMPACTED_KEY, on)}
+    rules = trace.get("rules", [])
+    return {
+        **{key: value for key, value in trace.items() if key != "rules"},
+        "rules": [_rule_compact(rule) for rule in rules if rule.get("matched")],
+        "rules_not_kept": sum(1 for rule in rules if not rule.get("matched")),
+        COMPACTED_KEY: on,
+    }
+
+
+def _rule_compact(rule: dict) -> dict:
+    candidates = rule.get("candidates") or []
+    chosen = [c for c in candidates if c.get("rep_id") == rule.get("chosen_rep_id")]
+    others = (len(candidates) - len(chosen) + sum((rule.get("more_excluded") or {}).values())
+              + (rule.get("more_eligible") or 0))
+    kept = {key: value for key, value in rule.items() if key not in CANDIDATE_DETAIL_KEYS}
+    if "candidates" in rule:
+        kept["candidates"], kept["candidates_not_kept"] = chosen, others
+    return kept
 
 
 def exclusion_text(code: str, params: dict | None) -> str:
@@ -176,9 +214,14 @@ def _rule_lines(rule) -> list:
         target_text = TARGET_TEXTS[target["code"]] % target if target.get("code") in TARGET_TEXTS else ""
         strategy = STRATEGY_WORDS.get(rule.get("strategy"), rule.get("strategy"))
         details.append(_("Candidates: %(target)s (%(strategy)s).") % {"target": target_text, "strategy": strategy})
-        if not rule.get("candidates"):
+        if not rule.get("candidates") and not rule.get("candidates_not_kept"):
             details.append(_("Nobody in this target."))
     details.extend(_candidate_lines(rule))
+    if rule.get("candidates_not_kept"):
+        details.append(ngettext(
+            "… and %(count)d other candidate, not listed any more: the details of old decisions are compacted.",
+            "… and %(count)d other candidates, not listed any more: the details of old decisions are compacted.",
+            rule["candidates_not_kept"]) % {"count": rule["candidates_not_kept"]})
     for code, count in (rule.get("more_excluded") or {}).items():
         details.append(ngettext("… and %(count)d more excluded: %(reason)s.", "… and %(count)d more excluded: %(reason)s.",
                                 count) % {"count": count, "reason": EXCLUSION_WORDS.get(code, code)})
@@ -206,6 +249,11 @@ def explain(trace: dict) -> str:
             "cannot match this lead.",
             trace["rules_total"],
         ) % {"skipped": trace["skipped_by_index"], "total": trace["rules_total"]})
+    if trace.get("rules_not_kept"):
+        lines.append(ngettext(
+            "%(count)d rule checked did not match (not listed any more: the details of old decisions are compacted).",
+            "%(count)d rules checked did not match (not listed any more: the details of old decisions are compacted).",
+            trace["rules_not_kept"]) % {"count": trace["rules_not_kept"]})
     for rule in trace.get("rules", []):
         lines.extend(_rule_lines(rule))
     error = trace.get("error")

@@ -19,6 +19,7 @@ from rq import get_current_job
 
 from leads.models import Lead
 from routing import notifications
+from routing.retention import decision_traces_compact, decision_traces_to_compact_exist
 from routing.services import route_pending_leads
 
 logger = logging.getLogger("routing")
@@ -27,6 +28,11 @@ QUEUE_NAME = "routing"
 WAKE_FLAG = "leadrouting:routing:drain-queued"
 WAKE_FLAG_SECONDS = 30  # a flag left by a lost job expires; the next wake-up enqueues again
 DRAIN_POLL_SECONDS = 0.01
+COMPACT_FLAG = "leadrouting:routing:compact-queued"
+# A sweeper enqueues one compaction job this often, whichever sweeper comes first; each job is short (see below).
+COMPACT_EVERY_SECONDS = 300
+# 20 batches of 500: a few seconds of a routing worker, 2.9 million decisions a day, far more than are routed.
+COMPACT_BATCHES_PER_JOB = 20
 
 
 def wake_routing_workers() -> None:
@@ -89,6 +95,32 @@ def sweep_stale_leads() -> bool:
         except RedisError:
             pass
     wake_routing_workers()
+    return True
+
+
+def compact_routing_decisions() -> int:
+    """RQ job: compacts the traces of some decisions past ROUTING_DECISION_TRACE_RETENTION_DAYS (routing.retention)."""
+    close_old_connections()
+    return decision_traces_compact(now=timezone.now(), max_batches=COMPACT_BATCHES_PER_JOB)
+
+
+def schedule_trace_compaction() -> bool:
+    """Enqueues `compact_routing_decisions` when decisions wait for it, at most once per COMPACT_EVERY_SECONDS.
+
+    True if it did (or, without Redis, compacted some in this process).
+    """
+    if not decision_traces_to_compact_exist(now=timezone.now()):
+        return False
+    if settings.ROUTING_EMBEDDED:
+        compact_routing_decisions()
+        return True
+    try:
+        if not django_rq.get_connection(QUEUE_NAME).set(COMPACT_FLAG, 1, nx=True, ex=COMPACT_EVERY_SECONDS):
+            return False
+        django_rq.get_queue(QUEUE_NAME).enqueue(compact_routing_decisions, job_timeout=600, result_ttl=3600)
+    except RedisError as error:
+        logger.warning("Could not enqueue the routing decisions' compaction (Redis: %s); the next sweep will.", error)
+        return False
     return True
 
 

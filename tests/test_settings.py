@@ -31,6 +31,8 @@ def run_check(**variables):
         ("ROUTING_LEADS_PER_TRANSACTION", "many"),
         ("SITE_URL", "leads.example.com"),
         ("ROUTING_REASSIGN_WHEN_AWAY", "maybe"),
+        ("ROUTING_DECISION_TRACE_RETENTION_DAYS", "0"),
+        ("ROUTING_DECISION_TRACE_RETENTION_DAYS", "forever"),
         ("AXES_FAILURE_LIMIT", "0"),
         ("INTAKE_API_AUTH_FAILURE_RATE", "lots"),
         ("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),

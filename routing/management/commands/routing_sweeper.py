@@ -6,7 +6,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from routing.backlog import backlog_requeue_due
-from routing.jobs import sweep_stale_leads
+from routing.jobs import schedule_trace_compaction, sweep_stale_leads
 from routing.notifications import sla_send_reminders
 from routing.reassignment import sla_reassign_overdue
 
@@ -14,7 +14,7 @@ from routing.reassignment import sla_reassign_overdue
 class Command(BaseCommand):
     help = ("Wakes routing workers for leads that waited too long (lost Redis message, Redis outage), reassigns "
             "leads past their first-touch deadline, reminds owners before it, and retries leads waiting for an "
-            "eligible rep. Run one or more.")
+            "eligible rep, and compacts old routing decisions (ROUTING_DECISION_TRACE_RETENTION_DAYS). Run one or more.")
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=max(1, settings.ROUTING_SWEEP_AFTER_SECONDS / 2))
@@ -32,6 +32,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"Reminded the owners of {reminded} leads close to their first-touch deadline.")
                 if requeued := backlog_requeue_due(now=timezone.now()):
                     self.stdout.write(f"Queued {requeued} leads waiting for an eligible rep for routing again.")
+                schedule_trace_compaction()
             except Exception as error:  # noqa: BLE001 — the sweeper outlives database restarts
                 self.stderr.write(f"Sweep failed, retrying: {error}")
             if once:

@@ -1,0 +1,84 @@
+"""Admin lists that stay fast on a year of data: a count that stops early, and a lead search on indexed columns only.
+
+A plain admin list counts every row twice per page (the page count and the "N total" of a search)
+and searches `%word%` in every listed column, joins included: seconds on a million rows.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.utils import formats
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from leads.models import Lead
+from leads.selectors import MIN_SEARCH_WORD, lead_search_q
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP rows and pages through those; a list without filter shows the table's estimated size.
+
+    The estimate is PostgreSQL's own (pg_class.reltuples, kept by autovacuum): exact enough to
+    say how big the list is, free to read. Rows past the cap are reached by a filter or a search.
+    """
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.COUNT_CAP + 1].count()
+
+    @property
+    def count_is_capped(self) -> bool:
+        return self.count > self.COUNT_CAP
+
+    @cached_property
+    def estimated_total(self) -> int | None:
+        """The table's estimated rows when the list shows all of them (no filter, no search, no scope); else None."""
+        if self.object_list.query.where:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                           [self.object_list.model._meta.db_table])
+            (estimate,) = cursor.fetchone()
+        return estimate if estimate > self.COUNT_CAP else None
+
+    @property
+    def count_shown(self) -> str:
+        """The count in the list's footer: exact, "about N" (estimated), or "more than N"."""
+        if not self.count_is_capped:
+            return formats.number_format(self.count, force_grouping=True)
+        if self.estimated_total is not None:
+            return _("about %(count)s") % {"count": formats.number_format(self.estimated_total, force_grouping=True)}
+        return _("more than %(count)s") % {"count": formats.number_format(self.COUNT_CAP, force_grouping=True)}
+
+class LargeListMixin:
+    """A list of a table that grows without end: a capped count, and no second full count for a search's total."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+class LeadSearchMixin:
+    """The search of a list of leads, or of rows that belong to a lead (`lead_field`), on the lead's indexed columns."""
+
+    lead_field = None  # the foreign key to the lead; None when the list is of leads
+    search_help_text = gettext_lazy(
+        "Finds the lead by its id (a number), or by words of 3 characters or more in its email, name or company."
+    )
+
+    def get_search_fields(self, request):
+        # Drawn as the search box; get_search_results below does the searching.
+        path = f"{self.lead_field}__" if self.lead_field else ""
+        return [f"={path}id", f"{path}email", f"{path}first_name", f"{path}last_name", f"{path}company"]
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        found = lead_search_q(search_term)
+        if found is None:
+            self.message_user(request, _("Search for words of %(count)d characters or more, or for a lead's id.")
+                              % {"count": MIN_SEARCH_WORD}, messages.WARNING)
+            return queryset.none(), False
+        if self.lead_field is None:
+            return queryset.filter(found), False
+        return queryset.filter(**{f"{self.lead_field}__in": Lead.objects.filter(found)}), False
