@@ -51,7 +51,8 @@ class AwayForm(forms.Form):
 class DashboardFilterForm(forms.Form):
     """Offers only the teams in the manager's scope; no team chosen means all of them."""
 
-    PERIODS = [("today", _("Today")), ("7d", _("Last 7 days")), ("30d", _("Last 30 days"))]
+    PERIODS = [("today", _("Today")), ("7d", _("Last 7 days")), ("30d", _("Last 30 days")),
+               ("12m", _("Last 12 months"))]
 
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
                                   empty_label=_("All teams"))

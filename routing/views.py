@@ -26,6 +26,7 @@ from routing.claims import LeadAlreadyClaimed, lead_claim, leads_claim_next
 from routing.forms import LeadReassignForm
 from routing.models import RoutingExperiment
 from routing.reassignment import lead_reassign
+from routing.charts import trend_charts
 from routing.view_forms import AwayForm, ClaimNextForm, DashboardFilterForm, LostForm, NoteForm, ReassignmentFilterForm
 
 # action in the URL -> (service, form with its extra argument, message on success)
@@ -203,19 +204,34 @@ def lead_reassign_view(request, lead):
     return redirect("routing:lead_detail", lead_id=lead.pk)
 
 
+def _period_and_scope(request, scope):
+    """The dashboard's and the trends' filters: a period (7 days unless chosen) and one of the manager's teams."""
+    form = DashboardFilterForm(request.GET or None, scope=scope)
+    filters = form.cleaned_data if form.is_valid() else {}
+    team = filters.get("team")  # one of the manager's own teams: the form offers no other
+    return form, filters.get("period") or "7d", scoping.team_scope([team.pk]) if team else scope
+
+
 @manager_required
 def dashboard(request):
     scope = scoping.manager_scope(request.user)
-    form = DashboardFilterForm(request.GET or None, scope=scope)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form, period, shown_scope = _period_and_scope(request, scope)
     now = timezone.now()
-    period = filters.get("period") or "7d"
-    team = filters.get("team")  # one of the manager's own teams: the form offers no other
-    board = selectors.dashboard(scope=scoping.team_scope([team.pk]) if team else scope,
-                                since=selectors.period_start(period, now=now), now=now)
+    board = selectors.dashboard(scope=shown_scope, first_day=selectors.period_first_day(period, now=now), now=now)
     return render(request, "routing/dashboard.html", {
         "form": form, "board": board, "period": period, "chart": _bar_chart(board.reps),
         "manages_no_team": scope == scoping.NO_TEAM,
+    })
+
+
+@manager_required
+def trends(request):
+    scope = scoping.manager_scope(request.user)
+    form, period, shown_scope = _period_and_scope(request, scope)
+    now = timezone.now()
+    days = selectors.trends(scope=shown_scope, first_day=selectors.period_first_day(period, now=now), now=now)
+    return render(request, "routing/trends.html", {
+        "form": form, "days": days, "charts": trend_charts(days), "manages_no_team": scope == scoping.NO_TEAM,
     })
 
 
