@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext_lazy as _
 
 from routing.conditions import OPERATOR_CHOICES
@@ -351,6 +353,12 @@ class Assignment(models.Model):
         indexes = [
             # Daily caps: "assignments of rep X since the start of their day".
             models.Index(fields=["rep", "created_at"], name="assignment_rep_created"),
+            # The reassignment log (routing.selectors.reassignment_log): "moves, newest first", a page at a time.
+            models.Index(F("created_at").desc(), F("id").desc(), condition=models.Q(kind__in=["reassign", "manual"]),
+                         name="assignment_moves_newest"),
+            # The reassignment log filtered by cause: "moves of cause X, newest first".
+            models.Index(KT("cause__code"), F("created_at").desc(), condition=models.Q(kind__in=["reassign", "manual"]),
+                         name="assignment_moves_by_cause"),
         ]
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")

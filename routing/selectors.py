@@ -4,6 +4,7 @@ Who sees what (a manager: their teams) is people data, in reps.scoping.
 """
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, When
@@ -250,25 +251,29 @@ def trends(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime) -> 
 # --- The reassignment log ----------------------------------------------------
 
 def reassignment_log(*, scope: TeamScope | None, date_from: dt.date | None = None, date_to: dt.date | None = None,
-                     rep: Rep | None = None, team: Team | None = None, reason: str = "", rule=None) -> QuerySet:
-    """Reassignments within the scope, newest first, each with the rep who had the lead before (`from_rep_id`)."""
+                     rep: Rep | None = None, team: Team | None = None, cause: str = "", rule=None) -> QuerySet:
+    """Reassignments within the scope, newest first, each with the rep who had the lead before (`from_rep_id`).
+
+    Days are the site's (as the dashboard's); `cause` is a cause code (Assignment.cause), never a search of stored text.
+    """
     log = (
         assignments_in_scope(Assignment.objects.filter(kind__in=REASSIGNMENT_KINDS), scope)
         .select_related("lead", "rep__user", "rule", "actor")
         .annotate(from_rep_id=previous_owner_id())
         .order_by("-created_at", "-pk")
     )
+    # Bounds on created_at itself (not its date in a time zone), so the index of the log serves them.
     if date_from:
-        log = log.filter(created_at__date__gte=date_from)
+        log = log.filter(created_at__gte=daily_stats.day_start(date_from))
     if date_to:
-        log = log.filter(created_at__date__lte=date_to)
+        log = log.filter(created_at__lt=daily_stats.day_start(date_to + dt.timedelta(days=1)))
     if rep is not None:
         log = log.filter(Q(rep=rep) | Q(from_rep_id=rep.pk))
     if team is not None:
         rep_ids = team_scope([team.pk]).rep_ids
         log = log.filter(Q(rep_id__in=rep_ids) | Q(from_rep_id__in=rep_ids))
-    if reason:
-        log = log.filter(reason__icontains=reason)
+    if cause:
+        log = log.filter(cause__code=cause)
     if rule is not None:
         log = log.filter(rule=rule)
     return log
@@ -282,3 +287,10 @@ def with_from_reps(entries) -> list:
     for entry in entries:
         entry.from_rep = reps.get(entry.from_rep_id)
     return entries
+
+
+def with_from_reps_streamed(entries, *, chunk: int = 1000):
+    """with_from_reps for a stream of any length: a chunk at a time, never the whole log in memory."""
+    entries = iter(entries)
+    while batch := list(itertools.islice(entries, chunk)):
+        yield from with_from_reps(batch)

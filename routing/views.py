@@ -38,6 +38,8 @@ LEAD_ACTIONS = {
     "lost": (lifecycle.lead_lose, LostForm, gettext_lazy("%(lead)s marked lost.")),
     "note": (lifecycle.lead_add_note, NoteForm, gettext_lazy("Note added to %(lead)s.")),
 }
+# Rows the reassignment CSV reads from the database's cursor at a time (and looks up their previous reps for).
+CSV_CHUNK = 1000
 # Distribution chart, in SVG units: one row per rep, names left of the bars.
 CHART_ROW_HEIGHT, CHART_LABEL_WIDTH, CHART_BAR_MAX = 28, 180, 400
 
@@ -266,7 +268,7 @@ def reassignments_csv(request):
 def _reassignment_rows(log, *, language):
     # The rows are written after the view has returned: keep the reader's language for kind, reason, "system".
     with translation.override(language):
-        for entry in selectors.with_from_reps(log.iterator(chunk_size=500)):
+        for entry in selectors.with_from_reps_streamed(log.iterator(chunk_size=CSV_CHUNK)):
             yield [
                 entry.created_at.isoformat(), entry.lead_id, str(entry.lead),
                 entry.from_rep.name if entry.from_rep else "", entry.rep.name, entry.get_kind_display(),
