@@ -132,3 +132,30 @@ def test_a_team_manager_sees_only_their_teams_trend(client, frozen):
 
     assert [day.leads for day in days] == [1]
     assert timezone.localdate() == days[0].day
+
+
+def test_the_databases_day_and_the_python_day_agree(frozen):
+    """PostgreSQL computes a day in one statement; other databases (the SQLite demo) in Python: the same rows."""
+    from routing import daily_stats
+    from routing.models import Assignment, DailyLeadStats
+
+    anna, ben = rep_named("Anna"), rep_named("Ben")
+    leads = [routed_lead_for(anna) for _ in range(4)] + [routed_lead_for(ben)]
+    for minutes, lead in zip((0.5, 3, 45, 60 * 24 * 9), leads):
+        Lead.objects.filter(pk=lead.pk).update(first_touch_at=lead.created_at + dt.timedelta(minutes=minutes),
+                                               sla_due_at=lead.created_at + dt.timedelta(minutes=30))
+    Lead.objects.filter(pk=leads[0].pk).update(status=Lead.Status.CONVERTED)
+    Assignment.objects.filter(lead=leads[4]).update(kind=Assignment.Kind.REASSIGN, cause={"code": "sla_breach"})
+    day = timezone.localdate()
+    start, end = daily_stats.day_start(day), daily_stats.day_start(day + dt.timedelta(days=1))
+    fields = [f.name for f in DailyLeadStats._meta.fields if f.name != "id"]
+
+    def rows(stats):
+        return sorted(tuple(getattr(row, name if name not in ("owner", "rule") else f"{name}_id") for name in fields)
+                      for row in stats)
+
+    in_python = rows(daily_stats._lead_rows(day, start, end))
+    daily_stats._insert_lead_rows(day, start, end)
+    assert rows(DailyLeadStats.objects.filter(day=day)) == in_python
+    # Late by 15 min and by 9 days, and moved after a breach.
+    assert sum(row[fields.index("sla_breached")] for row in in_python) == 3
