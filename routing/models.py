@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext_lazy as _
 
 from routing.conditions import OPERATOR_CHOICES
@@ -365,6 +367,12 @@ class Assignment(models.Model):
             models.Index(fields=["rep", "created_at"], name="assignment_rep_created"),
             # The admin's assignments list, newest first (the default order): reads 100 rows instead of sorting them all.
             models.Index(fields=["-created_at", "-id"], name="assignment_created"),
+            # The reassignment log (routing.selectors.reassignment_log): "moves, newest first", a page at a time.
+            models.Index(F("created_at").desc(), F("id").desc(), condition=models.Q(kind__in=["reassign", "manual"]),
+                         name="assignment_moves_newest"),
+            # The reassignment log filtered by cause: "moves of cause X, newest first".
+            models.Index(KT("cause__code"), F("created_at").desc(), condition=models.Q(kind__in=["reassign", "manual"]),
+                         name="assignment_moves_by_cause"),
         ]
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
@@ -433,3 +441,75 @@ class RoutingDecision(models.Model):
     def explained(self) -> str:
         """The explanation in the active language, from the trace; a decision written before: its stored text."""
         return decision_explanation(self.trace, stored=self.explanation)
+
+
+class DailyLeadStats(models.Model):
+    """The dashboard's and the trends' figures for the leads created on one day (site time zone), summed by group.
+
+    Kept by routing.daily_stats: triggers mark the hours whose leads changed, a read recomputes those days.
+    A group is the set of reps the leads were ever assigned to (`rep_set`, ",3,17,"; "" for never routed), their
+    owner now and the rule of their current assignment: a team's leads are those routed to its reps at some point,
+    and summing groups counts a lead moved within a team once.
+    """
+
+    day = models.DateField()
+    rep_set = models.CharField(max_length=400, blank=True)
+    owner = models.ForeignKey("reps.Rep", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    rule = models.ForeignKey(RoutingRule, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    leads = models.PositiveIntegerField(default=0)
+    converted = models.PositiveIntegerField(default=0)
+    touched = models.PositiveIntegerField(default=0)
+    contacted_late = models.PositiveIntegerField(default=0)
+    # Contacted late, or moved on after a missed first-touch deadline.
+    sla_breached = models.PositiveIntegerField(default=0)
+    # Time to first touch as a histogram (columns, so a period's histogram is one SUM each): touched_within_X counts
+    # the leads first touched within X and not within the edge before; the percentiles are read from the sums.
+    touched_within_1m = models.PositiveIntegerField(default=0)
+    touched_within_2m = models.PositiveIntegerField(default=0)
+    touched_within_5m = models.PositiveIntegerField(default=0)
+    touched_within_10m = models.PositiveIntegerField(default=0)
+    touched_within_15m = models.PositiveIntegerField(default=0)
+    touched_within_30m = models.PositiveIntegerField(default=0)
+    touched_within_1h = models.PositiveIntegerField(default=0)
+    touched_within_2h = models.PositiveIntegerField(default=0)
+    touched_within_4h = models.PositiveIntegerField(default=0)
+    touched_within_8h = models.PositiveIntegerField(default=0)
+    touched_within_1d = models.PositiveIntegerField(default=0)
+    touched_within_2d = models.PositiveIntegerField(default=0)
+    touched_within_1w = models.PositiveIntegerField(default=0)
+    touched_later = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # The dashboard and the trends: "figures of the days from X to Y" (by day, then summed).
+            models.Index(fields=["day"], name="dailyleadstats_day"),
+        ]
+
+
+class DailyAssignmentStats(models.Model):
+    """Assignments made on one day (site time zone) to one rep: the distribution and the reassignment tiles."""
+
+    day = models.DateField()
+    rep = models.ForeignKey("reps.Rep", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    assigned = models.PositiveIntegerField(default=0)
+    reassignments = models.PositiveIntegerField(default=0)
+    sla_reassigned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep"], name="dailyassignmentstats_day_rep")]
+
+
+class DailyStatsStaleHour(models.Model):
+    """An hour (UTC) whose leads or assignments changed since the daily figures were computed.
+
+    Written by triggers (PostgreSQL), one row per transaction and hour, so writers never wait for each
+    other; a read takes the marks away and recomputes their days (routing.daily_stats).
+    """
+
+    hour = models.DateTimeField()
+    transaction_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "transaction_id"], name="dailystatsstalehour_one_per_transaction"),
+        ]

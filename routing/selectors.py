@@ -4,23 +4,25 @@ Who sees what (a manager: their teams) is people data, in reps.scoping.
 """
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
-from reps.scoping import TeamScope, assignments_in_scope, leads_in_scope, previous_owner_id, team_scope
-from routing.models import Assignment, Pool, RoutingDecision
+from reps.scoping import TeamScope, assignments_in_scope, leads_in_scope, previous_owner_id, reps_in_scope, team_scope
+from routing import daily_stats
+from routing.models import (
+    Assignment, DailyAssignmentStats, DailyLeadStats, Pool, RoutingDecision, RoutingRule,
+)
 from routing.explain import decision_explanation, rule_line
-from routing.stats import percentile
 from routing.timeline import cause_text, event_text
 
-REASSIGNMENT_KINDS = (Assignment.Kind.REASSIGN, Assignment.Kind.MANUAL)
-# Causes of the moves routing.reassignment.sla_reassign_overdue makes (to a rep or a manager).
-SLA_CAUSES = ("sla_breach", "escalation")
-PERIOD_DAYS = {"today": 0, "7d": 7, "30d": 30}
+REASSIGNMENT_KINDS = daily_stats.REASSIGNMENT_KINDS
+# Days each period of the dashboard and the trends covers, today included.
+PERIOD_DAYS = {"today": 1, "7d": 7, "30d": 30, "12m": 365}
 
 
 # --- Pools a rep may claim from ---------------------------------------------
@@ -115,13 +117,11 @@ def _user_name(user) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
-# --- The manager dashboard ---------------------------------------------------
+# --- The manager dashboard and the trends -------------------------------------------
 
-def period_start(period: str, *, now: dt.datetime) -> dt.datetime:
-    """Midnight today (in the current time zone) for "today", else that many days back."""
-    days = PERIOD_DAYS.get(period, 7)
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    return today if days == 0 else now - dt.timedelta(days=days)
+def period_first_day(period: str, *, now: dt.datetime) -> dt.date:
+    """The first day (site time zone) of the period that ends today: "today", 7 or 30 days, 12 months."""
+    return daily_stats.local_day(now) - dt.timedelta(days=PERIOD_DAYS.get(period, 7) - 1)
 
 
 @dataclass
@@ -155,32 +155,40 @@ class Dashboard:
     unroutable: list = field(default_factory=list)
 
 
-def dashboard(*, scope: TeamScope | None, since: dt.datetime, now: dt.datetime, list_limit: int = 25) -> Dashboard:
-    """Funnel, speed to lead, SLA, distribution and conversion for leads created since `since`, of the scope's teams."""
-    rep_ids = None if scope is None else scope.rep_ids
-    leads = Lead.objects.filter(created_at__gte=since)
-    assignments = Assignment.objects.filter(created_at__gte=since)
-    if rep_ids is not None:
-        # A team's leads are those routed to its reps at some point.
-        leads = leads.filter(pk__in=Assignment.objects.filter(rep_id__in=rep_ids).values("lead_id"))
-        assignments = assignments.filter(rep_id__in=rep_ids)
-    board = Dashboard(since=since)
-    board.received = leads.count()
-    board.routed = leads.filter(Q(owner__isnull=False) | Q(assignments__isnull=False)).distinct().count()
-    durations = sorted(
-        first_touch - created for created, first_touch
-        in leads.filter(first_touch_at__isnull=False).values_list("created_at", "first_touch_at")
-    )
-    board.touched = len(durations)
-    board.median_to_first_touch = percentile(durations, 0.5)
-    board.p90_to_first_touch = percentile(durations, 0.9)
-    board.reassignments = assignments.filter(kind__in=REASSIGNMENT_KINDS).count()
-    board.sla_reassigned = assignments.filter(kind=Assignment.Kind.REASSIGN, cause__code__in=SLA_CAUSES).count()
-    board.contacted_late = leads.filter(first_touch_at__gt=F("sla_due_at")).count()
-    board.overdue_now = leads.filter(status=Lead.Status.ASSIGNED, first_touch_at__isnull=True,
-                                     sla_due_at__lt=now).count()
-    board.reps = _rep_rows(leads, assignments, rep_ids)
-    board.rules = _rule_rows(leads)
+def _daily_stats_in_scope(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime):
+    """The fresh daily rows from first_day to today: of the leads ever routed to the scope's reps, of their assignments."""
+    daily_stats.daily_stats_refresh(first_day=first_day, last_day=daily_stats.local_day(now))
+    lead_days = DailyLeadStats.objects.filter(day__gte=first_day)
+    assignment_days = DailyAssignmentStats.objects.filter(day__gte=first_day)
+    if scope is not None:
+        if not scope.rep_ids:
+            return lead_days.none(), assignment_days.none()
+        # A team's leads are those routed to its reps at some point: one of its reps is in the group's rep set.
+        lead_days = lead_days.filter(rep_set__regex=",(%s)," % "|".join(str(pk) for pk in sorted(scope.rep_ids)))
+        assignment_days = assignment_days.filter(rep_id__in=scope.rep_ids)
+    return lead_days, assignment_days
+
+
+def dashboard(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime, list_limit: int = 25) -> Dashboard:
+    """Funnel, speed to lead, SLA, distribution and conversion for leads created since first_day, of the scope's teams."""
+    lead_days, assignment_days = _daily_stats_in_scope(scope=scope, first_day=first_day, now=now)
+    board = Dashboard(since=daily_stats.day_start(first_day))
+    totals = lead_days.aggregate(
+        received=Sum("leads"), routed=Sum("leads", filter=~Q(rep_set="")), touched=Sum("touched"),
+        contacted_late=Sum("contacted_late"), **{column: Sum(column) for column, _ in daily_stats.FIRST_TOUCH_BUCKETS})
+    board.received, board.routed = totals["received"] or 0, totals["routed"] or 0
+    board.touched, board.contacted_late = totals["touched"] or 0, totals["contacted_late"] or 0
+    board.median_to_first_touch = daily_stats.percentile_from_histogram(totals, 0.5)
+    board.p90_to_first_touch = daily_stats.percentile_from_histogram(totals, 0.9)
+    moves = assignment_days.aggregate(reassignments=Sum("reassignments"), sla_reassigned=Sum("sla_reassigned"))
+    board.reassignments, board.sla_reassigned = moves["reassignments"] or 0, moves["sla_reassigned"] or 0
+    overdue = Lead.objects.filter(created_at__gte=board.since, status=Lead.Status.ASSIGNED, first_touch_at__isnull=True,
+                                  sla_due_at__lt=now)
+    if scope is not None:
+        overdue = overdue.filter(pk__in=Assignment.objects.filter(rep_id__in=scope.rep_ids).values("lead_id"))
+    board.overdue_now = overdue.count()
+    board.reps = _rep_rows(lead_days, assignment_days, scope)
+    board.rules = _rule_rows(lead_days)
     waiting = leads_in_scope(Lead.objects.filter(owner__isnull=True, pool__isnull=False), scope)
     board.waiting = list(waiting.select_related("pool").order_by("created_at")[:list_limit])
     unroutable = leads_in_scope(Lead.objects.filter(status=Lead.Status.UNROUTABLE), scope)
@@ -188,59 +196,84 @@ def dashboard(*, scope: TeamScope | None, since: dt.datetime, now: dt.datetime, 
     return board
 
 
-def _rep_rows(leads, assignments, rep_ids) -> list:
-    reps = Rep.objects.filter(is_active=True).select_related("user")
-    if rep_ids is not None:
-        reps = reps.filter(pk__in=rep_ids)
+def _rep_rows(lead_days, assignment_days, scope) -> list:
+    reps = reps_in_scope(Rep.objects.filter(is_active=True).select_related("user"), scope)
     rows = {rep.pk: RepRow(rep_id=rep.pk, name=rep.name) for rep in reps}
-    for rep_id, count in assignments.values_list("rep_id").annotate(n=Count("pk")).order_by():
+    for rep_id, count in assignment_days.values_list("rep_id").annotate(n=Sum("assigned")).order_by():
         if rep_id in rows:
             rows[rep_id].assigned = count
-    owned = leads.filter(owner__isnull=False).values_list("owner_id").annotate(
-        n=Count("pk"), won=Count("pk", filter=Q(status=Lead.Status.CONVERTED))).order_by()
+    owned = lead_days.filter(owner__isnull=False).values_list("owner_id").annotate(
+        n=Sum("leads"), won=Sum("converted")).order_by()
     for rep_id, count, won in owned:
         if rep_id in rows:
             rows[rep_id].owned, rows[rep_id].converted = count, won
     return sorted(rows.values(), key=lambda row: (-row.assigned, row.name))
 
 
-def _rule_rows(leads) -> list:
-    """Conversion by the rule behind each lead's current assignment."""
-    current = Assignment.objects.filter(is_current=True, lead__in=leads)
-    rows = (
-        current.values("rule_id", "rule__name")
-        .annotate(owned=Count("lead_id"), converted=Count("lead_id", filter=Q(lead__status=Lead.Status.CONVERTED)))
-        .order_by("-owned", "rule__name")
-    )
-    return [
-        {"name": row["rule__name"], "owned": row["owned"], "converted": row["converted"],
+def _rule_rows(lead_days) -> list:
+    """Leads and conversion by the rule behind each lead's current assignment (its hits, for the leads still owned)."""
+    rows = list(lead_days.filter(owner__isnull=False).values("rule_id").annotate(
+        owned=Sum("leads"), converted=Sum("converted")).order_by())
+    names = dict(RoutingRule.objects.filter(pk__in=[row["rule_id"] for row in rows]).values_list("pk", "name"))
+    rows = [
+        {"name": names.get(row["rule_id"]), "owned": row["owned"], "converted": row["converted"],
          "conversion_rate": row["converted"] / row["owned"] if row["owned"] else None}
         for row in rows
     ]
+    return sorted(rows, key=lambda row: (-row["owned"], row["name"] or ""))
+
+
+@dataclass
+class TrendDay:
+    day: dt.date
+    leads: int
+    touched: int
+    median_to_first_touch: dt.timedelta | None
+    sla_breached: int
+
+
+def trends(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime) -> list:
+    """Per day from first_day to today: leads received, speed to lead (median first touch), SLA breaches."""
+    lead_days, _ = _daily_stats_in_scope(scope=scope, first_day=first_day, now=now)
+    sums = {row["day"]: row for row in lead_days.values("day").annotate(
+        leads_sum=Sum("leads"), touched_sum=Sum("touched"), sla_breached_sum=Sum("sla_breached"),
+        **{column: Sum(column) for column, _ in daily_stats.FIRST_TOUCH_BUCKETS}).order_by()}
+    days = []
+    for offset in range((daily_stats.local_day(now) - first_day).days + 1):
+        day = first_day + dt.timedelta(days=offset)
+        row = sums.get(day, {})
+        days.append(TrendDay(day=day, leads=row.get("leads_sum") or 0, touched=row.get("touched_sum") or 0,
+                             median_to_first_touch=daily_stats.percentile_from_histogram(row, 0.5),
+                             sla_breached=row.get("sla_breached_sum") or 0))
+    return days
 
 
 # --- The reassignment log ----------------------------------------------------
 
 def reassignment_log(*, scope: TeamScope | None, date_from: dt.date | None = None, date_to: dt.date | None = None,
-                     rep: Rep | None = None, team: Team | None = None, reason: str = "", rule=None) -> QuerySet:
-    """Reassignments within the scope, newest first, each with the rep who had the lead before (`from_rep_id`)."""
+                     rep: Rep | None = None, team: Team | None = None, cause: str = "", rule=None) -> QuerySet:
+    """Reassignments within the scope, newest first, each with the rep who had the lead before (`from_rep_id`).
+
+    Days are the site's (as the dashboard's); `cause` is a cause code (Assignment.cause), never a search of stored text.
+    """
     log = (
         assignments_in_scope(Assignment.objects.filter(kind__in=REASSIGNMENT_KINDS), scope)
         .select_related("lead", "rep__user", "rule", "actor")
         .annotate(from_rep_id=previous_owner_id())
         .order_by("-created_at", "-pk")
     )
+    # Bounds on created_at itself (not its date in a time zone), so the index of the log serves them.
     if date_from:
-        log = log.filter(created_at__date__gte=date_from)
+        log = log.filter(created_at__gte=daily_stats.day_start(date_from))
     if date_to:
-        log = log.filter(created_at__date__lte=date_to)
+        log = log.filter(created_at__lt=daily_stats.day_start(date_to + dt.timedelta(days=1)))
     if rep is not None:
         log = log.filter(Q(rep=rep) | Q(from_rep_id=rep.pk))
     if team is not None:
         rep_ids = team_scope([team.pk]).rep_ids
         log = log.filter(Q(rep_id__in=rep_ids) | Q(from_rep_id__in=rep_ids))
-    if reason:
-        log = log.filter(reason__icontains=reason)
+    if cause:
+        log = log.filter(cause__code=cause)
     if rule is not None:
         log = log.filter(rule=rule)
     return log
@@ -254,3 +287,10 @@ def with_from_reps(entries) -> list:
     for entry in entries:
         entry.from_rep = reps.get(entry.from_rep_id)
     return entries
+
+
+def with_from_reps_streamed(entries, *, chunk: int = 1000):
+    """with_from_reps for a stream of any length: a chunk at a time, never the whole log in memory."""
+    entries = iter(entries)
+    while batch := list(itertools.islice(entries, chunk)):
+        yield from with_from_reps(batch)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("fairness/", views.fairness, name="fairness"),
     path("pools/ageing/", views.pool_ageing_view, name="pool_ageing"),
+    path("dashboard/trends/", views.trends, name="trends"),
     path("reassignments/", views.reassignments, name="reassignments"),
     path("reassignments/export.csv", views.reassignments_csv, name="reassignments_csv"),
     path("experiments/<int:experiment_id>/", views.experiment_results, name="experiment_results"),

@@ -53,7 +53,8 @@ class AwayForm(forms.Form):
 class DashboardFilterForm(forms.Form):
     """Offers only the teams in the manager's scope; no team chosen means all of them."""
 
-    PERIODS = [("today", _("Today")), ("7d", _("Last 7 days")), ("30d", _("Last 30 days"))]
+    PERIODS = [("today", _("Today")), ("7d", _("Last 7 days")), ("30d", _("Last 30 days")),
+               ("12m", _("Last 12 months"))]
 
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
                                   empty_label=_("All teams"))
@@ -66,6 +67,16 @@ class DashboardFilterForm(forms.Form):
             self.fields["team"].empty_label = _("All my teams")
 
 
+# The causes of a move (Assignment.cause["code"]) the reassignment log filters by.
+MOVE_CAUSES = [
+    ("manual", _("Moved by a manager")),
+    ("sla_breach", _("Not contacted in time")),
+    ("escalation", _("Not contacted in time, given to a manager")),
+    ("rep_away", _("The rep went away")),
+    ("rep_deactivated", _("The rep was deactivated")),
+]
+
+
 class ReassignmentFilterForm(forms.Form):
     """Offers only the reps and teams in the manager's scope."""
 
@@ -75,7 +86,7 @@ class ReassignmentFilterForm(forms.Form):
                                  empty_label=_("Any rep"))
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
                                   empty_label=_("Any team"))
-    reason = forms.CharField(label=_("Reason contains"), required=False, max_length=200)
+    cause = forms.ChoiceField(label=_("Cause"), required=False, choices=[("", _("Any cause")), *MOVE_CAUSES])
     rule = forms.ModelChoiceField(label=_("Rule"), queryset=RoutingRule.objects.all(), required=False,
                                   empty_label=_("Any rule"))
 

@@ -42,6 +42,8 @@ LEAD_ACTIONS = {
     "lost": (lifecycle.lead_lose, LostForm, gettext_lazy("%(lead)s marked lost.")),
     "note": (lifecycle.lead_add_note, NoteForm, gettext_lazy("Note added to %(lead)s.")),
 }
+# Rows the reassignment CSV reads from the database's cursor at a time (and looks up their previous reps for).
+CSV_CHUNK = 1000
 # Distribution chart, in SVG units: one row per rep, names left of the bars.
 CHART_ROW_HEIGHT, CHART_LABEL_WIDTH, CHART_BAR_MAX = 28, 180, 400
 
@@ -208,19 +210,34 @@ def lead_reassign_view(request, lead):
     return redirect("routing:lead_detail", lead_id=lead.pk)
 
 
+def _period_and_scope(request, scope):
+    """The dashboard's and the trends' filters: a period (7 days unless chosen) and one of the manager's teams."""
+    form = DashboardFilterForm(request.GET or None, scope=scope)
+    filters = form.cleaned_data if form.is_valid() else {}
+    team = filters.get("team")  # one of the manager's own teams: the form offers no other
+    return form, filters.get("period") or "7d", scoping.team_scope([team.pk]) if team else scope
+
+
 @manager_required
 def dashboard(request):
     scope = scoping.manager_scope(request.user)
-    form = DashboardFilterForm(request.GET or None, scope=scope)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form, period, shown_scope = _period_and_scope(request, scope)
     now = timezone.now()
-    period = filters.get("period") or "7d"
-    team = filters.get("team")  # one of the manager's own teams: the form offers no other
-    board = selectors.dashboard(scope=scoping.team_scope([team.pk]) if team else scope,
-                                since=selectors.period_start(period, now=now), now=now)
+    board = selectors.dashboard(scope=shown_scope, first_day=selectors.period_first_day(period, now=now), now=now)
     return render(request, "routing/dashboard.html", {
         "form": form, "board": board, "period": period, "chart": _bar_chart(board.reps),
         "manages_no_team": scope == scoping.NO_TEAM,
+    })
+
+
+@manager_required
+def trends(request):
+    scope = scoping.manager_scope(request.user)
+    form, period, shown_scope = _period_and_scope(request, scope)
+    now = timezone.now()
+    days = selectors.trends(scope=shown_scope, first_day=selectors.period_first_day(period, now=now), now=now)
+    return render(request, "routing/trends.html", {
+        "form": form, "days": days, "charts": charts.trend_charts(days), "manages_no_team": scope == scoping.NO_TEAM,
     })
 
 
@@ -255,7 +272,7 @@ def reassignments_csv(request):
 def _reassignment_rows(log, *, language):
     # The rows are written after the view has returned: keep the reader's language for kind, reason, "system".
     with translation.override(language):
-        for entry in selectors.with_from_reps(log.iterator(chunk_size=500)):
+        for entry in selectors.with_from_reps_streamed(log.iterator(chunk_size=CSV_CHUNK)):
             yield [
                 entry.created_at.isoformat(), entry.lead_id, str(entry.lead),
                 entry.from_rep.name if entry.from_rep else "", entry.rep.name, entry.get_kind_display(),

@@ -320,18 +320,31 @@ def moves(anna, ben):
     boss = sales_manager(username="boss", sees_every_team=True)
     lead_reassign(lead_id=first.pk, to_rep=ben, actor=boss, reason="Speaks Italian")
     lead_reassign(lead_id=second.pk, to_rep=ben, actor=boss, reason="Anna on leave")
+    # The second one as the SLA sweep would have moved it: a cause of its own.
+    Assignment.objects.filter(lead=second, is_current=True).update(
+        kind=Assignment.Kind.REASSIGN, actor=None, cause={"code": "sla_breach", "params": {"minutes": 30}})
     return {"boss": boss, "first": first, "second": second}
 
 
-def test_the_reassignment_log_shows_old_and_new_owner_and_filters_by_reason(client, moves):
+def test_the_reassignment_log_shows_old_and_new_owner_and_filters_by_cause(client, moves):
     client.force_login(moves["boss"])
 
-    response = client.get(reverse("routing:reassignments"), {"reason": "italian"})
+    response = client.get(reverse("routing:reassignments"), {"cause": "manual"})
 
     entries = response.context["entries"]
-    assert [(e.lead_id, e.from_rep.name, e.rep.name, e.reason) for e in entries] == [
+    assert [(e.lead_id, e.from_rep.name, e.rep.name, e.reason_for_reader) for e in entries] == [
         (moves["first"].pk, "Anna", "Ben", "Speaks Italian")]
     assert "Anna → Ben" in response.content.decode()
+
+
+def test_an_unknown_cause_in_the_reassignment_url_says_so_and_lists_everything(client, moves):
+    client.force_login(moves["boss"])
+
+    response = client.get(reverse("routing:reassignments"), {"cause": "'; DROP TABLE"})
+
+    assert response.status_code == 200
+    assert len(response.context["entries"]) == 2
+    assert "is not one of the available choices" in response.content.decode()
 
 
 def test_the_reassignment_log_filters_by_rep_on_either_side(client, moves, anna):
@@ -345,13 +358,13 @@ def test_the_reassignment_log_filters_by_rep_on_either_side(client, moves, anna)
 def test_the_reassignment_log_exports_csv_with_the_same_filters(client, moves):
     client.force_login(moves["boss"])
 
-    response = client.get(reverse("routing:reassignments_csv"), {"reason": "leave"})
+    response = client.get(reverse("routing:reassignments_csv"), {"cause": "sla_breach"})
 
     assert response["Content-Type"].startswith("text/csv")
     rows = csv_rows(response)
     assert rows[0][:5] == ["When", "Lead ID", "Lead", "From", "To"]
-    assert [(row[1], row[3], row[4], row[6], row[8]) for row in rows[1:]] == [
-        (str(moves["second"].pk), "Anna", "Ben", "Anna on leave", "boss")]
+    assert [(row[1], row[3], row[4], row[5], row[8]) for row in rows[1:]] == [
+        (str(moves["second"].pk), "Anna", "Ben", "Reassignment", "system")]
 
 
 # Values a prospect can type that a spreadsheet would run as a formula (OWASP: = + - @, tab, CR first).
@@ -381,7 +394,7 @@ def test_the_reassignment_csv_opens_in_excel_as_utf8_and_keeps_the_readers_langu
     assert content.startswith("\ufeff")  # without it Excel reads UTF-8 as the Windows code page
     rows = list(csv.reader(io.StringIO(content[1:])))
     assert rows[0][:3] == ["Zeitpunkt", "Lead-ID", "Lead"]
-    assert [row[5] for row in rows[1:]] == ["Manuell", "Manuell"]  # written after the view returned, still German
+    assert sorted(row[5] for row in rows[1:]) == ["Manuell", "Neuzuweisung"]  # written after the view returned, in German
 
 
 def test_the_reassignment_log_is_403_for_reps(client, anna):

@@ -1,0 +1,161 @@
+"""The per-day figures behind the dashboard and the trends: fresh after any write, by period, per team, in every language."""
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.models import Lead
+from routing.daily_stats import percentile_from_histogram
+from tests.factories import TeamFactory, sales_manager
+from tests.routing.test_views import rep_named, routed_lead_for
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def boss(client):
+    user = sales_manager(sees_every_team=True)
+    client.force_login(user)
+    return user
+
+
+def board(client, **params):
+    return client.get(reverse("routing:dashboard"), params).context["board"]
+
+
+def test_a_first_touch_after_the_dashboard_was_read_shows_on_the_next_read(client, boss, frozen):
+    lead = routed_lead_for(rep_named("Anna"))
+    assert (board(client, period="today").received, board(client, period="today").touched) == (1, 0)
+
+    Lead.objects.filter(pk=lead.pk).update(first_touch_at=lead.created_at + dt.timedelta(minutes=4))
+
+    figures = board(client, period="today")
+    assert (figures.received, figures.routed, figures.touched) == (1, 1, 1)
+    assert figures.median_to_first_touch == dt.timedelta(minutes=5)  # the histogram's bucket: within 5 min
+
+
+def test_the_12_month_period_holds_last_winters_leads_and_30_days_do_not(client, boss, frozen):
+    lead = routed_lead_for(rep_named("Anna"))
+    Lead.objects.filter(pk=lead.pk).update(created_at=NOW - dt.timedelta(days=200))
+
+    assert board(client, period="30d").received == 0
+    assert board(client, period="12m").received == 1
+    assert board(client, period="12m").reps[0].owned == 1
+
+
+def test_a_lead_moved_to_another_team_counts_for_both_teams_once(client, boss, frozen):
+    from routing.reassignment import lead_reassign
+
+    anna, ben = rep_named("Anna"), rep_named("Ben")
+    north, south = TeamFactory(name="North"), TeamFactory(name="South")
+    anna.teams.add(north)
+    ben.teams.add(south)
+    lead = routed_lead_for(anna)
+    lead_reassign(lead_id=lead.pk, to_rep=ben, actor=boss, reason="Speaks Italian")
+
+    assert board(client, period="today").received == 1
+    assert board(client, period="today", team=north.pk).received == 1
+    assert board(client, period="today", team=south.pk).received == 1
+    assert board(client, period="today", team=south.pk).reassignments == 1
+    assert board(client, period="today", team=north.pk).reassignments == 0
+
+
+def test_the_percentiles_are_the_buckets_upper_edges_by_nearest_rank():
+    counts = {"touched_within_2m": 1, "touched_within_10m": 1, "touched_within_30m": 1}
+
+    assert percentile_from_histogram(counts, 0.5) == dt.timedelta(minutes=10)
+    assert percentile_from_histogram(counts, 0.9) == dt.timedelta(minutes=30)
+    assert percentile_from_histogram({}, 0.5) is None
+    assert percentile_from_histogram({"touched_later": 2}, 0.5) == dt.timedelta(weeks=1)
+
+
+# --- The trends page ------------------------------------------------------------------------
+
+def test_the_trends_show_one_bar_per_day_with_the_figures_as_a_table(client, boss, frozen):
+    anna = rep_named("Anna")
+    for days_ago in (0, 0, 2):
+        lead = routed_lead_for(anna)
+        Lead.objects.filter(pk=lead.pk).update(created_at=NOW - dt.timedelta(days=days_ago),
+                                               first_touch_at=NOW - dt.timedelta(days=days_ago) + dt.timedelta(hours=3))
+
+    response = client.get(reverse("routing:trends"), {"period": "7d"})
+
+    days = response.context["days"]
+    assert [day.leads for day in days] == [0, 0, 0, 0, 1, 0, 2]
+    assert days[-1].median_to_first_touch == dt.timedelta(hours=4)
+    html = response.content.decode()
+    assert html.count('class="bar-fill"') == 3 * 7
+    assert "Leads per day" in html and "SLA breaches by day" in html and "<table>" in html
+
+
+def test_the_trend_charts_are_drawn_with_dots_in_german(client, boss, frozen):
+    anna = rep_named("Anna")
+    for _ in range(3):
+        routed_lead_for(anna)
+
+    html = client.get(reverse("routing:trends"), {"period": "30d"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    svg = "".join(re.findall(r"<svg.*?</svg>", html, re.S))
+    assert "Leads pro Tag" in html
+    assert re.findall(r'(?:x|y|width|height)="[^"]*,[^"]*"', svg) == []
+    assert re.search(r'width="\d+\.\d"', svg)
+
+
+def test_the_trends_are_for_sales_managers_only(client):
+    rep = rep_named("Anna")
+    client.force_login(rep.user)
+
+    assert client.get(reverse("routing:trends")).status_code == 403
+
+
+def test_a_team_manager_sees_only_their_teams_trend(client, frozen):
+    anna, ben = rep_named("Anna"), rep_named("Ben")
+    north = TeamFactory(name="North")
+    anna.teams.add(north)
+    routed_lead_for(anna)
+    routed_lead_for(ben)
+    client.force_login(sales_manager(manages=[north]))
+
+    days = client.get(reverse("routing:trends"), {"period": "today"}).context["days"]
+
+    assert [day.leads for day in days] == [1]
+    assert timezone.localdate() == days[0].day
+
+
+def test_the_databases_day_and_the_python_day_agree(frozen):
+    """PostgreSQL computes a day in one statement; other databases (the SQLite demo) in Python: the same rows."""
+    from routing import daily_stats
+    from routing.models import Assignment, DailyLeadStats
+
+    anna, ben = rep_named("Anna"), rep_named("Ben")
+    leads = [routed_lead_for(anna) for _ in range(4)] + [routed_lead_for(ben)]
+    for minutes, lead in zip((0.5, 3, 45, 60 * 24 * 9), leads):
+        Lead.objects.filter(pk=lead.pk).update(first_touch_at=lead.created_at + dt.timedelta(minutes=minutes),
+                                               sla_due_at=lead.created_at + dt.timedelta(minutes=30))
+    Lead.objects.filter(pk=leads[0].pk).update(status=Lead.Status.CONVERTED)
+    Assignment.objects.filter(lead=leads[4]).update(kind=Assignment.Kind.REASSIGN, cause={"code": "sla_breach"})
+    day = timezone.localdate()
+    start, end = daily_stats.day_start(day), daily_stats.day_start(day + dt.timedelta(days=1))
+    fields = [f.name for f in DailyLeadStats._meta.fields if f.name != "id"]
+
+    def rows(stats):
+        return sorted(tuple(getattr(row, name if name not in ("owner", "rule") else f"{name}_id") for name in fields)
+                      for row in stats)
+
+    in_python = rows(daily_stats._lead_rows(day, start, end))
+    daily_stats._insert_lead_rows(day, start, end)
+    assert rows(DailyLeadStats.objects.filter(day=day)) == in_python
+    # Late by 15 min and by 9 days, and moved after a breach.
+    assert sum(row[fields.index("sla_breached")] for row in in_python) == 3
