@@ -125,6 +125,8 @@ ROUTING_EMBEDDED = not REDIS_URL
 RQ_QUEUES = {
     "routing": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300},
     "notifications": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 120},
+    # Rule simulations: long jobs (100,000 leads take about a minute), kept apart so they never delay routing.
+    "simulations": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 900},
     "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300},
 }
 # `manage.py rqworker` uses it unless told otherwise: a job that times out must not break the worker's next jobs.
@@ -172,6 +174,15 @@ ROUTING_REASSIGN_WHEN_AWAY = _strict_bool("ROUTING_REASSIGN_WHEN_AWAY", default=
 ROUTING_DECISION_TRACE_RETENTION_DAYS = _env_or_fail(env.int, "ROUTING_DECISION_TRACE_RETENTION_DAYS", default=90)
 if ROUTING_DECISION_TRACE_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("Environment variable ROUTING_DECISION_TRACE_RETENTION_DAYS must be at least 1 (days).")
+# Rule simulations (the `simulations` queue): at most this many leads per run; the sweep fails a run whose
+# progress has not moved for SIMULATION_STALLED_SECONDS (its worker died), and deletes runs older than
+# SIMULATION_RETENTION_DAYS.
+SIMULATION_MAX_LEADS = _env_or_fail(env.int, "SIMULATION_MAX_LEADS", default=100_000)
+SIMULATION_STALLED_SECONDS = _env_or_fail(env.int, "SIMULATION_STALLED_SECONDS", default=600)
+SIMULATION_RETENTION_DAYS = _env_or_fail(env.int, "SIMULATION_RETENTION_DAYS", default=30)
+for _name in ("SIMULATION_MAX_LEADS", "SIMULATION_STALLED_SECONDS", "SIMULATION_RETENTION_DAYS"):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"Environment variable {_name} must be a whole number of at least 1.")
 
 # --- Email ----------------------------------------------------------------
 vars().update(_env_or_fail(env.email_url, "EMAIL_URL", default="consolemail://"))

@@ -32,7 +32,7 @@ from routing.models import (
     RuleCondition,
     RuleSkillRequirement,
 )
-from routing.simulation_admin import rule_simulation_view
+from routing.simulation_admin import rule_simulation_view, simulation_run_view
 from routing.validation import is_rule_priority_clash, rule_priorities_check_now, rule_priorities_lock
 
 
@@ -167,7 +167,9 @@ class RoutingRuleAdmin(ConfigFileAdminMixin, AutocompleteIdsOnlyMixin, SortableA
 
     def get_urls(self):
         simulate = self.admin_site.admin_view(partial(rule_simulation_view, self))
-        return [path("simulate/", simulate, name="routing_routingrule_simulate"), *super().get_urls()]
+        run = self.admin_site.admin_view(partial(simulation_run_view, self))
+        return [path("simulate/", simulate, name="routing_routingrule_simulate"),
+                path("simulate/<int:run_id>/", run, name="routing_routingrule_simulation"), *super().get_urls()]
 
     def update_order(self, request):
         try:

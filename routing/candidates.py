@@ -172,20 +172,20 @@ def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candi
     unavailable = batch.unavailability(reps)
     skills = _skill_problems(rule, reps, batch)
     count_loads(batch, reps, queryset=candidates.queryset)
-    candidates.open_counts = {rep.pk: batch.open_count(rep.pk) for rep in reps}
+    # `rep.id`, not `rep.pk`: this runs for every rep of every lead, and `pk` goes through Django's model machinery.
+    candidates.open_counts = {rep.id: batch.open_count(rep.id) for rep in reps}
     for rep in reps:
-        reason = unavailable.get(rep.pk)
+        rep_id = rep.id
+        reason = unavailable.get(rep_id)
         if reason is not None:
-            candidates.excluded[rep.pk] = (reason.code, reason.params)
+            candidates.excluded[rep_id] = (reason.code, reason.params)
             continue
-        if skills.get(rep.pk) is not None:
-            candidates.excluded[rep.pk] = skills[rep.pk]
+        if skills.get(rep_id) is not None:
+            candidates.excluded[rep_id] = skills[rep_id]
             continue
-        cap = capacity_problem(
-            rep, candidates.open_counts[rep.pk], batch.today_count(rep.pk), batch.hour_count(rep.pk)
-        )
+        cap = capacity_problem(rep, candidates.open_counts[rep_id], batch.today_count(rep_id), batch.hour_count(rep_id))
         if cap is not None:
-            candidates.excluded[rep.pk] = cap
+            candidates.excluded[rep_id] = cap
             continue
         candidates.eligible.append(rep)
     return candidates

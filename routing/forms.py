@@ -1,8 +1,10 @@
 """Admin forms for routing rules: a manager sees every mistake next to the row that causes it."""
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Max
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
@@ -11,7 +13,6 @@ from reps.models import Rep
 from reps.scoping import TeamScope, reps_in_scope
 from routing.conditions import ANY, ATTRIBUTE_PREFIX, BOOLEAN, FIELD_TYPES, NUMBER, TERRITORY, TEXT
 from routing.models import RoutingRule, RuleCondition
-from routing.simulation import MAX_SIMULATED_LEADS
 from routing.validation import rule_skill_errors
 
 # Room between rules so a manager can type a priority that slots a new rule in between.
@@ -133,12 +134,11 @@ class SimulationForm(forms.Form):
                  (BY_COUNT, gettext_lazy("the last N leads"))],
     )
     number = forms.IntegerField(
-        label="N", initial=30, min_value=1, max_value=MAX_DAYS,
+        label="N", initial=30, min_value=1,
         error_messages={
             "required": gettext_lazy("Say how many days or leads to replay."),
             "invalid": gettext_lazy("N must be a whole number, such as 30."),
             "min_value": gettext_lazy("N must be 1 or more."),
-            "max_value": gettext_lazy("N must be at most %(limit_value)s."),
         },
     )
     source = forms.CharField(label=gettext_lazy("Only from source"), required=False, max_length=100,
@@ -163,14 +163,19 @@ class SimulationForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("leads_from") == self.BY_COUNT and (cleaned.get("number") or 0) > MAX_SIMULATED_LEADS:
+        number = cleaned.get("number") or 0
+        if cleaned.get("leads_from") == self.BY_COUNT and number > settings.SIMULATION_MAX_LEADS:
             self.add_error("number", _("At most %(max)s leads can be replayed at once.")
-                           % {"max": f"{MAX_SIMULATED_LEADS:,}"})
+                           % {"max": number_format(settings.SIMULATION_MAX_LEADS, force_grouping=True)})
+        if cleaned.get("leads_from") == self.BY_DAYS and number > self.MAX_DAYS:
+            self.add_error("number", _("N must be at most %(limit_value)s days.")
+                           % {"limit_value": number_format(self.MAX_DAYS, force_grouping=True)})
         return cleaned
 
-    def lead_filters(self) -> dict:
-        """The keyword arguments of `simulation_leads` that this form chose."""
+    def run_parameters(self) -> dict:
+        """What a simulation run keeps of this form: the arguments of `simulation_leads` and the rules' ids."""
         data = self.cleaned_data
         by_days = data["leads_from"] == self.BY_DAYS
         return {"days": data["number"] if by_days else None, "last": None if by_days else data["number"],
-                "source": data["source"], "country": data["country"]}
+                "source": data["source"], "country": data["country"],
+                "switch_on": [rule.pk for rule in data["switch_on"]], "switch_off": [rule.pk for rule in data["switch_off"]]}

@@ -513,3 +513,50 @@ class DailyStatsStaleHour(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["hour", "transaction_id"], name="dailystatsstalehour_one_per_transaction"),
         ]
+class SimulationRun(models.Model):
+    """One simulation a manager asked for, run by a worker of the `simulations` queue; its result kept as data."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("started by"))
+    # What the form chose: leads_from, number, source, country, switch_on and switch_off (rule ids).
+    parameters = models.JSONField(_("parameters"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Why it failed, as a code and parameters (`routing.simulation_runs.failure_message` says it in the reader's
+    # language): "invalid" (messages), "error" (the exception's class), "stalled" (seconds).
+    failure_code = models.CharField(_("failure"), max_length=20, blank=True)
+    failure_params = models.JSONField(_("failure parameters"), default=dict, blank=True)
+    progress_done = models.PositiveIntegerField(_("leads replayed"), default=0)
+    progress_total = models.PositiveIntegerField(_("leads to replay"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Moved with every batch of leads replayed: the sweeper fails a run that stopped moving (its worker died).
+    heartbeat_at = models.DateTimeField(_("last progress at"), auto_now_add=True)
+    # Summary counts, tallies and the first changed leads with their traces; see `routing.simulation_runs`.
+    results = models.JSONField(_("results"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("simulation run")
+        verbose_name_plural = _("simulation runs")
+        indexes = [
+            # The sweeper: runs queued or running whose heartbeat is old (a small partial index: few runs are live).
+            models.Index(fields=["heartbeat_at"], name="simulationrun_live_heartbeat",
+                         condition=models.Q(status__in=["queued", "running"])),
+            # "Your simulations" on the Simulate page, newest first; and the retention cleanup by created_at.
+            models.Index(fields=["started_by", "-created_at"], name="simulationrun_by_user_newest"),
+            models.Index(fields=["created_at"], name="simulationrun_created_at"),
+        ]
+
+    def __str__(self):
+        return _("Simulation %(id)s") % {"id": self.pk}
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

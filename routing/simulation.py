@@ -4,8 +4,14 @@ A manager switches inactive rules on and active rules off; the chosen leads are 
 oldest first, by the engine itself: the same rule order, conditions, candidates, eligibility at
 one instant, and strategies whose rotation moves from lead to lead as in a real run. The batch
 it routes with reads like a worker's but takes no row lock and creates no row, so a simulation
-of 2,000 leads never makes a live worker wait. It runs in a read-only transaction that is always
-rolled back: PostgreSQL itself refuses any write or row lock that might slip in.
+never makes a live worker wait. Leads are replayed in batches of `REPLAY_BATCH`, each in a read-only
+transaction that is always rolled back (PostgreSQL itself refuses any write or row lock that might slip
+in), through one `SimulationBatch`: the reps, their availability, loads and the rules' sequences are read
+once for the whole replay, not once per batch or per lead.
+
+A manager's simulation runs as a background job (`routing.simulation_runs`) that keeps only the
+counts and the first changed leads (`ReplayTotals`), so 100,000 leads take well under a minute
+and little memory; the Leads action replays a few selected leads at once, in the request.
 
 Each replayed lead counts once, where the simulation puts it: its current owner's open-lead and
 daily counts leave it out, as if the leads were arriving now, so caps and "least loaded" see the
@@ -15,12 +21,16 @@ load the simulation builds rather than the replayed leads twice.
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, router, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from leads.models import Lead
@@ -33,7 +43,9 @@ from routing.models import RoutingDecision, RoutingRule
 from routing.ruleset import RuleSet
 from routing.services import failed_decision
 
-MAX_SIMULATED_LEADS = 2000  # one page's worth: 2,000 leads replay in about 1.2 s on a 50-rep team
+MAX_SIMULATED_LEADS = 2000  # the Leads action, in the request: 2,000 leads replay in about 1.2 s on a 50-rep team
+REPLAY_BATCH = 1000  # leads read and routed per read-only transaction; a run's progress moves after each
+CHANGES_KEPT = 1000  # changed leads a run keeps with their explanation; the counts and tallies cover every lead
 
 
 @dataclass
@@ -108,17 +120,11 @@ class SimulatedLead:
     @property
     def now_holder(self) -> str:
         """Who or what holds the lead now: its owner, else the pool it waits in."""
-        return _holder(self.lead.owner, self.lead.pool)
+        return _holder(_holder_data(self.lead.owner, self.lead.pool))
 
     @property
     def holder(self) -> str:
-        return _holder(self.rep, self.pool)
-
-    def get_outcome_display(self) -> str:
-        return Outcome(self.outcome).label
-
-    def get_now_outcome_display(self) -> str:
-        return Outcome(self.now_outcome).label if self.now_outcome else _("never routed")
+        return _holder(_holder_data(self.rep, self.pool))
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,194 @@ class Tally:
 
 
 @dataclass
+class ReplayTotals:
+    """What a replay found, counted lead by lead: every count and tally, and the first changed leads in full.
+
+    `as_data()` is what a run keeps: JSON holding codes, ids, names and traces, never a sentence;
+    `SimulationResult` reads it back in the reader's language.
+    """
+
+    at: dt.datetime
+    switched_on: list  # rule names
+    switched_off: list
+    changes_kept: int = CHANGES_KEPT
+    seconds: float = 0.0
+    replayed: int = 0
+    owner_changes: int = 0
+    rule_changes: int = 0
+    outcome_changes: int = 0
+    unroutable: int = 0
+    changed: int = 0
+    changes: list = field(default_factory=list)  # the first `changes_kept` changed leads, see `_change_data`
+    # key -> [now, simulated]; keys are outcome codes, rep ids and rule ids, None for "none".
+    by_outcome: dict = field(default_factory=dict)
+    by_rep: dict = field(default_factory=dict)
+    by_rule: dict = field(default_factory=dict)
+    rep_names: dict = field(default_factory=dict)  # rep.pk -> name
+    rules: dict = field(default_factory=dict)  # rule.pk -> [name, priority]
+
+    def add(self, lead: SimulatedLead):
+        self.replayed += 1
+        self.owner_changes += lead.changes_owner
+        self.rule_changes += lead.changes_rule
+        self.outcome_changes += lead.changes_outcome
+        self.unroutable += lead.outcome == Outcome.UNROUTABLE
+        _count(self.by_outcome, lead.now_outcome, lead.outcome)
+        _count(self.by_rep, _pk(lead.now_owner), _pk(lead.rep))
+        _count(self.by_rule, _pk(lead.now_rule), _pk(lead.rule))
+        for rep in (lead.now_owner, lead.rep):
+            if rep is not None:
+                self.rep_names[rep.pk] = rep.name
+        for rule in (lead.now_rule, lead.rule):
+            if rule is not None:
+                self.rules[rule.pk] = [rule.name, rule.priority]
+        if lead.changes:
+            self.changed += 1
+            if len(self.changes) < self.changes_kept:
+                self.changes.append(_change_data(lead))
+
+    def as_data(self) -> dict:
+        return {
+            "at": self.at.isoformat(), "seconds": round(self.seconds, 3), "switched_on": self.switched_on,
+            "switched_off": self.switched_off, "replayed": self.replayed, "owner_changes": self.owner_changes,
+            "rule_changes": self.rule_changes, "outcome_changes": self.outcome_changes,
+            "unroutable": self.unroutable, "changed": self.changed, "changes": self.changes,
+            "by_outcome": _rows(self.by_outcome), "by_rep": _rows(self.by_rep), "by_rule": _rows(self.by_rule),
+            "rep_names": {str(pk): name for pk, name in self.rep_names.items()},
+            "rules": {str(pk): rule for pk, rule in self.rules.items()},
+        }
+
+
+def _count(table: dict, now_key, simulated_key):
+    table.setdefault(now_key, [0, 0])[0] += 1
+    table.setdefault(simulated_key, [0, 0])[1] += 1
+
+
+def _rows(table: dict) -> list:
+    return [[key, now, simulated] for key, (now, simulated) in table.items()]
+
+
+def _change_data(lead: SimulatedLead) -> dict:
+    return {
+        "lead": lead.lead.pk, "label": lead.lead.full_name or lead.lead.email or lead.lead.company,
+        "status": lead.lead.status, "now_rule": _name(lead.now_rule), "rule": _name(lead.rule),
+        "now_holder": _holder_data(lead.lead.owner, lead.lead.pool), "holder": _holder_data(lead.rep, lead.pool),
+        "now_outcome": lead.now_outcome, "outcome": lead.outcome, "trace": lead.trace,
+    }
+
+
+def _name(obj):
+    return obj.name if obj is not None else None
+
+
+def _holder_data(rep, pool) -> dict:
+    if rep is not None:
+        return {"rep": rep.name}
+    return {"pool": str(pool)} if pool is not None else {}
+
+
+def _holder(holder: dict) -> str:
+    """Who or what holds a lead: its owner, else the pool it waits in."""
+    if "rep" in holder:
+        return holder["rep"]
+    return _("pool %(pool)s") % {"pool": holder["pool"]} if "pool" in holder else _("no owner")
+
+
+def _outcome_label(outcome) -> str:
+    return Outcome(outcome).label if outcome else _("never routed")
+
+
+@dataclass(frozen=True)
+class ChangedLead:
+    """One lead the simulated rules would route differently, as kept by a run."""
+
+    data: dict
+
+    @property
+    def lead_id(self) -> int:
+        return self.data["lead"]
+
+    @property
+    def label(self) -> str:
+        return self.data["label"] or _("Lead #%(id)s") % {"id": self.lead_id}
+
+    @property
+    def status_display(self) -> str:
+        return Lead.Status(self.data["status"]).label
+
+    @property
+    def now_rule(self):
+        return self.data["now_rule"]
+
+    @property
+    def rule(self):
+        return self.data["rule"]
+
+    @property
+    def now_holder(self) -> str:
+        return _holder(self.data["now_holder"])
+
+    @property
+    def holder(self) -> str:
+        return _holder(self.data["holder"])
+
+    @property
+    def now_outcome_display(self) -> str:
+        return _outcome_label(self.data["now_outcome"])
+
+    @property
+    def outcome_display(self) -> str:
+        return _outcome_label(self.data["outcome"])
+
+    @property
+    def explanation(self) -> str:
+        """Rendered when read, in the reader's language, like a live decision's."""
+        return explain(self.data["trace"])
+
+
+class SimulationResult:
+    """A replay's results as the pages show them: `ReplayTotals.as_data()` read back in the reader's language."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.at = parse_datetime(data["at"])
+        self.seconds = data["seconds"]
+        self.switched_on, self.switched_off = data["switched_on"], data["switched_off"]
+        self.replayed = data["replayed"]
+        self.owner_changes, self.rule_changes = data["owner_changes"], data["rule_changes"]
+        self.outcome_changes, self.unroutable = data["outcome_changes"], data["unroutable"]
+        self.changed_count = data["changed"]
+        self.changes = [ChangedLead(row) for row in data["changes"]]
+        # Leads the choice matched beyond the cap, left out (the newest were replayed).
+        self.left_out = data.get("left_out", 0)
+
+    @cached_property
+    def by_outcome(self) -> list:
+        order = list(Outcome.values)
+        rows = sorted(self.data["by_outcome"], key=lambda row: order.index(row[0]) if row[0] else len(order))
+        return [Tally(_outcome_label(outcome), now, simulated) for outcome, now, simulated in rows]
+
+    @cached_property
+    def by_rep(self) -> list:
+        names = self.data["rep_names"]
+        rows = sorted(self.data["by_rep"],
+                      key=lambda row: (row[0] is None, names.get(str(row[0]), "").casefold(), row[0] or 0))
+        none = _("no rep (pool, nurture or unroutable)")
+        return [Tally(names[str(pk)] if pk is not None else none, now, simulated) for pk, now, simulated in rows]
+
+    @cached_property
+    def by_rule(self) -> list:
+        rules = self.data["rules"]
+        rows = sorted(self.data["by_rule"],
+                      key=lambda row: (row[0] is None, rules[str(row[0])][1] if row[0] is not None else 0, row[0] or 0))
+        none = _("no rule (unroutable or never routed)")
+        return [Tally(rules[str(pk)][0] if pk is not None else none, now, simulated) for pk, now, simulated in rows]
+
+
+@dataclass
 class Simulation:
+    """A replay done in the request (the Leads action): every simulated lead, and the same results a run keeps."""
+
     at: dt.datetime
     leads: list  # SimulatedLead, oldest first (the order they were replayed in)
     switched_on: list
@@ -143,67 +336,30 @@ class Simulation:
     seconds: float
 
     @cached_property
+    def result(self) -> SimulationResult:
+        totals = ReplayTotals(at=self.at, switched_on=[rule.name for rule in self.switched_on],
+                              switched_off=[rule.name for rule in self.switched_off], seconds=self.seconds,
+                              changes_kept=len(self.leads))
+        for lead in self.leads:
+            totals.add(lead)
+        return SimulationResult(totals.as_data())
+
+    @cached_property
     def changed(self) -> list:
         return [lead for lead in self.leads if lead.changes]
 
-    @cached_property
-    def owner_changes(self) -> int:
-        return sum(lead.changes_owner for lead in self.leads)
-
-    @cached_property
-    def rule_changes(self) -> int:
-        return sum(lead.changes_rule for lead in self.leads)
-
-    @cached_property
-    def outcome_changes(self) -> int:
-        return sum(lead.changes_outcome for lead in self.leads)
-
-    @cached_property
-    def unroutable(self) -> int:
-        return sum(lead.outcome == Outcome.UNROUTABLE for lead in self.leads)
-
-    @cached_property
-    def by_outcome(self) -> list:
-        order = list(Outcome.values)
-        return _tallies(
-            [(lead.now_outcome, lead.outcome) for lead in self.leads],
-            label=lambda outcome: Outcome(outcome).label if outcome else _("never routed"),
-            order=lambda outcome: order.index(outcome) if outcome else len(order),
-        )
-
-    @cached_property
-    def by_rep(self) -> list:
-        return _tallies(
-            [(lead.now_owner, lead.rep) for lead in self.leads],
-            label=lambda rep: rep.name if rep else _("no rep (pool, nurture or unroutable)"),
-            order=lambda rep: (rep is None, rep.name.casefold() if rep else "", _pk(rep)),
-        )
-
-    @cached_property
-    def by_rule(self) -> list:
-        return _tallies(
-            [(lead.now_rule, lead.rule) for lead in self.leads],
-            label=lambda rule: rule.name if rule else _("no rule (unroutable or never routed)"),
-            order=lambda rule: (rule is None, rule.priority if rule else 0, _pk(rule)),
-        )
-
-
-def _holder(rep, pool) -> str:
-    if rep is not None:
-        return rep.name
-    return _("pool %(pool)s") % {"pool": pool} if pool is not None else _("no owner")
+    # The counts and tallies are the result's.
+    owner_changes = property(lambda self: self.result.owner_changes)
+    rule_changes = property(lambda self: self.result.rule_changes)
+    outcome_changes = property(lambda self: self.result.outcome_changes)
+    unroutable = property(lambda self: self.result.unroutable)
+    by_outcome = property(lambda self: self.result.by_outcome)
+    by_rep = property(lambda self: self.result.by_rep)
+    by_rule = property(lambda self: self.result.by_rule)
 
 
 def _pk(obj):
     return obj.pk if obj is not None else None
-
-
-def _tallies(pairs, *, label, order) -> list:
-    """One row per key seen now or in the simulation, with both counts."""
-    now = Counter(before for before, _after in pairs)
-    simulated = Counter(after for _before, after in pairs)
-    keys = sorted(now.keys() | simulated.keys(), key=order)
-    return [Tally(label(key), now[key], simulated[key]) for key in keys]
 
 
 # --- Which leads -------------------------------------------------------------------------------
@@ -211,12 +367,15 @@ def _tallies(pairs, *, label, order) -> list:
 
 @dataclass
 class LeadChoice:
-    leads: QuerySet  # newest first, at most MAX_SIMULATED_LEADS
+    leads: QuerySet  # newest first, at most `limit`
     left_out: int = 0  # matching leads beyond the cap
+
+    def ids_oldest_first(self) -> list:
+        return list(self.leads.values_list("pk", flat=True))[::-1]
 
 
 def simulation_leads(*, leads: QuerySet, days: int | None = None, last: int | None = None, source: str = "",
-                     country: str = "", now: dt.datetime) -> LeadChoice:
+                     country: str = "", now: dt.datetime, limit: int) -> LeadChoice:
     """The leads to replay: created in the last `days` days, or the `last` most recent; the newest if there are too many."""
     if source.strip():
         leads = leads.filter(source__iexact=source.strip())
@@ -224,53 +383,92 @@ def simulation_leads(*, leads: QuerySet, days: int | None = None, last: int | No
         leads = leads.filter(country=country)
     newest = leads.order_by("-created_at", "-pk")
     if days is None:
-        return LeadChoice(newest[: min(last, MAX_SIMULATED_LEADS)])
+        return LeadChoice(newest[: min(last, limit)])
     newest = newest.filter(created_at__gte=now - dt.timedelta(days=days))
-    return LeadChoice(newest[:MAX_SIMULATED_LEADS], left_out=max(0, newest.count() - MAX_SIMULATED_LEADS))
+    return LeadChoice(newest[:limit], left_out=max(0, newest.count() - limit))
 
 
 # --- The simulation ----------------------------------------------------------------------------
 
 
 def routing_simulate(*, leads: QuerySet, switch_on=(), switch_off=(), at: dt.datetime) -> Simulation:
-    """Routes `leads` (oldest first) through the active rules plus `switch_on` minus `switch_off`, at `at`.
+    """Routes `leads` (at most MAX_SIMULATED_LEADS, oldest first) through the active rules plus `switch_on` minus
+    `switch_off`, at `at`, in the request.
 
     Writes nothing and locks nothing live routing needs; see the module docstring.
     """
+    switch_on, switch_off = _switches(switch_on, switch_off)
+    lead_ids = list(leads.values_list("pk", flat=True)[: MAX_SIMULATED_LEADS + 1])
+    if len(lead_ids) > MAX_SIMULATED_LEADS:
+        raise ValidationError(_("At most %(max)s leads can be simulated at once; choose fewer.")
+                              % {"max": number_format(MAX_SIMULATED_LEADS, force_grouping=True)})
+    started = time.perf_counter()
+    oldest_first = list(Lead.objects.filter(pk__in=lead_ids).order_by("created_at", "pk").values_list("pk", flat=True))
+    replayed = [lead for batch in _replayed_batches(oldest_first, switch_on=switch_on, switch_off=switch_off, at=at)
+                for lead in batch]
+    return Simulation(at=at, leads=replayed, switched_on=switch_on, switched_off=switch_off,
+                      seconds=time.perf_counter() - started)
+
+
+def routing_replay(*, lead_ids: list, switch_on=(), switch_off=(), at: dt.datetime, on_progress=None,
+                   changes_kept: int = CHANGES_KEPT) -> ReplayTotals:
+    """Routes `lead_ids` (oldest first) like `routing_simulate`, keeping only counts and the first changed leads.
+
+    `on_progress(done)` is called after each batch, outside the batch's read-only transaction (it may write).
+    """
+    switch_on, switch_off = _switches(switch_on, switch_off)
+    started = time.perf_counter()
+    totals = ReplayTotals(at=at, switched_on=[rule.name for rule in switch_on],
+                          switched_off=[rule.name for rule in switch_off], changes_kept=changes_kept)
+    for batch in _replayed_batches(lead_ids, switch_on=switch_on, switch_off=switch_off, at=at):
+        for lead in batch:
+            totals.add(lead)
+        if on_progress is not None:
+            on_progress(totals.replayed)
+    totals.seconds = time.perf_counter() - started
+    return totals
+
+
+def _switches(switch_on, switch_off) -> tuple:
     switch_on, switch_off = list(switch_on), list(switch_off)
     both = {rule.pk for rule in switch_on} & {rule.pk for rule in switch_off}
     if both:
         names = ", ".join(rule.name for rule in switch_on if rule.pk in both)
         raise ValidationError(_("A rule cannot be switched on and off at once: %(names)s.") % {"names": names})
-    lead_ids = list(leads.values_list("pk", flat=True)[: MAX_SIMULATED_LEADS + 1])
-    if len(lead_ids) > MAX_SIMULATED_LEADS:
-        raise ValidationError(
-            _("At most %(max)s leads can be simulated at once; choose fewer.") % {"max": f"{MAX_SIMULATED_LEADS:,}"}
-        )
-    started = time.perf_counter()
+    return switch_on, switch_off
+
+
+@contextmanager
+def _read_only():
+    """A transaction that is always rolled back, in which PostgreSQL refuses every write and row lock: the
+    guarantee is not ours alone."""
     using = router.db_for_read(Lead)
     with transaction.atomic(using=using):
-        _refuse_writes(connections[using])
-        replayed = _replay(lead_ids, switch_on=switch_on, switch_off=switch_off, at=at)
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION READ ONLY")
+        yield
         transaction.set_rollback(True, using=using)
-    return Simulation(at=at, leads=replayed, switched_on=switch_on, switched_off=switch_off,
-                      seconds=time.perf_counter() - started)
 
 
-def _refuse_writes(connection):
-    """From here to the rollback PostgreSQL refuses every write and row lock: the guarantee is not ours alone."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION READ ONLY")
-
-
-def _replay(lead_ids, *, switch_on, switch_off, at) -> list:
-    leads = _leads_as_they_stand(lead_ids)
-    ruleset = _draft_ruleset(switch_on, switch_off)
-    batch = SimulationBatch(now=at, worker="simulation", **_replayed_loads(leads, at))
-    batch.prefetch_accounts(leads)
-    now_rules = RoutingRule.objects.in_bulk({lead.latest_rule_id for lead in leads} - {None})
-    return [_simulate_one(lead, ruleset, batch, now_rule=now_rules.get(lead.latest_rule_id)) for lead in leads]
+def _replayed_batches(lead_ids, *, switch_on, switch_off, at) -> Iterator[list]:
+    """Replays `lead_ids` (oldest first) through one SimulationBatch, REPLAY_BATCH leads per read-only transaction;
+    yields each batch's SimulatedLeads once its transaction is over."""
+    batch_size = REPLAY_BATCH
+    with _read_only():
+        ruleset = _draft_ruleset(switch_on, switch_off)
+        batch = SimulationBatch(now=at, worker="simulation", **_replayed_loads(lead_ids, at, batch_size))
+    now_rules = {}
+    for start in range(0, len(lead_ids), batch_size):
+        with _read_only():
+            leads = _leads_as_they_stand(lead_ids[start:start + batch_size])
+            batch.prefetch_accounts(leads)
+            now_rules.update(RoutingRule.objects.in_bulk({lead.latest_rule_id for lead in leads} - now_rules.keys()
+                                                         - {None}))
+            replayed = [_simulate_one(lead, ruleset, batch, now_rule=now_rules.get(lead.latest_rule_id))
+                        for lead in leads]
+        yield replayed
 
 
 def _leads_as_they_stand(lead_ids) -> list:
@@ -300,11 +498,16 @@ def _draft_ruleset(switch_on, switch_off) -> RuleSet:
     return ruleset
 
 
-def _replayed_loads(leads, at) -> dict:
+def _replayed_loads(lead_ids, at, batch_size) -> dict:
     """What the replayed leads add to their current owners' loads, so the simulation counts each lead once."""
-    loads = replayed_loads(leads, at=at)
-    return {"replayed_open": loads.open, "replayed_today": loads.new[TODAY.name],
-            "replayed_hour": loads.new[LAST_HOUR.name]}
+    open_, today, hour = Counter(), Counter(), Counter()
+    for start in range(0, len(lead_ids), batch_size):
+        leads = list(Lead.objects.filter(pk__in=lead_ids[start:start + batch_size]).only("pk", "owner_id", "status"))
+        loads = replayed_loads(leads, at=at)
+        open_.update(loads.open)
+        today.update(loads.new[TODAY.name])
+        hour.update(loads.new[LAST_HOUR.name])
+    return {"replayed_open": dict(open_), "replayed_today": dict(today), "replayed_hour": dict(hour)}
 
 
 def _simulate_one(lead, ruleset, batch, *, now_rule) -> SimulatedLead:

@@ -5,6 +5,7 @@ reads cannot change under it until the assignment commits.
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -75,7 +76,13 @@ def _describe_last(state) -> dict:
     """{"last": when the rep last had a lead from this rule, in UTC}; empty when never."""
     if state.last_assigned_at is None:
         return {}
-    return {"last": f"{state.last_assigned_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}"}
+    return {"last": _utc_text(state.last_assigned_at)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_text(at: dt.datetime) -> str:
+    # Said for every rep of every lead while most reps' last assignment stays the same: formatted once.
+    return f"{at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}"
 
 
 def rank(rule, reps, *, open_counts, facts, batch) -> Ranked:
@@ -94,16 +101,21 @@ def _round_robin(rule, reps, states, **_):
     return Ranked(ordered, states, {rep.pk: _describe_last(states[rep.pk]) for rep in reps})
 
 
-def effective_pass(rep, states, reps) -> float:
+def effective_pass(rep, states, reps, *, floor: float | None = None) -> float:
     """A rep back from leave resumes near the others' pass instead of catching up with a flood of leads."""
-    floor = max(states[r.pk].virtual_pass for r in reps) - max(1.0 / float(r.weight) for r in reps)
+    floor = _pass_floor(states, reps) if floor is None else floor
     return max(states[rep.pk].virtual_pass, floor)
+
+
+def _pass_floor(states, reps) -> float:
+    return max(states[r.id].virtual_pass for r in reps) - max(1.0 / float(r.weight) for r in reps)
 
 
 def _weighted(rule, reps, states, **_):
     # Stride scheduling: the lowest pass goes next; each lead adds 1/weight to the rep's pass,
     # so weights 1:3 give exactly 1:3 over every full cycle of four leads.
-    passes = {rep.pk: effective_pass(rep, states, reps) for rep in reps}
+    floor = _pass_floor(states, reps)  # the same for every rep: computed once, not once per rep
+    passes = {rep.pk: effective_pass(rep, states, reps, floor=floor) for rep in reps}
     ordered = sorted(reps, key=lambda rep: (passes[rep.pk], -rep.weight, _last(states[rep.pk]), rep.pk))
     why = {rep.pk: {"weight": str(rep.weight), "pass": round(passes[rep.pk], 3)} for rep in reps}
     return Ranked(ordered, states, why)

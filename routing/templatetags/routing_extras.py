@@ -1,6 +1,7 @@
 """Small filters for the routing pages: who the user is, and numbers people read."""
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from reps import scoping
@@ -38,3 +39,9 @@ def duration(value) -> str:
 @register.filter
 def percent(value) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
+
+
+@register.filter
+def count(value) -> str:
+    """A whole number grouped as the reader's language groups it: 100,000 / 100.000."""
+    return number_format(value, force_grouping=True)

@@ -15,7 +15,7 @@ from leads.models import Lead, LeadEvent
 from routing import simulation as simulation_module
 from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule
 from routing.services import route_pending_leads
-from routing.simulation import routing_simulate, simulation_leads
+from routing.simulation import SimulationResult, routing_replay, routing_simulate, simulation_leads
 from tests.factories import (
     LeadFactory,
     PoolFactory,
@@ -246,17 +246,17 @@ def test_more_leads_than_the_cap_are_refused(monkeypatch):
         routing_simulate(leads=Lead.objects.all(), at=timezone.now())
 
 
-def test_leads_of_the_last_days_are_chosen_newest_first_and_capped(monkeypatch):
-    monkeypatch.setattr(simulation_module, "MAX_SIMULATED_LEADS", 2)
+def test_leads_of_the_last_days_are_chosen_newest_first_and_capped():
     with time_machine.travel(NOW - dt.timedelta(days=40), tick=False):
         LeadFactory(source="webinar")
     recent = [LeadFactory(source="webinar") for _ in range(3)]
     LeadFactory(source="ads")
 
-    choice = simulation_leads(leads=Lead.objects.all(), days=30, source="Webinar", now=timezone.now())
+    choice = simulation_leads(leads=Lead.objects.all(), days=30, source="Webinar", now=timezone.now(), limit=2)
 
     assert set(choice.leads) == set(recent[1:])
     assert choice.left_out == 1
+    assert choice.ids_oldest_first() == [recent[1].pk, recent[2].pk]
 
 
 @pytest.mark.parametrize("strategy", RoutingRule.Strategy.values)
@@ -271,6 +271,47 @@ def test_simulation_reads_rep_facts_once_however_many_leads_it_replays(strategy)
         return len(captured)
 
     assert queries(many) == queries(few)
+
+
+def test_a_long_replay_costs_the_same_queries_per_batch_and_none_per_lead(monkeypatch):
+    monkeypatch.setattr(simulation_module, "REPLAY_BATCH", 5)
+    team, _ = team_of(*[f"Rep{n}" for n in range(10)], max_open_leads=50, max_new_leads_per_day=50)
+    RoutingRuleFactory(name="Team", target_team=team)
+    leads = LeadFactory.create_batch(20)
+    route_all()
+
+    def queries(count):
+        with CaptureQueriesContext(connection) as captured:
+            totals = routing_replay(lead_ids=[lead.pk for lead in leads[:count]], at=timezone.now())
+        assert totals.replayed == count
+        return len(captured)
+
+    one_batch, two_batches, four_batches = queries(5), queries(10), queries(20)
+    assert four_batches - two_batches == 2 * (two_batches - one_batch)
+
+
+def test_a_replay_keeps_the_counts_of_every_lead_and_the_first_changed_leads_in_full():
+    sales, _ = team_of("Anna", "Ben")
+    dach, _ = team_of("Dora")
+    RoutingRuleFactory(name="Everyone", target_team=sales, priority=20)
+    leads = [LeadFactory(country="DE") for _ in range(3)] + [LeadFactory(country="FR")]
+    route_all()
+    draft = RoutingRuleFactory(name="DACH", target_team=dach, priority=10, is_active=False)
+    RuleConditionFactory(rule=draft, field="country", value="DE")
+    before = database_state()
+    progress = []
+
+    totals = routing_replay(lead_ids=[lead.pk for lead in leads], switch_on=[draft], at=timezone.now(),
+                            on_progress=progress.append, changes_kept=2)
+
+    assert progress == [4]
+    result = SimulationResult(totals.as_data())
+    assert (result.replayed, result.rule_changes, result.changed_count) == (4, 3, 4)
+    assert [change.lead_id for change in result.changes] == [leads[0].pk, leads[1].pk]
+    assert result.changes[0].rule == "DACH" and result.changes[0].holder == "Dora"
+    assert "Dora" in result.changes[0].explanation
+    assert tallies(result.by_rule) == {"DACH": (0, 3), "Everyone": (4, 1)}
+    assert database_state() == before
 
 
 def test_a_write_slipping_into_a_simulation_is_refused_by_the_database(monkeypatch):

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from leads.models import Lead
 from routing import simulation as simulation_module
-from routing.models import Assignment, RotationState, RoutingDecision
+from routing.simulation_runs import simulation_run_execute
+from routing.models import Assignment, RotationState, RoutingDecision, SimulationRun
 from routing.services import route_pending_leads
 from tests.admin_support import REPS, staff_user_in
 from tests.factories import (
@@ -58,8 +59,13 @@ def org():
 
 
 def simulate(client, **params):
-    query = {"leads_from": "days", "number": "30", "source": "", "country": "", "run": "Simulate", **params}
-    return client.get(SIMULATE_URL, query)
+    """Submits the form; when it queued a run, runs it here (what its job calls) and opens the run's page."""
+    data = {"leads_from": "days", "number": "30", "source": "", "country": "", "run": "Simulate", **params}
+    response = client.post(SIMULATE_URL, data)
+    if response.status_code != 302:
+        return response
+    simulation_run_execute(run_id=SimulationRun.objects.latest("pk").pk)
+    return client.get(response["Location"])
 
 
 def text_of(response):
@@ -124,8 +130,9 @@ def test_filters_by_source_and_country_choose_the_leads(manager_client, org):
     ({"number": "-1"}, "N must be 1 or more."),
     ({"number": "many"}, "N must be a whole number, such as 30."),
     ({"number": ""}, "Say how many days or leads to replay."),
-    ({"leads_from": "leads", "number": "2001"}, "At most 2,000 leads can be replayed at once."),
-    ({"number": "100000"}, "N must be at most 3650."),
+    ({"leads_from": "leads", "number": "100001"}, "At most 100,000 leads can be replayed at once."),
+    ({"number": "3651"}, "N must be at most 3,650 days."),
+    ({"number": "99999999999999999999999"}, "N must be at most 3,650 days."),
     ({"switch_on": ["999999"]}, "Rule 999999 is not an inactive rule (any more)"),
     ({"switch_on": ["first"]}, "“first” is not a rule id"),
     ({"leads_from": "weeks"}, "Select a valid choice."),
@@ -134,7 +141,7 @@ def test_bad_input_shows_the_error_at_the_field_and_runs_nothing(manager_client,
     response = simulate(manager_client, **params)
     assert response.status_code == 200
     assert message in text_of(response)
-    assert "What would change" not in text_of(response)
+    assert not SimulationRun.objects.exists()
 
 
 def test_an_active_rule_cannot_be_switched_on(manager_client, org):
@@ -152,11 +159,10 @@ def test_a_draft_whose_condition_cannot_compile_is_explained_not_a_server_error(
     assert "What would change" not in text_of(response)
 
 
-def test_too_many_leads_in_the_period_are_capped_with_a_message(manager_client, org, monkeypatch):
-    monkeypatch.setattr(simulation_module, "MAX_SIMULATED_LEADS", 1)
-    monkeypatch.setattr("routing.simulation_admin.MAX_SIMULATED_LEADS", 1)
+def test_too_many_leads_in_the_period_are_capped_with_a_message(manager_client, org, settings):
+    settings.SIMULATION_MAX_LEADS = 1
     text = text_of(simulate(manager_client))
-    assert "2 leads match: the 1 most recent were replayed (at most 1 at once)." in text
+    assert "1 older lead also matched and was left out: the most recent were replayed." in text
     assert "1 lead replayed" in text
 
 
