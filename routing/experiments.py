@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from leads.models import Lead
@@ -241,12 +242,12 @@ def leads_per_group_needed(rate_a: float, rate_b: float) -> int | None:
 def format_p_value(p_value: float) -> str:
     """ "p = 0.31", "p = 0.004", "p < 0.001": as precise as a reader needs."""
     if p_value < 0.001:
-        return "p < 0.001"
-    return f"p = {p_value:.3f}" if p_value < 0.1 else f"p = {p_value:.2f}"
+        return "p < " + number_format(0.001, decimal_pos=3)
+    return "p = " + number_format(p_value, decimal_pos=3 if p_value < 0.1 else 2)
 
 
 def format_rate(rate: float) -> str:
-    return f"{rate * 100:.1f}%"
+    return number_format(rate * 100, decimal_pos=1) + "%"
 
 
 def verdict(control: GroupFigures, test: GroupFigures, z_test: ZTest | None) -> str:
@@ -268,4 +269,4 @@ def verdict(control: GroupFigures, test: GroupFigures, z_test: ZTest | None) -> 
     # Groups this large would almost always show the observed difference as significant, so `more` stays positive.
     more = max(needed - min(control.leads, test.leads), 1)
     return _("Not significant yet (%(p)s); about %(more)s more leads per group needed to detect this "
-             "difference.") % {**values, "more": f"{more:,}"}
+             "difference.") % {**values, "more": number_format(more, force_grouping=True)}
