@@ -141,7 +141,8 @@ def state_text(state: dict) -> str:
         return _("conversion %(rate)s in segment (%(converted)s/%(known)s known outcomes, smoothed), "
                  "share %(share)s, credit %(credit)s") % names
     if "weight" in state:
-        return _("weight %(weight)s, pass %(pass)s") % {"weight": state["weight"], "pass": number_format(state["pass"], decimal_pos=3)}
+        return _("weight %(weight)s, pass %(pass)s") % {"weight": state["weight"],
+                                                         "pass": number_format(state["pass"], decimal_pos=3)}
     if "open" in state:
         return ngettext("%(count)d open lead, %(last)s", "%(count)d open leads, %(last)s", state["open"]) % {
             "count": state["open"], "last": _last_lead(state)}

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Max
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
@@ -165,7 +166,7 @@ class SimulationForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("leads_from") == self.BY_COUNT and (cleaned.get("number") or 0) > MAX_SIMULATED_LEADS:
             self.add_error("number", _("At most %(max)s leads can be replayed at once.")
-                           % {"max": f"{MAX_SIMULATED_LEADS:,}"})
+                           % {"max": number_format(MAX_SIMULATED_LEADS, force_grouping=True)})
         return cleaned
 
     def lead_filters(self) -> dict:

@@ -21,6 +21,7 @@ from functools import cached_property
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, router, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from leads.models import Lead
@@ -245,7 +246,8 @@ def routing_simulate(*, leads: QuerySet, switch_on=(), switch_off=(), at: dt.dat
     lead_ids = list(leads.values_list("pk", flat=True)[: MAX_SIMULATED_LEADS + 1])
     if len(lead_ids) > MAX_SIMULATED_LEADS:
         raise ValidationError(
-            _("At most %(max)s leads can be simulated at once; choose fewer.") % {"max": f"{MAX_SIMULATED_LEADS:,}"}
+            _("At most %(max)s leads can be simulated at once; choose fewer.")
+            % {"max": number_format(MAX_SIMULATED_LEADS, force_grouping=True)}
         )
     started = time.perf_counter()
     using = router.db_for_read(Lead)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from leads.models import Lead
@@ -39,7 +40,8 @@ def rule_simulation_view(model_admin, request):
             messages.warning(request, _(
                 "%(total)s leads match: the %(max)s most recent were replayed (at most %(max)s at once). "
                 "Choose fewer days, or only one source or country.")
-                % {"total": f"{choice.left_out + MAX_SIMULATED_LEADS:,}", "max": f"{MAX_SIMULATED_LEADS:,}"})
+                % {"total": number_format(choice.left_out + MAX_SIMULATED_LEADS, force_grouping=True),
+                   "max": number_format(MAX_SIMULATED_LEADS, force_grouping=True)})
     return simulation_response(model_admin, request, title=_("Simulate rule changes"), form=form,
                                simulation=simulation)
 

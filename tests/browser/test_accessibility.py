@@ -47,7 +47,6 @@ def page_in(browser, request):
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{request.getfixturevalue('live_server').url}/i18n/setlang/", wait_until="commit")  # a cookie's origin
         context.add_cookies([{"name": "django_language", "value": language,
                               "url": request.getfixturevalue("live_server").url}])
         return page
