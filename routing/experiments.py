@@ -242,12 +242,17 @@ def leads_per_group_needed(rate_a: float, rate_b: float) -> int | None:
 def format_p_value(p_value: float) -> str:
     """ "p = 0.31", "p = 0.004", "p < 0.001": as precise as a reader needs."""
     if p_value < 0.001:
-        return "p < " + number_format(0.001, decimal_pos=3)
-    return "p = " + number_format(p_value, decimal_pos=3 if p_value < 0.1 else 2)
+        return "p < " + _decimal(0.001, 3)
+    return "p = " + _decimal(p_value, 3 if p_value < 0.1 else 2)
 
 
 def format_rate(rate: float) -> str:
-    return number_format(rate * 100, decimal_pos=1) + "%"
+    return _decimal(rate * 100, 1) + "%"
+
+
+def _decimal(value: float, places: int) -> str:
+    # Rounded first: Django's number_format cuts the digits off (0.0078 would read 0.007).
+    return number_format(round(value, places), decimal_pos=places)
 
 
 def verdict(control: GroupFigures, test: GroupFigures, z_test: ZTest | None) -> str:
