@@ -1,5 +1,6 @@
 """Admin autocomplete fields that re-show a refused form instead of failing on a submitted value that is no id."""
 
+from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 
@@ -10,6 +11,11 @@ class AutocompleteSelectIgnoringJunk(AutocompleteSelect):
     Django's autocomplete widget filters `id__in=<submitted values>` to label them, and a value like
     "abc" raised there (a 500) instead of the form coming back with "Select a valid choice".
     """
+
+    @property
+    def media(self):
+        # Gives each select2 combobox its field's name (WCAG 4.1.2); listed with autocomplete.js so that it runs after.
+        return super().media + forms.Media(js=["admin/js/autocomplete.js", "routing/admin_autocomplete_names.js"])
 
     def format_value(self, value):
         return [item for item in super().format_value(value) if self._is_an_id(item)]

@@ -17,6 +17,7 @@ from django_countries.filters import CountryFilter
 
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from leadrouting.admin_lists import LargeListMixin, LeadSearchMixin
+from leadrouting.admin_labels import LabelledTabularInline
 from leads.csv_import import CsvFileError, csv_decode, csv_read, leads_import, mapping_suggest, rows_check, rows_map
 from leads.forms import AccountDomainForm, CsvMappingForm, CsvUploadForm
 from leads.models import Account, AccountDomain, ApiToken, IntakeForm, Lead, LeadEvent
@@ -31,7 +32,7 @@ from routing.simulation_admin import lead_simulation_response, may_simulate
 from routing.timeline import event_text
 
 
-class AccountDomainInline(admin.TabularInline):
+class AccountDomainInline(LabelledTabularInline):
     model = AccountDomain
     form = AccountDomainForm
     extra = 1

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
+from leadrouting.admin_labels import LabelledTabularInline
 from reps.forms import WorkingHoursForm, WorkingHoursFormSet
 from reps.models import (
     AvailabilityCalendar,
@@ -54,13 +55,13 @@ class SkillAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class WorkingHoursInline(admin.TabularInline):
+class WorkingHoursInline(LabelledTabularInline):
     model = WorkingHours
     formset = WorkingHoursFormSet
     extra = 1
 
 
-class HolidayInline(admin.TabularInline):
+class HolidayInline(LabelledTabularInline):
     model = Holiday
     extra = 1
 
@@ -98,13 +99,13 @@ class HolidayAdmin(AutocompleteIdsOnlyMixin, admin.ModelAdmin):
     autocomplete_fields = ["calendar"]
 
 
-class RepSkillInline(AutocompleteIdsOnlyMixin, admin.TabularInline):
+class RepSkillInline(AutocompleteIdsOnlyMixin, LabelledTabularInline):
     model = RepSkill
     autocomplete_fields = ["skill"]
     extra = 1
 
 
-class TimeOffInline(admin.TabularInline):
+class TimeOffInline(LabelledTabularInline):
     model = TimeOff
     extra = 1
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from leadrouting.admin_lists import LargeListMixin, LeadSearchMixin
+from leadrouting.admin_labels import LabelledTabularInline
 from leads.models import Lead
 from reps.admin import RepListFilter, RepsOfMyTeamsMixin
 from reps.scoping import assignments_in_scope, decisions_in_scope, leads_in_scope, manager_scope
@@ -116,13 +117,13 @@ class PoolAdmin(admin.ModelAdmin):
         return pool.waiting_leads
 
 
-class RuleConditionInline(admin.TabularInline):
+class RuleConditionInline(LabelledTabularInline):
     model = RuleCondition
     form = RuleConditionForm
     extra = 1
 
 
-class RuleSkillRequirementInline(AutocompleteIdsOnlyMixin, admin.TabularInline):
+class RuleSkillRequirementInline(AutocompleteIdsOnlyMixin, LabelledTabularInline):
     model = RuleSkillRequirement
     formset = SkillRequirementFormSet
     autocomplete_fields = ["skill"]
@@ -148,6 +149,9 @@ class RoutingRuleAdmin(ConfigFileAdminMixin, AutocompleteIdsOnlyMixin, SortableA
                                           "sla_escalation_pool"]}),
     ]
     inlines = [RuleConditionInline, RuleSkillRequirementInline]
+
+    class Media:
+        css = {"all": ["routing/admin_pages.css"]}  # underlined breadcrumb links (WCAG 1.4.1)
 
     def get_queryset(self, request):
         return (

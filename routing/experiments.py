@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from leads.models import Lead
@@ -246,12 +247,17 @@ def leads_per_group_needed(rate_a: float, rate_b: float) -> int | None:
 def format_p_value(p_value: float) -> str:
     """ "p = 0.31", "p = 0.004", "p < 0.001": as precise as a reader needs."""
     if p_value < 0.001:
-        return "p < 0.001"
-    return f"p = {p_value:.3f}" if p_value < 0.1 else f"p = {p_value:.2f}"
+        return "p < " + _decimal(0.001, 3)
+    return "p = " + _decimal(p_value, 3 if p_value < 0.1 else 2)
 
 
 def format_rate(rate: float) -> str:
-    return f"{rate * 100:.1f}%"
+    return _decimal(rate * 100, 1) + "%"
+
+
+def _decimal(value: float, places: int) -> str:
+    # Rounded first: Django's number_format cuts the digits off (0.0078 would read 0.007).
+    return number_format(round(value, places), decimal_pos=places)
 
 
 def verdict(control: GroupFigures, test: GroupFigures, z_test: ZTest | None) -> str:
@@ -273,4 +279,4 @@ def verdict(control: GroupFigures, test: GroupFigures, z_test: ZTest | None) -> 
     # Groups this large would almost always show the observed difference as significant, so `more` stays positive.
     more = max(needed - min(control.leads, test.leads), 1)
     return _("Not significant yet (%(p)s); about %(more)s more leads per group needed to detect this "
-             "difference.") % {**values, "more": f"{more:,}"}
+             "difference.") % {**values, "more": number_format(more, force_grouping=True)}

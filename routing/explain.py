@@ -11,6 +11,7 @@ the rule that placed the lead, its conditions, target, result and chosen rep, an
 the rules that did not match and the other candidates are counted, no longer listed.
 """
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -171,14 +172,16 @@ def state_text(state: dict) -> str:
     """What the strategy read for an eligible rep (`routing.strategies`)."""
     if "rate" in state:
         names = {"rate": f"{state['rate']:.0%}", "converted": state["converted"], "known": state["known"],
-                 "share": f"{state['share']:.0%}", "credit": f"{state['credit']:.2f}"}
+                 "share": f"{state['share']:.0%}",
+                 "credit": number_format(round(state["credit"], 2), decimal_pos=2)}
         if state.get("new"):
             return _("conversion %(rate)s in segment (%(converted)s/%(known)s known outcomes, smoothed), new rep, "
                      "share %(share)s, credit %(credit)s") % names
         return _("conversion %(rate)s in segment (%(converted)s/%(known)s known outcomes, smoothed), "
                  "share %(share)s, credit %(credit)s") % names
     if "weight" in state:
-        return _("weight %(weight)s, pass %(pass)s") % {"weight": state["weight"], "pass": f"{state['pass']:.3f}"}
+        return _("weight %(weight)s, pass %(pass)s") % {"weight": state["weight"],
+                                                         "pass": number_format(round(state["pass"], 3), decimal_pos=3)}
     if "open" in state:
         return ngettext("%(count)d open lead, %(last)s", "%(count)d open leads, %(last)s", state["open"]) % {
             "count": state["open"], "last": _last_lead(state)}
