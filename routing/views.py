@@ -88,9 +88,11 @@ def home(request):
 
 @rep_required
 def queue(request, rep):
+    now = timezone.now()
     return render(request, "routing/queue.html", {
         "rep": rep, "leads": selectors.rep_open_leads(rep), "pool_count": selectors.pool_leads_for(rep).count(),
-        "away_form": AwayForm(), "tab": "queue", "now": timezone.now(),
+        "away_form": AwayForm(), "tab": "queue", "now": now,
+        "routing_status": selectors.rep_routing_status(rep, at=now),
     })
 
 
