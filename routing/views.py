@@ -81,9 +81,16 @@ def lead_in_reach(view):
 
 
 def home(request):
-    if scoping.rep_for(request.user) is None and scoping.is_sales_manager(request.user):
+    """A rep's home is the queue, a manager's the dashboard, an administrator's the admin; others log in first."""
+    if not request.user.is_authenticated:
+        return redirect("routing:login")
+    if scoping.rep_for(request.user) is not None:
+        return redirect("routing:queue")
+    if scoping.is_sales_manager(request.user):
         return redirect("routing:dashboard")
-    return redirect("routing:queue")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    raise PermissionDenied(_("Your account is neither a rep nor a sales manager; ask an administrator to make it one."))
 
 
 @rep_required
