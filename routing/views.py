@@ -208,7 +208,8 @@ def lead_reassign_view(request, lead):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Lead reassigned."))
+        lead.refresh_from_db(fields=["owner", "pool"])  # "route again" lets the rules choose: say whom they chose
+        messages.success(request, _reassigned_message(lead))
     return redirect("routing:lead_detail", lead_id=lead.pk)
 
 
@@ -295,6 +296,14 @@ def experiment_make_variant_default(request, experiment_id):
         messages.success(request, _("Rule '%(control)s' now assigns like '%(variant)s'; the experiment is over.") % {
             "control": experiment.control_rule, "variant": experiment.variant_rule})
     return redirect("routing:experiment_results", experiment_id=experiment.pk)
+
+
+def _reassigned_message(lead) -> str:
+    if lead.owner is not None:
+        return _("%(lead)s reassigned to %(rep)s.") % {"lead": lead, "rep": lead.owner}
+    if lead.pool is not None:
+        return _("%(lead)s is waiting in pool %(pool)s: no rep could take it now.") % {"lead": lead, "pool": lead.pool}
+    return _("%(lead)s has no owner: no rule found a rep for it.") % {"lead": lead}
 
 
 def _back(request):
