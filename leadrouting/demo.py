@@ -281,10 +281,8 @@ def _create_intake_form():
     IntakeForm.objects.create(
         name="Contact sales", slug=INTAKE_FORM_SLUG,
         fields=["first_name", "last_name", "email", "phone", "company", "country", "employee_count", "use_case"],
-        required_fields=["email", "company"],
-        labels={"use_case": "What do you want to achieve?"},
-        help_texts={"phone": "With the country code, e.g. +44 20 7946 0000."},
-        hidden_values={"source": "web"},
+        # No custom labels or help: the standard ones are shown in the visitor's language.
+        required_fields=["email", "company"], hidden_values={"source": "web"},
     ).full_clean()
 
 
