@@ -340,8 +340,8 @@ def _work(lead, outcome, rng):
 def _date_history(lead, tries, rng):
     """The rows written at load time moved to the lead's own past: each routing run at its try, the changes after."""
     came_in = tries[0]
-    for decision_id, moment in zip(RoutingDecision.objects.filter(lead=lead).order_by("id").values_list("id", flat=True),
-                                   tries):
+    decision_ids = RoutingDecision.objects.filter(lead=lead).order_by("id").values_list("id", flat=True)
+    for decision_id, moment in zip(decision_ids, tries):
         RoutingDecision.objects.filter(pk=decision_id).update(created_at=moment)
     moments = [tries[-1]]
     status_events = LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.STATUS).order_by("id")

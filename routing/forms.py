@@ -95,7 +95,9 @@ MARKED_ABSENCES = ("away", "on_leave")
 class RepChoiceField(forms.ModelChoiceField):
     """Reps by name, those away or on leave marked with until when, e.g. "Ben Weber (away until 14:00 Europe/Berlin)"."""
 
-    absences: dict = {}
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.absences = {}  # rep id -> reps.availability.Unavailable, set by the form that shows the list
 
     def label_from_instance(self, rep):
         absence = self.absences.get(rep.pk)

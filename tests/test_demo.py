@@ -8,7 +8,6 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
-from django.utils import timezone
 
 from leadrouting import demo
 from leads.models import Account, AccountDomain, Lead

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from reps.models import Rep
 from routing.models import Assignment
-from tests.factories import LeadFactory, TimeOffFactory, sales_manager
+from tests.factories import TimeOffFactory, sales_manager
 from tests.routing.test_views import flash, rep_named, routed_lead_for
 
 pytestmark = pytest.mark.django_db
