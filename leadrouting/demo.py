@@ -9,8 +9,12 @@ organisation. `demo_load` builds it in one transaction; the demo manager user ma
 as loaded, so a second load changes nothing. `demo_delete` removes it again (by the
 demo's own names) so `load_demo --reset` can rebuild it.
 
-Leads are saved one by one with `Lead.objects.create()`: routing hooks on post_save, so
-each demo lead is routed like a real one once the transaction commits.
+The leads are history: each came in at an instant of the past two weeks and is routed by the
+engine at that instant (who was in hours then, the caps then), and its rows are dated then.
+Most were worked since (contacted, qualified, converted or lost). The newest is more than a
+day old, so no rep's day (in any time zone) holds one: the caps are free for new leads.
+Follow-the-sun desks (the night desk every night, the weekend desk on weekend days) mean a
+new lead finds a rep in hours at any hour of any day.
 """
 
 import datetime as dt
@@ -28,16 +32,31 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from leads.models import Account, AccountDomain, Lead
+from leads import lifecycle
+from leads.models import Account, AccountDomain, IntakeForm, Lead, LeadEvent
 from reps.models import AvailabilityCalendar, Holiday, Rep, RepSkill, Skill, Team, Territory, TimeOff, WorkingHours
 from routing.config_file import routing_config_import
-from routing.models import Pool, RoutingRule
+from routing.experiments import experiment_start
+from routing.models import Assignment, Pool, RoutingDecision, RoutingExperiment, RoutingRule
+from routing.services import lead_route_locked
 
 MANAGER_USERNAME, MANAGER_PASSWORD = "manager", "demo-manager-2025"
 REP_USERNAME, REP_PASSWORD = "rep", "demo-rep-2025"
+ADMIN_USERNAME, ADMIN_PASSWORD = "admin", "demo-admin-2025"  # a superuser: users, groups, the queues' dashboard
+INTAKE_FORM_SLUG = "contact"
+EXPERIMENT_NAME = "Least loaded vs round robin"
 MANAGERS_GROUP, REPS_GROUP = "Sales managers", "Reps"
 RANDOM_SEED = 20250601
 LEAD_COUNT = 200
+HISTORY = dt.timedelta(days=14)
+# The newest lead of the history is older than any rep's day, so no daily or hourly cap starts the demo filled.
+HISTORY_END = dt.timedelta(hours=25)
+# What became of a routed lead since, with weights: about a third is still open (contacted or qualified).
+OUTCOMES = [(Lead.Status.CONTACTED, 20), (Lead.Status.QUALIFIED, 15), (Lead.Status.CONVERTED, 30),
+            (Lead.Status.LOST, 35)]
+# A lead parked for want of a rep in hours is tried again this often, up to a weekend long.
+BACKLOG_RETRY, BACKLOG_TRIES = dt.timedelta(hours=6), 12
+LOST_REASONS = ["No budget this year", "Chose a competitor", "No reply after three attempts"]
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 
@@ -232,6 +251,7 @@ def demo_load(*, now: dt.datetime | None = None) -> bool:
     managers_group, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
     reps_group, _ = Group.objects.get_or_create(name=REPS_GROUP)
     users = {MANAGER_USERNAME: _create_user(MANAGER_USERNAME, "Morgan", "Blake", MANAGER_PASSWORD, managers_group)}
+    _create_admin()
     teams = _create_teams()
     calendars = _create_calendars(now.year)
     skills = {skill["name"]: Skill.objects.get_or_create(**skill)[0] for skill in PEOPLE["skills"]}
@@ -246,9 +266,96 @@ def demo_load(*, now: dt.datetime | None = None) -> bool:
     _create_accounts(reps)
     # The same import a manager runs: every rule passes the admin's checks.
     routing_config_import(ROUTING)
-    for spec in demo_lead_specs():
-        Lead.objects.create(**spec)  # one by one: routing hooks on post_save
+    _create_intake_form()
+    _start_experiment(users[MANAGER_USERNAME], now - HISTORY)
+    _load_history(now)
     return True
+
+
+def _create_admin():
+    get_user_model().objects.create_superuser(
+        ADMIN_USERNAME, "admin@leadrouting-demo.example", ADMIN_PASSWORD, first_name="Alex", last_name="Admin")
+
+
+def _create_intake_form():
+    IntakeForm.objects.create(
+        name="Contact sales", slug=INTAKE_FORM_SLUG,
+        fields=["first_name", "last_name", "email", "phone", "company", "country", "employee_count", "use_case"],
+        # No custom labels or help: the standard ones are shown in the visitor's language.
+        required_fields=["email", "company"], hidden_values={"source": "web"},
+    ).full_clean()
+
+
+def _start_experiment(manager, started_at):
+    """The default rule's leads split between round robin (control) and least loaded (test), since the history began."""
+    experiment = RoutingExperiment.objects.create(
+        name=EXPERIMENT_NAME, hypothesis="Least loaded reps answer faster, so more of their leads convert.",
+        control_rule=RoutingRule.objects.get(name="Default round robin"),
+        variant_rule=RoutingRule.objects.get(name="Default least loaded (A/B test)"),
+    )
+    experiment_start(experiment_id=experiment.pk, actor=manager)
+    RoutingExperiment.objects.filter(pk=experiment.pk).update(started_at=started_at)
+
+
+def _load_history(now):
+    """Each lead routed at the past instant it came in, worked since, and its rows dated then (see the docstring)."""
+    rng = random.Random(RANDOM_SEED + 1)
+    specs = demo_lead_specs()
+    first, last = now - HISTORY, now - HISTORY_END
+    outcomes, weights = zip(*OUTCOMES)
+    for number, spec in enumerate(specs):
+        at = first + (last - first) * (number + rng.random()) / len(specs)
+        lead = Lead.objects.create(**spec)
+        tries = _route_until_placed(lead, at, last)
+        lead.refresh_from_db()
+        if lead.owner_id is not None:
+            _work(lead, rng.choices(outcomes, weights=weights)[0], rng)
+            lead.refresh_from_db()
+        _date_history(lead, tries, rng)
+
+
+def _route_until_placed(lead, at, last) -> list:
+    """Routes the lead at `at`; one parked for want of a rep in hours is retried every few hours, as the sweep does."""
+    tries = []
+    while at < last and len(tries) < BACKLOG_TRIES:
+        lead_route_locked(lead=Lead.objects.select_for_update().get(pk=lead.pk), worker="demo", now=at)
+        tries.append(at)
+        if not Lead.objects.filter(pk=lead.pk, status=Lead.Status.NEW, owner=None, pool__isnull=False).exists():
+            break
+        at += BACKLOG_RETRY
+    return tries
+
+
+def _work(lead, outcome, rng):
+    actor = lead.owner.user
+    lifecycle.lead_mark_contacted(lead_id=lead.pk, actor=actor)
+    if outcome in (Lead.Status.QUALIFIED, Lead.Status.CONVERTED):
+        lifecycle.lead_qualify(lead_id=lead.pk, actor=actor)
+    if outcome == Lead.Status.CONVERTED:
+        lifecycle.lead_convert(lead_id=lead.pk, actor=actor)
+    elif outcome == Lead.Status.LOST:
+        lifecycle.lead_lose(lead_id=lead.pk, actor=actor, reason=rng.choice(LOST_REASONS))
+
+
+def _date_history(lead, tries, rng):
+    """The rows written at load time moved to the lead's own past: each routing run at its try, the changes after."""
+    came_in = tries[0]
+    decision_ids = RoutingDecision.objects.filter(lead=lead).order_by("id").values_list("id", flat=True)
+    for decision_id, moment in zip(decision_ids, tries):
+        RoutingDecision.objects.filter(pk=decision_id).update(created_at=moment)
+    moments = [tries[-1]]
+    status_events = LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.STATUS).order_by("id")
+    for event_id in status_events.values_list("id", flat=True):
+        moments.append(moments[-1] + dt.timedelta(minutes=rng.randint(4, 600)))
+        LeadEvent.objects.filter(pk=event_id).update(created_at=moments[-1])
+    LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.CREATED).update(created_at=came_in)
+    LeadEvent.objects.filter(lead=lead).exclude(kind__in=[LeadEvent.Kind.STATUS, LeadEvent.Kind.CREATED]).update(
+        created_at=tries[-1])
+    Assignment.objects.filter(lead=lead).update(created_at=tries[-1])
+    Lead.objects.filter(pk=lead.pk).update(
+        created_at=came_in, updated_at=moments[-1], first_touch_at=moments[1] if len(moments) > 1 else None,
+        closed_at=moments[-1] if lead.status in Lead.CLOSED_STATUSES else None,
+    )
 
 
 def _create_user(username, first_name, last_name, password, group):
@@ -284,7 +391,8 @@ def _create_calendars(year: int) -> dict:
             WorkingHours.objects.create(calendar=calendar, weekday=weekday, start=dt.time.fromisoformat(spec["start"]),
                                         end=dt.time.fromisoformat(spec["end"]))
         for holiday_year in (year, year + 1):  # fixed-date public holidays, this year and the next
-            for holiday in PEOPLE["holidays"][spec["holidays_of"]]:
+            # The follow-the-sun desks keep no holidays: someone takes leads on every day of the year.
+            for holiday in PEOPLE["holidays"][spec["holidays_of"]] if spec["holidays_of"] else ():
                 Holiday.objects.create(calendar=calendar, date=dt.date(holiday_year, holiday["month"], holiday["day"]),
                                        name=holiday["name"])
         calendars[spec["name"]] = calendar
@@ -353,6 +461,8 @@ def demo_delete() -> None:
     """
     usernames = [MANAGER_USERNAME] + [spec["username"] for spec in PEOPLE["reps"]]
     Lead.objects.filter(email__in=[spec["email"] for spec in demo_lead_specs()]).delete()
+    RoutingExperiment.objects.filter(name=EXPERIMENT_NAME).delete()  # it protects its rules
+    IntakeForm.objects.filter(slug=INTAKE_FORM_SLUG).delete()
     RoutingRule.objects.filter(name__in=[spec["name"] for spec in ROUTING["rules"]]).delete()
     Pool.objects.filter(name__in=[spec["name"] for spec in ROUTING["pools"]]).delete()
     Account.objects.filter(name__in=[spec["name"] for spec in ACCOUNTS]).delete()
@@ -360,10 +470,14 @@ def demo_delete() -> None:
     territories = Territory.objects.filter(name__in=names).select_related("parent")
     for territory in sorted(territories, key=lambda t: -len(list(t.ancestors()))):  # a parent is protected
         territory.delete()
-    get_user_model().objects.filter(username__in=usernames).delete()  # their Rep rows go with them
+    get_user_model().objects.filter(username__in=usernames + [ADMIN_USERNAME]).delete()  # their Rep rows go too
     for spec in reversed(PEOPLE["teams"]):
         Team.objects.filter(name=spec["name"]).delete()
     AvailabilityCalendar.objects.filter(name__in=[spec["name"] for spec in PEOPLE["calendars"]]).delete()
+
+
+def demo_experiment() -> RoutingExperiment | None:
+    return RoutingExperiment.objects.filter(name=EXPERIMENT_NAME).first()
 
 
 def demo_summary() -> dict:

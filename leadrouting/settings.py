@@ -187,8 +187,10 @@ for _name in ("SIMULATION_MAX_LEADS", "SIMULATION_STALLED_SECONDS", "SIMULATION_
 # --- Email ----------------------------------------------------------------
 vars().update(_env_or_fail(env.email_url, "EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = _env_or_fail(env.str, "DEFAULT_FROM_EMAIL", default="leadrouting <noreply@localhost>")
-# Links in emails point here: the address people open the app at, without a trailing slash.
-SITE_URL = _env_or_fail(env.str, "SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Links in emails point here: the address people open the app at, without a trailing slash. The default suits
+# `manage.py runserver` on this machine only; `manage.py check --deploy` warns while it is left (routing.W001).
+SITE_URL_DEFAULT = "http://127.0.0.1:8000"
+SITE_URL = _env_or_fail(env.str, "SITE_URL", default=SITE_URL_DEFAULT).rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(
         "Environment variable SITE_URL must start with http:// or https://, e.g. https://leads.example.com."

@@ -2,8 +2,13 @@ from csp.decorators import csp_exempt
 from django.contrib import admin
 from django.contrib.auth.decorators import user_passes_test
 from django.urls import URLPattern, include, path
-from django.views.generic import RedirectView
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
+
+from routing import views as routing_views
+
+# The admin's "View site" leads to the app (the person's home), not back into the admin.
+admin.site.site_url = "/"
+admin.site.site_header = admin.site.site_title = "leadrouting"
 
 # The queue dashboard can delete and requeue jobs: superusers only, not every staff user (reps are staff).
 superuser_required = user_passes_test(lambda user: user.is_active and user.is_superuser, login_url="admin:login")
@@ -21,7 +26,7 @@ def superusers_only(patterns):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", routing_views.home),  # a person's home: the queue, the dashboard, or the app's login
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher posts here
     path("django-rq/", include((superusers_only(get_api_urlpatterns() + get_admin_urlpatterns()), "django_rq"))),

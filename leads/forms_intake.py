@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from leads.models import IntakeForm, Lead
-from leads.normalise import TEXT_LIMITS
+from leads.normalise import TEXT_LIMITS, lead_data_normalise
 
 # A field people never see (hidden by CSS): bots that fill every input give themselves away.
 HONEYPOT_FIELD = "nickname"
@@ -49,6 +49,19 @@ class LeadIntakeForm(forms.Form):
 
     def visible_fields(self):
         return [field for field in super().visible_fields() if field.name != HONEYPOT_FIELD]
+
+    def clean(self):
+        """The service's value checks too (an email address, a number), so every error shows in one round."""
+        cleaned = super().clean()
+        # Raw text of every field, also those a field check refused: the service's checks of the others still run.
+        raw = {name: self.data.get(name, "") for name in self.fields if name != HONEYPOT_FIELD}
+        try:
+            lead_data_normalise(raw)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                if name in self.fields and name not in self.errors:
+                    self.add_error(name, messages)
+        return cleaned
 
     def lead_values(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if name != HONEYPOT_FIELD}

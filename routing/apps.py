@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +11,7 @@ class RoutingConfig(AppConfig):
     def ready(self):
         from routing import signals  # noqa: F401 — connects the receivers
         from routing.backlog import retry_backlog_when_capacity_frees
+        from routing.checks import check_site_url_is_set
         from routing.events import LEAD_CLOSED, OWNER_CHANGED, REP_AVAILABLE, subscribe
         from routing.notifications import notify_owner_changes
 
@@ -17,3 +19,4 @@ class RoutingConfig(AppConfig):
         subscribe(OWNER_CHANGED, notify_owner_changes)
         for event in (OWNER_CHANGED, LEAD_CLOSED, REP_AVAILABLE):
             subscribe(event, retry_backlog_when_capacity_frees)
+        checks.register(check_site_url_is_set, deploy=True)

@@ -5,10 +5,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.utils.formats import number_format
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
+from reps.availability import unavailability
 from reps.models import Rep
 from reps.scoping import TeamScope, reps_in_scope
 from routing.conditions import ANY, ATTRIBUTE_PREFIX, BOOLEAN, FIELD_TYPES, NUMBER, TERRITORY, TEXT
@@ -87,10 +89,30 @@ class SkillRequirementFormSet(forms.BaseInlineFormSet):
             raise ValidationError(errors)
 
 
-class LeadReassignForm(forms.Form):
-    """A manager moves leads to an active rep of their teams, or sends them through the rules again, and says why."""
+# Marked in the list of reps a manager reassigns to; out of hours is left unmarked (most reps are, at any hour).
+MARKED_ABSENCES = ("away", "on_leave")
 
-    to_rep = forms.ModelChoiceField(
+
+class RepChoiceField(forms.ModelChoiceField):
+    """Reps by name, those away or on leave marked with until when, e.g. "Ben Weber (away until 14:00 Europe/Berlin)"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.absences = {}  # rep id -> reps.availability.Unavailable, set by the form that shows the list
+
+    def label_from_instance(self, rep):
+        absence = self.absences.get(rep.pk)
+        return _("%(rep)s (%(absence)s)") % {"rep": rep, "absence": absence.text} if absence else str(rep)
+
+
+class LeadReassignForm(forms.Form):
+    """A manager moves leads to an active rep of their teams, or sends them through the rules again, and says why.
+
+    Reps away or on leave stay in the list, marked: a manager who names a rep means that rep (the account's
+    owner back on Monday, a colleague covering), unlike routing, which passes over whoever cannot call now.
+    """
+
+    to_rep = RepChoiceField(
         label=gettext_lazy("new owner"),
         queryset=Rep.objects.filter(is_active=True).select_related("user"),
         required=False,
@@ -112,6 +134,10 @@ class LeadReassignForm(forms.Form):
             to_rep.error_messages["invalid_choice"] = _(
                 "That rep is not in a team you manage, or is inactive: choose a rep from the list, "
                 "or route the lead again through the rules.")
+        if data is None:  # only the page shows the list
+            to_rep = self.fields["to_rep"]
+            to_rep.absences = {pk: absence for pk, absence in unavailability(to_rep.queryset, timezone.now()).items()
+                               if absence is not None and absence.code in MARKED_ABSENCES}
 
 
 # --- Simulation ------------------------------------------------------------

@@ -47,8 +47,8 @@ ESCALATION_JOB = "routing.jobs.notify_escalation"
 
 
 def lead_url(lead_id: int) -> str:
-    """The absolute address of the lead's page, for links in emails."""
-    return settings.SITE_URL + reverse("admin:leads_lead_change", args=[lead_id])
+    """The absolute address of the lead's page in the app (not the admin's), for links in emails."""
+    return settings.SITE_URL + reverse("routing:lead_detail", args=[lead_id])
 
 
 # --- Registering notifications (inside the writer's transaction) -------------------------------

@@ -8,21 +8,44 @@ import itertools
 from dataclasses import dataclass, field
 
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, When
-from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from reps.models import Rep, Team
+from reps.availability import next_available_at, rep_unavailability
 from reps.scoping import TeamScope, assignments_in_scope, leads_in_scope, previous_owner_id, reps_in_scope, team_scope
 from routing import daily_stats
+from routing.capacity import rep_capacity_problem
 from routing.models import (
     Assignment, DailyAssignmentStats, DailyLeadStats, Pool, RoutingDecision, RoutingRule,
 )
-from routing.explain import decision_explanation, rule_line
+from routing.explain import decision_explanation, exclusion_text, rule_line
 from routing.timeline import cause_text, event_text
 
 REASSIGNMENT_KINDS = daily_stats.REASSIGNMENT_KINDS
 # Days each period of the dashboard and the trends covers, today included.
 PERIOD_DAYS = {"today": 1, "7d": 7, "30d": 30, "12m": 365}
+
+
+# --- Whether new leads reach a rep now ----------------------------------------
+
+@dataclass(frozen=True)
+class RoutingStatus:
+    """What the engine would make of the rep at `at`: `why_not` (in the reader's language) is empty when they can
+    take a lead; `next_at` is when they can again (working hours, leave, away), None when unknown or at a cap."""
+
+    why_not: str = ""
+    next_at: dt.datetime | None = None
+
+
+def rep_routing_status(rep: Rep, *, at: dt.datetime) -> RoutingStatus:
+    """The same checks as the engine's eligibility (reps.availability, then routing.capacity), for the rep's own page."""
+    unavailable = rep_unavailability(rep, at)
+    if unavailable is not None:
+        return RoutingStatus(unavailable.text, next_available_at(rep, at))
+    problem = rep_capacity_problem(rep, at=at)
+    if problem is not None:
+        return RoutingStatus(exclusion_text(*problem))
+    return RoutingStatus()
 
 
 # --- Pools a rep may claim from ---------------------------------------------

@@ -1,5 +1,6 @@
 """Routing writes: lock pending leads, run the engine, record each outcome with its audit rows in the same transaction."""
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -105,16 +106,18 @@ def _route_next_pending_lead(worker: str, ruleset) -> bool:
 
 @site_language()
 def lead_route_locked(*, lead: Lead, worker: str, exclude_rep_ids=(), kind=Assignment.Kind.INITIAL, actor=None,
-                       cause: dict | None = None, release: bool = False, ruleset=None) -> RoutingDecision | None:
+                       cause: dict | None = None, release: bool = False, ruleset=None,
+                       now: dt.datetime | None = None) -> RoutingDecision | None:
     """Routes a lead whose row the caller has locked; a lead that makes the engine fail becomes unroutable.
 
     A reassignment passes its `cause` and `kind`; see `routing.recording.decision_record` for `release`.
+    `now` is the instant the engine decides at (who is in hours, the caps); the demo's history passes a past one.
     """
     if kind == Assignment.Kind.INITIAL and (lead.owner_id is not None or lead.status not in ROUTABLE_STATUSES):
         _leave_unrouted(lead)
         return None
     started = time.perf_counter()
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             batch = RoutingBatch(now=now, worker=worker)

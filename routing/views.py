@@ -88,16 +88,25 @@ def lead_in_reach(view):
 
 
 def home(request):
-    if scoping.rep_for(request.user) is None and scoping.is_sales_manager(request.user):
+    """A rep's home is the queue, a manager's the dashboard, an administrator's the admin; others log in first."""
+    if not request.user.is_authenticated:
+        return redirect("routing:login")
+    if scoping.rep_for(request.user) is not None:
+        return redirect("routing:queue")
+    if scoping.is_sales_manager(request.user):
         return redirect("routing:dashboard")
-    return redirect("routing:queue")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    raise PermissionDenied(_("Your account is neither a rep nor a sales manager; ask an administrator to make it one."))
 
 
 @rep_required
 def queue(request, rep):
+    now = timezone.now()
     return render(request, "routing/queue.html", {
         "rep": rep, "leads": selectors.rep_open_leads(rep), "pool_count": selectors.pool_leads_for(rep).count(),
-        "away_form": AwayForm(), "tab": "queue", "now": timezone.now(),
+        "away_form": AwayForm(), "tab": "queue", "now": now,
+        "routing_status": selectors.rep_routing_status(rep, at=now),
     })
 
 
@@ -206,7 +215,8 @@ def lead_reassign_view(request, lead):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Lead reassigned."))
+        lead.refresh_from_db(fields=["owner", "pool"])  # "route again" lets the rules choose: say whom they chose
+        messages.success(request, _reassigned_message(lead))
     return redirect("routing:lead_detail", lead_id=lead.pk)
 
 
@@ -308,6 +318,14 @@ def experiment_make_variant_default(request, experiment_id):
         messages.success(request, _("Rule '%(control)s' now assigns like '%(variant)s'; the experiment is over.") % {
             "control": experiment.control_rule, "variant": experiment.variant_rule})
     return redirect("routing:experiment_results", experiment_id=experiment.pk)
+
+
+def _reassigned_message(lead) -> str:
+    if lead.owner is not None:
+        return _("%(lead)s reassigned to %(rep)s.") % {"lead": lead, "rep": lead.owner}
+    if lead.pool is not None:
+        return _("%(lead)s is waiting in pool %(pool)s: no rep could take it now.") % {"lead": lead, "pool": lead.pool}
+    return _("%(lead)s has no owner: no rule found a rep for it.") % {"lead": lead}
 
 
 def _back(request):

@@ -1,16 +1,21 @@
-"""manage.py load_demo: a realistic organisation, loaded once, and the logins it prints."""
+"""manage.py load_demo: a realistic organisation, loaded once, and the logins it prints; it routes at any hour."""
 
+import datetime as dt
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.utils import timezone
+from django.db import transaction
 
 from leadrouting import demo
 from leads.models import Account, AccountDomain, Lead
 from reps.models import AvailabilityCalendar, Rep, Team, Territory, TimeOff
+from routing.capacity import rep_loads
+from routing.experiments import experiment_results
 from routing.models import Pool, RoutingRule
+from routing.services import route_pending_leads
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +26,22 @@ def load_demo(*args) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def output():
-    return load_demo()
+# Loaded late on a Saturday night (UTC): the instants below are a Sunday night, a weekday morning and evening.
+LOADED_AT = dt.datetime(2026, 2, 28, 23, 30, tzinfo=dt.UTC)
+SUNDAY_NIGHT = dt.datetime(2026, 3, 1, 3, 0, tzinfo=dt.UTC)
+MONDAY_MORNING = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)  # 10:30 in Berlin
+MONDAY_EVENING = dt.datetime(2026, 3, 2, 20, 0, tzinfo=dt.UTC)  # after hours in Europe, afternoon in the Americas
+
+
+@pytest.fixture(scope="module")
+def output(django_db_setup, django_db_blocker):
+    """Loaded once for the module (it routes two weeks of history), rolled back after its last test."""
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            with time_machine.travel(LOADED_AT, tick=False):
+                printed = load_demo()
+            yield printed
+            transaction.set_rollback(True)
 
 
 def test_three_regions_have_sub_teams_and_managers(output):
@@ -45,11 +63,11 @@ def test_about_twenty_reps_of_every_seniority_with_calendars_in_several_time_zon
     assert all(rep.skill_levels.exists() for rep in reps)
     night_desk = AvailabilityCalendar.objects.get(name="Night desk")
     assert all(hours.is_overnight for hours in night_desk.working_hours.all())
-    assert night_desk.holidays.exists()
+    assert AvailabilityCalendar.objects.get(name="Berlin office").holidays.exists()
 
 
 def test_some_reps_are_on_leave_now_and_one_is_away(output):
-    now = timezone.now()
+    now = LOADED_AT
     on_leave = Rep.objects.filter(time_off__start__lte=now, time_off__end__gt=now).distinct()
     assert on_leave.count() >= 1
     assert Rep.objects.filter(status=Rep.Status.AWAY, away_until__gt=now).count() == 1
@@ -83,7 +101,8 @@ def test_about_two_hundred_varied_leads_some_from_known_accounts(output):
 
 
 def test_rules_follow_the_seeds_chain_in_priority_order(output):
-    rules = list(RoutingRule.objects.order_by("priority").prefetch_related("conditions", "skill_requirements"))
+    rules = list(RoutingRule.objects.filter(is_active=True).order_by("priority")
+                 .prefetch_related("conditions", "skill_requirements"))
     chain = [(rule.target_type, [str(c) for c in rule.conditions.all()]) for rule in rules]
     assert chain == [
         ("account_owner", ["account.is_customer equals true"]),
@@ -114,6 +133,64 @@ def test_manager_and_rep_can_log_in_and_are_printed(output, client):
     assert "http://127.0.0.1:8000/" in output
     assert f"{demo.MANAGER_USERNAME} / {demo.MANAGER_PASSWORD}" in output
     assert f"{demo.REP_USERNAME} / {demo.REP_PASSWORD}" in output
+    assert f"{demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}" in output
+    assert client.login(username=demo.ADMIN_USERNAME, password=demo.ADMIN_PASSWORD)
+    assert client.get("/admin/auth/user/").status_code == 200
+
+
+def test_the_printed_intake_form_takes_a_lead(output, client):
+    url = f"http://127.0.0.1:8000/f/{demo.INTAKE_FORM_SLUG}/"
+    assert url in output
+    response = client.post(url, prospect("Grace", "Okoye"), follow=True)
+    assert response.status_code == 200
+    assert Lead.objects.filter(email="grace.okoye@initech.example", source="web").exists()
+
+
+def test_the_experiment_runs_and_has_results_for_both_groups(output, client):
+    experiment = demo.demo_experiment()
+    assert f"/experiments/{experiment.pk}/" in output
+    results = experiment_results(experiment=experiment)
+    assert results.control.leads > 10 and results.test.leads > 10
+    assert results.control.converted + results.test.converted > 0
+    client.login(username=demo.MANAGER_USERNAME, password=demo.MANAGER_PASSWORD)
+    assert client.get(f"/experiments/{experiment.pk}/").status_code == 200
+
+
+def test_the_history_leaves_every_cap_free(output):
+    reps = list(Rep.objects.all())
+    loads = rep_loads(reps, at=LOADED_AT + dt.timedelta(minutes=1))
+    assert all(count == 0 for counts in loads.new.values() for count in counts.values())
+    assert all(rep.max_open_leads is None or loads.open.get(rep.pk, 0) < rep.max_open_leads for rep in reps)
+    assert Lead.objects.filter(status=Lead.Status.CONVERTED).exists()  # worked history, not 200 untouched leads
+
+
+def prospect(first_name, last_name):
+    return {"first_name": first_name, "last_name": last_name, "company": "Initech Inc.", "country": "US",
+            "email": f"{first_name}.{last_name}@initech.example".lower(), "employee_count": "40",
+            "use_case": "Lead management"}
+
+
+@pytest.mark.parametrize("instant", [SUNDAY_NIGHT, MONDAY_MORNING, MONDAY_EVENING], ids=["sunday-night", "weekday-morning", "weekday-evening"])
+def test_a_new_lead_from_the_form_reaches_a_rep_at_any_hour(output, client, instant, django_capture_on_commit_callbacks):
+    with time_machine.travel(instant, tick=False):
+        client.post(f"/f/{demo.INTAKE_FORM_SLUG}/", prospect("Ada", "Lovelace"))
+        route_pending_leads(limit=10, worker="test")
+
+    lead = Lead.objects.select_related("owner").get(email="ada.lovelace@initech.example")
+    assert lead.status == Lead.Status.ASSIGNED and lead.owner is not None, lead.status
+
+
+def test_the_demo_reps_queue_has_leads_and_says_truly_whether_new_ones_reach_him(output, client):
+    client.login(username=demo.REP_USERNAME, password=demo.REP_PASSWORD)
+    with time_machine.travel(SUNDAY_NIGHT, tick=False):
+        sunday = client.get("/queue/").content.decode()
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        monday = client.get("/queue/").content.decode()
+
+    assert "No open leads" not in sunday and 'class="lead-card' in sunday
+    assert "Not taking new leads now" in sunday and "Out of hours: works Mon–Fri 09:00–17:00 Europe/Berlin" in sunday
+    assert "badge available" not in sunday
+    assert "Available" in monday and "Not taking new leads now" not in monday
 
 
 def test_the_demo_manager_sees_every_team_and_every_demo_lead(output, client):

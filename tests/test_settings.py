@@ -77,6 +77,7 @@ def test_embedded_default_needs_no_services():
 PRODUCTION_ENV = {
     "DEBUG": "false", "ALLOWED_HOSTS": "leads.example.com", "SECURE_HSTS_PRELOAD": "true",
     "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO=https", "CACHE_URL": "redis://127.0.0.1:6379/7",
+    "SITE_URL": "https://leads.example.com",
 }
 
 
@@ -85,6 +86,7 @@ def run_deploy_check(**variables):
     inherited = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**inherited, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "leadrouting.settings",
            "SECRET_KEY": secrets.token_urlsafe(50), "DATABASE_URL": os.environ["DATABASE_URL"], **variables}
+    env = {name: value for name, value in env.items() if value is not None}  # None: the variable is not set
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
@@ -99,6 +101,12 @@ def test_deploy_check_fails_when_rate_limits_count_in_a_cache_each_process_keeps
     result = run_deploy_check(CACHE_URL=cache_url)
     assert result.returncode != 0
     assert "leads.E001" in result.stderr and "HINT: Set CACHE_URL to a shared cache" in result.stderr, result.stderr
+
+
+def test_deploy_check_warns_when_email_links_would_point_at_this_machine():
+    result = run_deploy_check(SITE_URL=None)
+    assert result.returncode != 0
+    assert "routing.W001" in result.stderr and "HINT: Set SITE_URL" in result.stderr, result.stderr
 
 
 def test_the_embedded_demo_passes_the_plain_check_with_its_local_memory_cache():

@@ -45,6 +45,18 @@ def test_errors_are_shown_in_place_and_typed_values_kept(client, intake):
     assert not Lead.objects.exists()
 
 
+def test_every_error_shows_in_one_round_a_missing_company_and_a_bad_email_together(client, intake):
+    intake.required_fields = ["email", "company"]
+    intake.save()
+
+    response = client.post("/f/webinar/", {"first_name": "Anna", "email": "anna-at-acme", "phone": "12"})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required." in html and "Enter a valid email address, e.g. anna@acme.com." in html
+    assert not Lead.objects.exists()
+
+
 def test_required_field_missing_is_named(client, intake):
     response = client.post("/f/webinar/", {"first_name": "Anna"})
     assert response.status_code == 400 and "This field is required." in response.content.decode()

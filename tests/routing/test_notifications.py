@@ -57,10 +57,10 @@ def test_assigned_rep_gets_the_lead_summary_link_and_deadline(sales, django_capt
     assert email.to == [lead.owner.user.email]
     assert email.subject == "New lead for you: Jana Novak"
     assert "Acme GmbH" in email.body and "+49 30 1234" in email.body
-    assert f"https://leads.example.com/admin/leads/lead/{lead.pk}/change/" in email.body
+    assert f"https://leads.example.com/leads/{lead.pk}/" in email.body
     assert "10:30 (UTC), Mon 2 Mar" in email.body
     html, mimetype = email.alternatives[0]
-    assert mimetype == "text/html" and f'href="https://leads.example.com/admin/leads/lead/{lead.pk}/change/"' in html
+    assert mimetype == "text/html" and f'href="https://leads.example.com/leads/{lead.pk}/"' in html
 
 
 def test_deadline_is_shown_in_the_reps_time_zone(sales, django_capture_on_commit_callbacks):
@@ -150,7 +150,7 @@ def test_escalation_mails_the_team_managers(sales, django_capture_on_commit_call
     assert escalation.subject.startswith("Escalated lead needs you")
     assert "Hello Bea Boss" in escalation.body
     assert "reassign it by hand" in escalation.body  # no manager is a rep: the lead stays where it is
-    assert f"/admin/leads/lead/{lead.pk}/change/" in escalation.body
+    assert f"/leads/{lead.pk}/" in escalation.body
 
 
 def test_escalation_email_is_in_each_managers_language_with_the_breach_rendered_there(

@@ -41,6 +41,12 @@ class Command(BaseCommand):
             f"({statuses})."
         )
         self.stdout.write("")
+        base = url.rstrip("/")
         self.stdout.write(f"Open {url}")
-        self.stdout.write(f"  Sales manager: {demo.MANAGER_USERNAME} / {demo.MANAGER_PASSWORD}")
-        self.stdout.write(f"  Rep:           {demo.REP_USERNAME} / {demo.REP_PASSWORD}")
+        self.stdout.write(f"  Sales manager: {demo.MANAGER_USERNAME} / {demo.MANAGER_PASSWORD} (the dashboard)")
+        self.stdout.write(f"  Rep:           {demo.REP_USERNAME} / {demo.REP_PASSWORD} (the queue)")
+        self.stdout.write(f"  Administrator: {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD} ({base}/admin/)")
+        self.stdout.write(f"Intake form (send a lead as a prospect would): {base}/f/{demo.INTAKE_FORM_SLUG}/")
+        experiment = demo.demo_experiment()
+        if experiment is not None:
+            self.stdout.write(f"A/B experiment '{experiment}': {base}/experiments/{experiment.pk}/")
