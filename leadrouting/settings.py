@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_countries",
     "adminsortable2",
     "django_rq",
+    "django_htmx",
     "axes",
     "reps",
     "leads",
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the 429 page

@@ -18,6 +18,7 @@ urlpatterns = [
     path("leads/<int:lead_id>/reassign/", views.lead_reassign_view, name="lead_reassign"),
     path("leads/<int:lead_id>/<slug:action>/", views.lead_action, name="lead_action"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("capacity/", views.capacity, name="capacity"),
     path("reassignments/", views.reassignments, name="reassignments"),
     path("reassignments/export.csv", views.reassignments_csv, name="reassignments_csv"),
     path("experiments/<int:experiment_id>/", views.experiment_results, name="experiment_results"),

@@ -9,7 +9,7 @@ from leads.lifecycle import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
 from reps.models import Rep, Team
 from reps.scoping import TeamScope, reps_in_scope, teams_in_scope
 from routing.claims import MAX_CLAIMED_AT_ONCE
-from routing.models import RoutingRule
+from routing.models import Pool, RoutingRule
 
 
 class LostForm(forms.Form):
@@ -89,3 +89,26 @@ class ReassignmentFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date; swap them."))
         return data
+
+
+class QueueRefreshForm(forms.Form):
+    """What the queue's poll sends back: when the rep's page was drawn, to tell which leads are new since."""
+
+    seen = forms.DateTimeField(required=False)
+
+
+class PoolFilterForm(forms.Form):
+    """Search and filters of the pool; the pools offered are those the rep may claim from."""
+
+    AGES = [("", _("Any age")), ("15m", _("Waiting 15 minutes or more")), ("1h", _("Waiting 1 hour or more")),
+            ("1d", _("Waiting 1 day or more"))]
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100,
+                        widget=forms.SearchInput(attrs={"placeholder": _("Company, name or email")}))
+    pool = forms.ModelChoiceField(label=_("Pool"), queryset=Pool.objects.none(), required=False,
+                                  empty_label=_("All my pools"))
+    waiting = forms.ChoiceField(label=_("Waiting"), choices=AGES, required=False)
+
+    def __init__(self, data=None, *, pools):
+        super().__init__(data)
+        self.fields["pool"].queryset = pools

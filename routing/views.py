@@ -26,7 +26,8 @@ from routing.claims import LeadAlreadyClaimed, lead_claim, leads_claim_next
 from routing.forms import LeadReassignForm
 from routing.models import RoutingExperiment
 from routing.reassignment import lead_reassign
-from routing.view_forms import AwayForm, ClaimNextForm, DashboardFilterForm, LostForm, NoteForm, ReassignmentFilterForm
+from routing.view_forms import (AwayForm, ClaimNextForm, DashboardFilterForm, LostForm, NoteForm, PoolFilterForm,
+                                QueueRefreshForm, ReassignmentFilterForm)
 
 # action in the URL -> (service, form with its extra argument, message on success)
 LEAD_ACTIONS = {
@@ -37,6 +38,8 @@ LEAD_ACTIONS = {
     "lost": (lifecycle.lead_lose, LostForm, gettext_lazy("%(lead)s marked lost.")),
     "note": (lifecycle.lead_add_note, NoteForm, gettext_lazy("Note added to %(lead)s.")),
 }
+QUEUE_PAGE_SIZE, POOL_PAGE_SIZE, CAPACITY_PAGE_SIZE = 25, 50, 50
+POLL_SECONDS = 20  # how often the queue and the capacity board ask for fresh figures
 # Distribution chart, in SVG units: one row per rep, names left of the bars.
 CHART_ROW_HEIGHT, CHART_LABEL_WIDTH, CHART_BAR_MAX = 28, 180, 400
 
@@ -88,17 +91,33 @@ def home(request):
 
 @rep_required
 def queue(request, rep):
-    return render(request, "routing/queue.html", {
-        "rep": rep, "leads": selectors.rep_open_leads(rep), "pool_count": selectors.pool_leads_for(rep).count(),
-        "away_form": AwayForm(), "tab": "queue", "now": timezone.now(),
-    })
+    """The rep's open leads, a page at a time; htmx polls it for the list alone (`_queue_live.html`)."""
+    now = timezone.now()
+    refresh = QueueRefreshForm(request.GET)
+    seen = (refresh.cleaned_data["seen"] if refresh.is_valid() else None) or now
+    page = Paginator(selectors.rep_open_leads(rep), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "rep": rep, "page": page, "leads": selectors.with_routing_reasons(page.object_list), "now": now,
+        "seen": seen, "new_count": selectors.rep_leads_received_since(rep, seen) if seen < now else 0,
+        "poll_seconds": POLL_SECONDS, "back": f"{reverse('routing:queue')}?page={page.number}",
+    }
+    if request.htmx:
+        return render(request, "routing/_queue_live.html", context)
+    return render(request, "routing/queue.html", context | {
+        "pool_count": selectors.pool_leads_for(rep).count(), "away_form": AwayForm(), "tab": "queue"})
 
 
 @rep_required
 def pool(request, rep):
-    leads = selectors.pool_leads_for(rep)
+    form = PoolFilterForm(request.GET or None, pools=selectors.claimable_pools_for(rep))
+    filters = form.cleaned_data if form.is_valid() else {}
+    leads = selectors.pool_leads_for(rep, search=filters.get("q", ""), pool=filters.get("pool"),
+                                     waiting=filters.get("waiting", ""))
+    page = Paginator(leads, POOL_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "routing/pool.html", {
-        "rep": rep, "leads": leads, "pool_count": len(leads), "tab": "pool", "claim_next_form": ClaimNextForm(),
+        "rep": rep, "form": form, "page": page, "leads": page.object_list, "query": _query_without_page(request),
+        "filtered": any(filters.values()),
+        "pool_count": selectors.pool_leads_for(rep).count(), "tab": "pool", "claim_next_form": ClaimNextForm(),
     })
 
 
@@ -220,15 +239,26 @@ def dashboard(request):
 
 
 @manager_required
+def capacity(request):
+    """Each rep of the manager's teams: available or why not, load against caps, next available; polled by htmx."""
+    scope = scoping.manager_scope(request.user)
+    page = Paginator(selectors.reps_for_capacity_board(scope), CAPACITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    context = {"page": page, "rows": selectors.capacity_board(reps=list(page.object_list), at=now), "now": now,
+               "query": _query_without_page(request), "poll_seconds": POLL_SECONDS,
+               "manages_no_team": scope == scoping.NO_TEAM}
+    return render(request, "routing/_capacity_live.html" if request.htmx else "routing/capacity.html", context)
+
+
+@manager_required
 def reassignments(request):
     scope = scoping.manager_scope(request.user)
     form = ReassignmentFilterForm(request.GET or None, scope=scope)
     log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
     page = Paginator(log, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "routing/reassignments.html", {
-        "form": form, "page": page, "entries": selectors.with_from_reps(page.object_list), "query": query.urlencode(),
+        "form": form, "page": page, "entries": selectors.with_from_reps(page.object_list),
+        "query": _query_without_page(request),
         "manages_no_team": scope == scoping.NO_TEAM,
     })
 
@@ -294,6 +324,13 @@ def _back(request):
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return reverse("routing:queue")
+
+
+def _query_without_page(request) -> str:
+    """The list's filters as a query string, for the links to its other pages."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def _bar_chart(rows):
