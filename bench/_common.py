@@ -32,6 +32,11 @@ if "lr_bench" not in os.environ["DATABASE_URL"]:
     sys.exit(f"Refusing to run: DATABASE_URL must point at a database named lr_bench, not {os.environ['DATABASE_URL']}")
 
 RAW_DSN = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+# The database this run creates, rebuilds and drops: the one DATABASE_URL names (lr_bench, or lr_bench_<suffix> so
+# two runs on one machine keep apart), never a fixed name another run may be using.
+BENCH_DB_NAME = RAW_DSN.rsplit("/", 1)[1].split("?", 1)[0]
+if not BENCH_DB_NAME.startswith("lr_bench"):
+    sys.exit(f"Refusing to run: the database name must start with lr_bench, not {BENCH_DB_NAME!r}")
 # Tables a reset empties; auth groups and permissions (data migrations) are kept.
 APP_TABLE_PREFIXES = ("leads_", "routing_", "reps_", "auth_user")
 
@@ -49,11 +54,13 @@ def _migrations_fingerprint() -> str:
 def ensure_database():
     """Creates lr_bench and migrates it; recreates it when the migration files changed since it was built."""
     import psycopg
+    from psycopg import sql
 
     fingerprint = _migrations_fingerprint()
+    name = sql.Identifier(BENCH_DB_NAME)
     admin_dsn = RAW_DSN.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'lr_bench'").fetchone() is not None
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB_NAME,)).fetchone() is not None
     if exists:
         with psycopg.connect(RAW_DSN, autocommit=True) as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (fingerprint text)")
@@ -61,9 +68,9 @@ def ensure_database():
         if row is not None and row[0] == fingerprint:
             return
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute("DROP DATABASE lr_bench WITH (FORCE)")
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE lr_bench")
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
     subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=worker_env(), check=True)
     with psycopg.connect(RAW_DSN, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (fingerprint text)")
