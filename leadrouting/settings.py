@@ -145,6 +145,10 @@ ROUTING_DRAIN_BATCH = _env_or_fail(env.int, "ROUTING_DRAIN_BATCH", default=500)
 ROUTING_LEADS_PER_TRANSACTION = _env_or_fail(env.int, "ROUTING_LEADS_PER_TRANSACTION", default=50)
 if ROUTING_LEADS_PER_TRANSACTION < 1:
     raise ImproperlyConfigured("Environment variable ROUTING_LEADS_PER_TRANSACTION must be at least 1.")
+# How often an open queue or capacity board asks the server for fresh figures (htmx polling), in seconds.
+LIVE_POLL_SECONDS = _env_or_fail(env.int, "LIVE_POLL_SECONDS", default=20)
+if LIVE_POLL_SECONDS < 1:
+    raise ImproperlyConfigured("Environment variable LIVE_POLL_SECONDS must be at least 1.")
 # A drain job waits this long for more leads before it ends (a steady stream then needs no new jobs).
 ROUTING_DRAIN_IDLE_SECONDS = _env_or_fail(env.float, "ROUTING_DRAIN_IDLE_SECONDS", default=1.0)
 # RQ kills a drain job running longer than this (seconds); its unfinished leads stay waiting for the next job.

@@ -3,6 +3,7 @@
 import itertools
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,7 +40,6 @@ LEAD_ACTIONS = {
     "note": (lifecycle.lead_add_note, NoteForm, gettext_lazy("Note added to %(lead)s.")),
 }
 QUEUE_PAGE_SIZE, POOL_PAGE_SIZE, CAPACITY_PAGE_SIZE = 25, 50, 50
-POLL_SECONDS = 20  # how often the queue and the capacity board ask for fresh figures
 # Distribution chart, in SVG units: one row per rep, names left of the bars.
 CHART_ROW_HEIGHT, CHART_LABEL_WIDTH, CHART_BAR_MAX = 28, 180, 400
 
@@ -99,7 +99,7 @@ def queue(request, rep):
     context = {
         "rep": rep, "page": page, "leads": selectors.with_routing_reasons(page.object_list), "now": now,
         "seen": seen, "new_count": selectors.rep_leads_received_since(rep, seen) if seen < now else 0,
-        "poll_seconds": POLL_SECONDS, "back": f"{reverse('routing:queue')}?page={page.number}",
+        "poll_seconds": settings.LIVE_POLL_SECONDS, "back": f"{reverse('routing:queue')}?page={page.number}",
     }
     if request.htmx:
         return render(request, "routing/_queue_live.html", context)
@@ -245,7 +245,7 @@ def capacity(request):
     page = Paginator(selectors.reps_for_capacity_board(scope), CAPACITY_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     context = {"page": page, "rows": selectors.capacity_board(reps=list(page.object_list), at=now), "now": now,
-               "query": _query_without_page(request), "poll_seconds": POLL_SECONDS,
+               "query": _query_without_page(request), "poll_seconds": settings.LIVE_POLL_SECONDS,
                "manages_no_team": scope == scoping.NO_TEAM}
     return render(request, "routing/_capacity_live.html" if request.htmx else "routing/capacity.html", context)
 
