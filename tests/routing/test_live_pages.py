@@ -294,3 +294,20 @@ def test_managers_find_the_board_in_the_navigation(client, team_with_reps):
     client.force_login(sales_manager(manages=[team]))
 
     assert f'href="{reverse("routing:capacity")}"' in client.get(reverse("routing:dashboard")).content.decode()
+
+
+def test_nothing_is_left_in_english_on_the_board_and_the_searched_pool_in_german(client, team_with_reps):
+    from tests.test_i18n import english_msgids, text_pieces
+
+    team, reps = team_with_reps
+    anna, pool = reps["Anna"], PoolFactory(name="Inbound")
+    pool.reps.add(anna)
+    waiting(pool, first_name="Giulia")
+    english = english_msgids()
+    pages = [(sales_manager(manages=[team]), reverse("routing:capacity")),
+             (anna.user, reverse("routing:pool") + "?q=zzz&waiting=1h"), (anna.user, reverse("routing:pool"))]
+
+    for user, url in pages:
+        client.force_login(user)
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+        assert [piece for piece in text_pieces(response) if {piece, piece.rstrip(" *:")} & english] == [], url
