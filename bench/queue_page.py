@@ -8,13 +8,15 @@ measurement in issue 14 saw a rep with 3,087), each with its assignment and rout
 3 rules), beside `--history` closed leads of the other reps and 2,000 leads waiting in 4 pools. Rows are
 copied in SQL from one lead made by the ORM, so building it takes seconds.
 Measure: GET with Django's test client, logged in; p50 of 3 after one warm-up, queries and bytes of the page.
-Baseline: none in the same run; run it on a snapshot of the previous commit for "before" (see README.md).
+Baseline in the same run: the login page (no data, one template), the floor of any page on this machine under
+its current load; run the script on a snapshot of the previous commit for "before" (see README.md).
 Target: each page ≤ 200 ms.
 """
 
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import time
 
@@ -138,8 +140,10 @@ def main():
         manager = get_user_model().objects.create_superuser("bench-manager", "m@bench.example", "x")
         manager_client = Client()
         manager_client.force_login(manager)
-        pages = [("rep queue", client, "routing:queue"), ("pool", client, "routing:pool"),
+        pages = [("login page (floor)", Client(), "routing:login"), ("rep queue", client, "routing:queue"),
+                 ("pool", client, "routing:pool"),
                  ("capacity board", manager_client, "routing:capacity")]
+        print(f"\nLoad average: {open('/proc/loadavg').read().split()[0]} on {os.cpu_count()} cores")
         print(f"\n| page | p50 of 3 (ms) | queries | HTML | target ≤ {TARGET_MS:.0f} ms |\n|---|---|---|---|---|")
         for name, who, url_name in pages:
             try:
