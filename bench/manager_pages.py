@@ -1,6 +1,6 @@
 """The manager's pages on a year of history: dashboard, trends, reassignment log and CSV, experiment results.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/lr_bench_pages .venv/bin/python bench/manager_pages.py [--leads N] [--build]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/lr_bench_pages .venv/bin/python bench/manager_pages.py [--leads N] [--build]
 
 The database is the one DATABASE_URL names (it must contain `lr_bench`, see _common.py); it is created
 and migrated when missing and never dropped. --build (or an empty database) truncates the app tables

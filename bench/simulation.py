@@ -1,8 +1,8 @@
 """How long a simulation run of 100,000 leads takes on a 200-rep, 50-rule organisation (issue 14's target: 60 s).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/lr_bench_sim .venv/bin/python bench/simulation.py [--leads N]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/lr_bench_sim .venv/bin/python bench/simulation.py [--leads N]
 
-Builds the organisation in the database DATABASE_URL names (it must start with lr_bench; created and migrated
+Builds the organisation in the database BENCH_DATABASE_URL names (it must start with lr_bench; created and migrated
 when missing, emptied of leads and routing data otherwise): 20 teams of 10 reps, 50 rules (49 with a country
 condition, round robin, least loaded or weighted, some reps capped, the last for everyone), N leads with an
 owner and a routing decision each, generated in SQL. Then it times the job a worker runs
@@ -19,14 +19,15 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lr_bench_sim")
+os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lr_bench_sim")
+os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]  # the benchmark's own database, never a developer's
 os.environ["DJANGO_SETTINGS_MODULE"] = "leadrouting.settings"
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("REDIS_URL", "")  # no Redis needed: the job is called in process
 NAME = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
 if not NAME.startswith("lr_bench"):
-    sys.exit(f"Refusing to run: DATABASE_URL must name a database starting with lr_bench, not {NAME}")
+    sys.exit(f"Refusing to run: BENCH_DATABASE_URL must name a database starting with lr_bench, not {NAME}")
 COUNTRIES = ["DE", "AT", "CH", "FR", "IT", "ES", "PT", "PL", "NL", "BE", "GB", "IE", "SE", "NO", "DK", "FI", "US",
              "CA", "MX", "BR", "AR", "JP", "KR", "IN", "AU"]
 

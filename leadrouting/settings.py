@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_countries",
     "adminsortable2",
     "django_rq",
+    "django_htmx",
     "axes",
     "reps",
     "leads",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "reps.middleware.ViewerTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the 429 page
@@ -147,6 +149,10 @@ ROUTING_DRAIN_BATCH = _env_or_fail(env.int, "ROUTING_DRAIN_BATCH", default=500)
 ROUTING_LEADS_PER_TRANSACTION = _env_or_fail(env.int, "ROUTING_LEADS_PER_TRANSACTION", default=50)
 if ROUTING_LEADS_PER_TRANSACTION < 1:
     raise ImproperlyConfigured("Environment variable ROUTING_LEADS_PER_TRANSACTION must be at least 1.")
+# How often an open queue or capacity board asks the server for fresh figures (htmx polling), in seconds.
+LIVE_POLL_SECONDS = _env_or_fail(env.int, "LIVE_POLL_SECONDS", default=20)
+if LIVE_POLL_SECONDS < 1:
+    raise ImproperlyConfigured("Environment variable LIVE_POLL_SECONDS must be at least 1.")
 # A drain job waits this long for more leads before it ends (a steady stream then needs no new jobs).
 ROUTING_DRAIN_IDLE_SECONDS = _env_or_fail(env.float, "ROUTING_DRAIN_IDLE_SECONDS", default=1.0)
 # RQ kills a drain job running longer than this (seconds); its unfinished leads stay waiting for the next job.

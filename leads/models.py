@@ -191,6 +191,19 @@ class Lead(models.Model):
             # indexes (leads.selectors.lead_column_values) instead of a DISTINCT over every lead.
             models.Index(fields=["country"], name="lead_country"),
             models.Index(fields=["source"], name="lead_source"),
+            # The rep's queue, a page at a time (routing.selectors.rep_open_leads): "open leads of rep X, untouched
+            # ones by first-touch deadline, then by age". The expression is the queue's QUEUE_URGENT_AT and the
+            # condition is OPEN_STATUSES, in the same order, so PostgreSQL reads a page off the index, no sort.
+            models.Index(
+                models.F("owner"),
+                models.Case(models.When(first_touch_at__isnull=True, then=models.F("sla_due_at"))),
+                models.F("created_at"), models.F("id"),
+                name="lead_queue_order",
+                condition=models.Q(status__in=["assigned", "accepted", "contacted", "qualified"]),
+            ),
+            # The pool (routing.selectors.pool_leads_for): "unowned leads of pools P, longest waiting first".
+            models.Index(fields=["pool", "created_at", "id"], name="lead_pool_waiting",
+                         condition=models.Q(owner__isnull=True, pool__isnull=False)),
         ]
         verbose_name = _("lead")
         verbose_name_plural = _("leads")

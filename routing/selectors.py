@@ -8,17 +8,18 @@ import itertools
 from dataclasses import dataclass, field
 
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
+from reps.availability import next_available_at, rep_unavailability, unavailability
 from reps.models import Rep, Team
-from reps.availability import next_available_at, rep_unavailability
 from reps.scoping import TeamScope, assignments_in_scope, leads_in_scope, previous_owner_id, reps_in_scope, team_scope
 from routing import daily_stats
-from routing.capacity import rep_capacity_problem
+from routing.capacity import LAST_HOUR, TODAY, capacity_problem, rep_capacity_problem, rep_loads
+from routing.explain import decision_explanation, exclusion_text, rule_line
 from routing.models import (
     Assignment, DailyAssignmentStats, DailyLeadStats, Pool, RoutingDecision, RoutingRule,
 )
-from routing.explain import decision_explanation, exclusion_text, rule_line
 from routing.timeline import cause_text, event_text
 
 REASSIGNMENT_KINDS = daily_stats.REASSIGNMENT_KINDS
@@ -80,27 +81,53 @@ def routing_reason_line(lead: Lead) -> str:
     return reason
 
 
-def rep_open_leads(rep: Rep) -> list:
-    """The rep's open leads, untouched ones with the nearest first-touch deadline first."""
-    urgent_at = Case(When(first_touch_at__isnull=True, then=F("sla_due_at")))
-    leads = (
+# The queue's order, as an expression: the partial index lead_queue_order (leads 0013) is built on exactly it,
+# so a page of the queue is an index scan however many open leads the rep holds.
+QUEUE_URGENT_AT = Case(When(first_touch_at__isnull=True, then=F("sla_due_at")))
+
+
+def rep_open_leads(rep: Rep) -> QuerySet:
+    """The rep's open leads, untouched ones with the nearest first-touch deadline first (index lead_queue_order)."""
+    return (
         _with_routing_reason(Lead.objects.filter(owner=rep, status__in=Lead.OPEN_STATUSES))
-        .annotate(urgent_at=urgent_at)
+        .annotate(urgent_at=QUEUE_URGENT_AT)
         .order_by(F("urgent_at").asc(nulls_last=True), "created_at", "pk")
     )
+
+
+def with_routing_reasons(leads) -> list:
+    """The leads of one page of the queue, each with `routing_reason`, the line on why it is the rep's."""
     leads = list(leads)
     for lead in leads:
         lead.routing_reason = routing_reason_line(lead)
     return leads
 
 
-def pool_leads_for(rep: Rep) -> QuerySet:
-    """Leads waiting, unowned, in the rep's pools; oldest first, as they have waited longest."""
-    return (
-        Lead.objects.filter(owner__isnull=True, pool__in=claimable_pools_for(rep))
-        .select_related("pool")
-        .order_by("created_at", "pk")
-    )
+def rep_leads_received_since(rep: Rep, since: dt.datetime) -> int:
+    """Open leads that reached the rep after `since`: the queue's "new lead" notice (index lead_owner_status)."""
+    return Lead.objects.filter(owner=rep, status__in=Lead.OPEN_STATUSES, assigned_at__gt=since).count()
+
+
+# Pool ages a rep can filter on: waiting at least this long.
+POOL_AGES = {"15m": dt.timedelta(minutes=15), "1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1)}
+
+
+def pool_leads_for(rep: Rep, *, search: str = "", pool: Pool | None = None, waiting: str = "",
+                   now: dt.datetime | None = None) -> QuerySet:
+    """Leads waiting, unowned, in the rep's pools; oldest first, as they have waited longest (index lead_pool_waiting).
+
+    `search` matches the company, the name or the email; `pool` keeps one pool; `waiting` (a POOL_AGES key)
+    keeps the leads waiting at least that long.
+    """
+    leads = Lead.objects.filter(owner__isnull=True, pool__in=claimable_pools_for(rep))
+    if pool is not None:
+        leads = leads.filter(pool=pool)
+    if waiting in POOL_AGES:
+        leads = leads.filter(created_at__lte=(now or timezone.now()) - POOL_AGES[waiting])
+    for word in search.split():
+        leads = leads.filter(Q(company__icontains=word) | Q(first_name__icontains=word)
+                             | Q(last_name__icontains=word) | Q(email__icontains=word))
+    return leads.select_related("pool").order_by("created_at", "pk")
 
 
 # --- The lead's timeline -----------------------------------------------------
@@ -269,6 +296,47 @@ def trends(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime) -> 
                              median_to_first_touch=daily_stats.percentile_from_histogram(row, 0.5),
                              sla_breached=row.get("sla_breached_sum") or 0))
     return days
+
+
+# --- The capacity board --------------------------------------------------------
+
+@dataclass
+class CapacityRow:
+    rep: Rep
+    unavailable: object  # reps.availability.Unavailable, or None when the rep can take leads now
+    open: int
+    today: int
+    hour: int
+    next_available_at: dt.datetime | None = None
+    at_cap: str = ""  # the cap reached: "open_cap", "daily_cap" or "hourly_cap"
+
+    @property
+    def state(self) -> str:
+        """available, away, on_leave or out_of_hours (holidays included)."""
+        if self.unavailable is None:
+            return "available"
+        return {"holiday": "out_of_hours"}.get(self.unavailable.code, self.unavailable.code)
+
+
+def capacity_board(*, reps: list, at: dt.datetime) -> list:
+    """Each rep's availability now, load against caps, and the next instant they can take leads when not now."""
+    unavailable = unavailability(reps, at)
+    loads = rep_loads(reps, at=at)
+    rows = []
+    for rep in reps:
+        row = CapacityRow(rep=rep, unavailable=unavailable[rep.pk], open=loads.open.get(rep.pk, 0),
+                          today=loads.received(TODAY, rep.pk), hour=loads.received(LAST_HOUR, rep.pk))
+        problem = capacity_problem(rep, row.open, row.today, row.hour)
+        row.at_cap = problem[0] if problem else ""
+        if row.unavailable is not None:
+            row.next_available_at = next_available_at(rep, at)
+        rows.append(row)
+    return rows
+
+
+def reps_for_capacity_board(scope: TeamScope | None) -> QuerySet:
+    """The active reps the manager sees, by name (the reps' default order)."""
+    return reps_in_scope(Rep.objects.filter(is_active=True).select_related("user"), scope)
 
 
 # --- The reassignment log ----------------------------------------------------

@@ -21,6 +21,7 @@ urlpatterns = [
     path("fairness/", views.fairness, name="fairness"),
     path("pools/ageing/", views.pool_ageing_view, name="pool_ageing"),
     path("dashboard/trends/", views.trends, name="trends"),
+    path("capacity/", views.capacity, name="capacity"),
     path("reassignments/", views.reassignments, name="reassignments"),
     path("reassignments/export.csv", views.reassignments_csv, name="reassignments_csv"),
     path("experiments/<int:experiment_id>/", views.experiment_results, name="experiment_results"),

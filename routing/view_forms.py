@@ -128,3 +128,24 @@ def minutes_label(minutes: int) -> str:
         hours = minutes // 60
         return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
     return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+class QueueRefreshForm(forms.Form):
+    """What the queue's poll sends back: when the rep's page was drawn, to tell which leads are new since."""
+
+    seen = forms.DateTimeField(required=False)
+
+
+class PoolFilterForm(forms.Form):
+    """Search and filters of the pool; the pools offered are those the rep may claim from."""
+
+    AGES = [("", _("Any age")), ("15m", _("Waiting 15 minutes or more")), ("1h", _("Waiting 1 hour or more")),
+            ("1d", _("Waiting 1 day or more"))]
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100,
+                        widget=forms.SearchInput(attrs={"placeholder": _("Company, name or email")}))
+    pool = forms.ModelChoiceField(label=_("Pool"), queryset=Pool.objects.none(), required=False,
+                                  empty_label=_("All my pools"))
+    waiting = forms.ChoiceField(label=_("Waiting"), choices=AGES, required=False)
+
+    def __init__(self, data=None, *, pools):
+        super().__init__(data)
+        self.fields["pool"].queryset = pools

@@ -4,6 +4,7 @@ import datetime as dt
 import itertools
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,8 +30,8 @@ from routing.forms import LeadReassignForm
 from routing.models import RoutingExperiment
 from routing.reassignment import lead_reassign
 from routing.view_forms import (
-    AwayForm, ClaimNextForm, DashboardFilterForm, LostForm, NoteForm, PoolAgeingForm, ReassignmentFilterForm,
-    minutes_label,
+    AwayForm, ClaimNextForm, DashboardFilterForm, LostForm, NoteForm, PoolAgeingForm, PoolFilterForm,
+    QueueRefreshForm, ReassignmentFilterForm, minutes_label,
 )
 
 # action in the URL -> (service, form with its extra argument, message on success)
@@ -44,6 +45,7 @@ LEAD_ACTIONS = {
 }
 # Rows the reassignment CSV reads from the database's cursor at a time (and looks up their previous reps for).
 CSV_CHUNK = 1000
+QUEUE_PAGE_SIZE, POOL_PAGE_SIZE, CAPACITY_PAGE_SIZE = 25, 50, 50
 # Distribution chart, in SVG units: one row per rep, names left of the bars.
 CHART_ROW_HEIGHT, CHART_LABEL_WIDTH, CHART_BAR_MAX = 28, 180, 400
 
@@ -102,19 +104,35 @@ def home(request):
 
 @rep_required
 def queue(request, rep):
+    """The rep's open leads, a page at a time; htmx polls it for the list alone (`_queue_live.html`)."""
     now = timezone.now()
-    return render(request, "routing/queue.html", {
-        "rep": rep, "leads": selectors.rep_open_leads(rep), "pool_count": selectors.pool_leads_for(rep).count(),
-        "away_form": AwayForm(), "tab": "queue", "now": now,
+    refresh = QueueRefreshForm(request.GET)
+    seen = (refresh.cleaned_data["seen"] if refresh.is_valid() else None) or now
+    page = Paginator(selectors.rep_open_leads(rep), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "rep": rep, "page": page, "leads": selectors.with_routing_reasons(page.object_list), "now": now,
+        "seen": seen, "new_count": selectors.rep_leads_received_since(rep, seen) if seen < now else 0,
+        "poll_seconds": settings.LIVE_POLL_SECONDS,
         "routing_status": selectors.rep_routing_status(rep, at=now),
-    })
+        "back": f"{reverse('routing:queue')}?page={page.number}",
+    }
+    if request.htmx:
+        return render(request, "routing/_queue_live.html", context)
+    return render(request, "routing/queue.html", context | {
+        "pool_count": selectors.pool_leads_for(rep).count(), "away_form": AwayForm(), "tab": "queue"})
 
 
 @rep_required
 def pool(request, rep):
-    leads = selectors.pool_leads_for(rep)
+    form = PoolFilterForm(request.GET or None, pools=selectors.claimable_pools_for(rep))
+    filters = form.cleaned_data if form.is_valid() else {}
+    leads = selectors.pool_leads_for(rep, search=filters.get("q", ""), pool=filters.get("pool"),
+                                     waiting=filters.get("waiting", ""))
+    page = Paginator(leads, POOL_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "routing/pool.html", {
-        "rep": rep, "leads": leads, "pool_count": len(leads), "tab": "pool", "claim_next_form": ClaimNextForm(),
+        "rep": rep, "form": form, "page": page, "leads": page.object_list, "query": _query_without_page(request),
+        "filtered": any(filters.values()),
+        "pool_count": selectors.pool_leads_for(rep).count(), "tab": "pool", "claim_next_form": ClaimNextForm(),
     })
 
 
@@ -252,15 +270,26 @@ def trends(request):
 
 
 @manager_required
+def capacity(request):
+    """Each rep of the manager's teams: available or why not, load against caps, next available; polled by htmx."""
+    scope = scoping.manager_scope(request.user)
+    page = Paginator(selectors.reps_for_capacity_board(scope), CAPACITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    context = {"page": page, "rows": selectors.capacity_board(reps=list(page.object_list), at=now), "now": now,
+               "query": _query_without_page(request), "poll_seconds": settings.LIVE_POLL_SECONDS,
+               "manages_no_team": scope == scoping.NO_TEAM}
+    return render(request, "routing/_capacity_live.html" if request.htmx else "routing/capacity.html", context)
+
+
+@manager_required
 def reassignments(request):
     scope = scoping.manager_scope(request.user)
     form = ReassignmentFilterForm(request.GET or None, scope=scope)
     log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
     page = Paginator(log, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "routing/reassignments.html", {
-        "form": form, "page": page, "entries": selectors.with_from_reps(page.object_list), "query": query.urlencode(),
+        "form": form, "page": page, "entries": selectors.with_from_reps(page.object_list),
+        "query": _query_without_page(request),
         "manages_no_team": scope == scoping.NO_TEAM,
     })
 
@@ -334,6 +363,13 @@ def _back(request):
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return reverse("routing:queue")
+
+
+def _query_without_page(request) -> str:
+    """The list's filters as a query string, for the links to its other pages."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def _bar_chart(rows):

@@ -19,7 +19,7 @@ from leads.models import Lead, LeadEvent
 from reps.models import Rep
 from routing.models import RoutingDecision, RoutingRule
 from routing.reassignment import sla_reassign_overdue
-from routing.selectors import rep_open_leads
+from routing.selectors import rep_open_leads, with_routing_reasons
 from routing.services import route_pending_leads
 from routing.timeline import event_text
 from tests.factories import (
@@ -228,7 +228,7 @@ def english_sentences(lead) -> set:
         lines = {line.strip() for decision in RoutingDecision.objects.filter(lead=lead)
                  for line in decision.explained.splitlines()}
         lines |= {event_text(event) for event in LeadEvent.objects.filter(lead=lead)}
-        lines |= {queued.routing_reason for queued in rep_open_leads(lead.owner)}
+        lines |= {queued.routing_reason for queued in with_routing_reasons(rep_open_leads(lead.owner))}
     return {line for line in lines if line}
 
 
