@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0009_intake_form_thank_you_in_the_visitors_language'),
+        ("leads", "0010_lead_search_and_filter_indexes"),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("routing", "0012_audit_tables_headings_translated"),
+        ("routing", "0014_rep_load_counter"),
     ]
 
     operations = [

@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('leads', '0009_intake_form_thank_you_in_the_visitors_language'),
         ('reps', '0006_rep_language'),
-        ('routing', '0012_audit_tables_headings_translated'),
+        ("routing", "0016_decision_trace_to_compact"),
     ]
 
     operations = [
