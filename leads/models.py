@@ -173,7 +173,8 @@ class Lead(models.Model):
                 name="lead_routing_pending",
                 condition=models.Q(routing_requested_at__isnull=False),
             ),
-            # Capacity checks: "open leads of rep X".
+            # "Open leads of rep X": a rep's queue, and routing_check_loads counting them against the
+            # counters (routing.RepLoad) the capacity checks read.
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
             # The SLA sweep: "untouched leads whose first-touch deadline has passed".
             models.Index(

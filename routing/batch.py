@@ -20,12 +20,14 @@ A single decision (a reassignment, a manager's "route again") is a batch of one 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import OuterRef, Subquery
+
 from leads.matching import account_by_domain, account_domains, accounts_look_up
 from leads.models import Lead
 from reps.availability import unavailability
 from reps.models import Rep
 from routing import strategies
-from routing.models import RoutingRule
+from routing.models import RepLoad, RoutingRule
 
 
 @dataclass
@@ -106,13 +108,18 @@ class RoutingBatch:
         self.locked_rules.add(rule.pk)
         return True
 
-    def lock_rep(self, rep) -> bool:
-        """Locks a capped rep's row once per batch; True the first time (the caller then counts again)."""
+    def lock_rep(self, rep) -> int | None:
+        """Locks a capped rep's row once per batch and reads their open-lead counter under it; None after the first time.
+
+        The counter (`routing.models.RepLoad`) is read in the locking statement: under the lock no other
+        worker can give the rep a lead, so the count stays true for the rest of the batch.
+        """
         if rep.pk in self.locked_reps:
-            return False
-        Rep.objects.select_for_update().filter(pk=rep.pk).values_list("pk").first()
+            return None
+        counter = RepLoad.objects.filter(rep_id=OuterRef("pk")).values("open_leads")
+        locked = Rep.objects.select_for_update().filter(pk=rep.pk).values_list(Subquery(counter)).first()
         self.locked_reps.add(rep.pk)
-        return True
+        return (locked[0] if locked else None) or 0
 
     def join_rotation(self, rule, reps, *, start_pass) -> dict:
         """States for reps new to a rule's rotation, all at `start_pass`; their rows are written with the batch.

@@ -7,7 +7,7 @@ from django.db.models import Q
 from reps.models import Rep, RepSkill, Territory
 from reps.selectors import team_ids_below
 from routing.batch import RoutingBatch, TargetReps
-from routing.capacity import LAST_HOUR, TODAY, capacity_problem, rep_loads
+from routing.capacity import LAST_HOUR, TODAY, capacity_problem, new_lead_counts, rep_loads
 from routing.models import RoutingRule
 
 Target = RoutingRule.TargetType
@@ -209,6 +209,10 @@ def recheck_capacity(rep, batch: RoutingBatch):
     Counted again in the database the first time the batch locks the rep; from then on the
     lock keeps other workers out and the batch adds its own picks.
     """
-    if batch.lock_rep(rep):
-        count_loads(batch, [rep], again=True)
+    open_leads = batch.lock_rep(rep)
+    if open_leads is not None:
+        batch.open_base[rep.pk] = open_leads
+        received = new_lead_counts([rep], at=batch.now)  # no query for a rep without a daily or hourly cap
+        batch.today_base.update(received[TODAY.name])
+        batch.hour_base.update(received[LAST_HOUR.name])
     return capacity_problem(rep, batch.open_count(rep.pk), batch.today_count(rep.pk), batch.hour_count(rep.pk))

@@ -363,7 +363,8 @@ class Assignment(models.Model):
             ),
         ]
         indexes = [
-            # Daily caps: "assignments of rep X since the start of their day".
+            # Daily and hourly caps: "assignments of reps X, Y since the start of each one's window"
+            # (routing.capacity.new_lead_counts), read from the window's start: the cost follows the window, not the history.
             models.Index(fields=["rep", "created_at"], name="assignment_rep_created"),
             # The admin's assignments list, newest first (the default order): reads 100 rows instead of sorting them all.
             models.Index(fields=["-created_at", "-id"], name="assignment_created"),

@@ -69,8 +69,8 @@ def batch_write(batch: RoutingBatch) -> None:
     pending, batch.pending = batch.pending, []
     lead_owner_changes_record(pending, now=batch.now)
     _rotation_states_write(batch)
-    for rule_id, sequence in batch.moved_rules.items():
-        RoutingRule.objects.filter(pk=rule_id).update(rotation_seq=sequence)
+    update_rows(RoutingRule, [RoutingRule(pk=rule_id, rotation_seq=sequence)
+                              for rule_id, sequence in batch.moved_rules.items()], ["rotation_seq"])
     batch.moved_rules = {}
 
 

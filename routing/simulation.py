@@ -65,9 +65,9 @@ class SimulationBatch(RoutingBatch):
         self.locked_rules.add(rule.pk)
         return True
 
-    def lock_rep(self, rep) -> bool:
+    def lock_rep(self, rep) -> None:
         # No lock, and no need to count again: only the simulation's own picks move its loads.
-        return False
+        return None
 
     def open_count(self, rep_id) -> int:
         return super().open_count(rep_id) - self.replayed_open.get(rep_id, 0)
