@@ -179,6 +179,7 @@ class Lead(models.Model):
             models.Index(
                 fields=["sla_due_at"], name="lead_sla_due_untouched", condition=models.Q(first_touch_at__isnull=True)
             ),
+            # Intake dedupe, and the admin's lead search for a whole address (leads.selectors.lead_search_q).
             models.Index(fields=["email"], name="lead_email"),
             # Intake dedupe: "open leads with this phone number" (leads.dedupe).
             models.Index(fields=["phone"], name="lead_phone", condition=~models.Q(phone="")),
