@@ -231,6 +231,10 @@ class LeadEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # The admin's lead events list in its default order, and its date filter.
+            models.Index(fields=["created_at", "id"], name="leadevent_created"),
+        ]
         verbose_name = _("lead event")
         verbose_name_plural = _("lead events")
 
