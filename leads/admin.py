@@ -188,12 +188,11 @@ class LeadAdmin(LargeListMixin, LeadSearchMixin, AutocompleteIdsOnlyMixin, admin
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(EventTextMixin, ReadOnlyAdmin):
+class LeadEventAdmin(LargeListMixin, EventTextMixin, ReadOnlyAdmin):
     list_display = ["created_at", "lead", "kind", "text", "actor"]
-    list_filter = ["kind", "created_at"]
+    list_filter = ["kind", "created_at"]  # a date range, not a drill-down (which reads every row's date)
     list_select_related = ["lead", "actor"]
     search_fields = ["message", "lead__email", "lead__company"]
-    date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         return lead_events_visible_to(request.user, super().get_queryset(request))

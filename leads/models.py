@@ -180,6 +180,7 @@ class Lead(models.Model):
             models.Index(
                 fields=["sla_due_at"], name="lead_sla_due_untouched", condition=models.Q(first_touch_at__isnull=True)
             ),
+            # Intake dedupe, and the admin's lead search for a whole address (leads.selectors.lead_search_q).
             models.Index(fields=["email"], name="lead_email"),
             # Intake dedupe: "open leads with this phone number" (leads.dedupe).
             models.Index(fields=["phone"], name="lead_phone", condition=~models.Q(phone="")),
@@ -244,6 +245,10 @@ class LeadEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # The admin's lead events list in its default order, and its date filter.
+            models.Index(fields=["created_at", "id"], name="leadevent_created"),
+        ]
         verbose_name = _("lead event")
         verbose_name_plural = _("lead events")
 

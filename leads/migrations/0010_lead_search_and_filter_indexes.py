@@ -32,4 +32,7 @@ class Migration(migrations.Migration):
         # by skipping along the index.
         AddIndexConcurrently(model_name="lead", index=models.Index(fields=["country"], name="lead_country")),
         AddIndexConcurrently(model_name="lead", index=models.Index(fields=["source"], name="lead_source")),
+        # The admin's lead events list in its default order, and its date filter.
+        AddIndexConcurrently(model_name="leadevent",
+                             index=models.Index(fields=["created_at", "id"], name="leadevent_created")),
     ]
