@@ -7,7 +7,7 @@ localisation, which writes "12,5" in German and breaks the drawing).
 CHART_WIDTH, CHART_HEIGHT = 730, 160
 
 
-def _svg_number(value: float) -> str:
+def svg_number(value: float) -> str:
     return f"{value:.1f}"
 
 
@@ -18,9 +18,9 @@ def bar_chart(values: list) -> dict:
     bars = []
     for index, value in enumerate(values):
         height = (value or 0) * CHART_HEIGHT / top
-        bars.append({"x": _svg_number(index * step), "y": _svg_number(CHART_HEIGHT - height),
-                     "width": _svg_number(max(step - 1, 0.5) if step > 2 else step),
-                     "height": _svg_number(height)})
+        bars.append({"x": svg_number(index * step), "y": svg_number(CHART_HEIGHT - height),
+                     "width": svg_number(max(step - 1, 0.5) if step > 2 else step),
+                     "height": svg_number(height)})
     return {"bars": bars, "width": CHART_WIDTH, "height": CHART_HEIGHT, "top": top}
 
 
@@ -32,5 +32,5 @@ def trend_charts(days: list) -> dict:
               "breaches": bar_chart([day.sla_breached for day in days])}
     for chart, values in zip(charts.values(), ([day.leads for day in days], minutes, [day.sla_breached for day in days])):
         for bar, day, value in zip(chart["bars"], days, values):
-            bar["day"], bar["value"] = day.day.isoformat(), "" if value is None else _svg_number(value).removesuffix(".0")
+            bar["day"], bar["value"] = day.day.isoformat(), "" if value is None else svg_number(value).removesuffix(".0")
     return charts

@@ -26,7 +26,7 @@ from routing.claims import LeadAlreadyClaimed, lead_claim, leads_claim_next
 from routing.forms import LeadReassignForm
 from routing.models import RoutingExperiment
 from routing.reassignment import lead_reassign
-from routing.charts import trend_charts
+from routing.charts import svg_number, trend_charts
 from routing.view_forms import AwayForm, ClaimNextForm, DashboardFilterForm, LostForm, NoteForm, ReassignmentFilterForm
 
 # action in the URL -> (service, form with its extra argument, message on success)
@@ -320,7 +320,8 @@ def _bar_chart(rows):
     bars = []
     for index, row in enumerate(rows):
         width = round(row.assigned * CHART_BAR_MAX / top, 1)
-        bars.append({"row": row, "y": index * CHART_ROW_HEIGHT, "width": width,
-                     "value_x": CHART_LABEL_WIDTH + width + 6})
+        # Formatted here with a dot: the template would localise a float ("98,8" in German) and break the SVG.
+        bars.append({"row": row, "y": index * CHART_ROW_HEIGHT, "width": svg_number(width),
+                     "value_x": svg_number(CHART_LABEL_WIDTH + width + 6)})
     return {"bars": bars, "height": max(len(rows), 1) * CHART_ROW_HEIGHT, "label_width": CHART_LABEL_WIDTH,
             "bar_max": CHART_BAR_MAX, "width": CHART_LABEL_WIDTH + CHART_BAR_MAX + 50}
