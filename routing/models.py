@@ -410,6 +410,12 @@ class RoutingDecision(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # Experiment results (routing.experiments._group_figures): "leads of experiment X's group G", read from
+            # the index alone: the decisions' rows (traces, 2 kB each) are never fetched.
+            models.Index(fields=["experiment", "experiment_group"], include=["lead"],
+                         condition=models.Q(experiment__isnull=False), name="decision_experiment_leads"),
+        ]
         verbose_name = _("routing decision")
         verbose_name_plural = _("routing decisions")
 
