@@ -431,6 +431,10 @@ class RoutingDecision(models.Model):
             # compact_routing_decisions: "the oldest decisions whose trace is not compacted yet"; shrinks as it works.
             models.Index(fields=["created_at"], name="decision_trace_to_compact",
                          condition=~models.Q(trace__has_key=COMPACTED_KEY)),
+            # Experiment results (routing.experiments._group_figures): "leads of experiment X's group G", read from
+            # the index alone: the decisions' rows (traces, 2 kB each) are never fetched.
+            models.Index(fields=["experiment", "experiment_group"], include=["lead"],
+                         condition=models.Q(experiment__isnull=False), name="decision_experiment_leads"),
         ]
         verbose_name = _("routing decision")
         verbose_name_plural = _("routing decisions")

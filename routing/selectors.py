@@ -341,6 +341,14 @@ def reps_for_capacity_board(scope: TeamScope | None) -> QuerySet:
 
 # --- The reassignment log ----------------------------------------------------
 
+LOG_FIELDS = (
+    "created_at", "kind", "cause", "reason", "lead_id", "rep_id", "rule_id", "actor_id",
+    "lead__first_name", "lead__last_name", "lead__email", "lead__company",
+    "rep__user__first_name", "rep__user__last_name", "rep__user__username", "rule__name",
+    "actor__username", "actor__first_name", "actor__last_name",
+)
+
+
 def reassignment_log(*, scope: TeamScope | None, date_from: dt.date | None = None, date_to: dt.date | None = None,
                      rep: Rep | None = None, team: Team | None = None, cause: str = "", rule=None) -> QuerySet:
     """Reassignments within the scope, newest first, each with the rep who had the lead before (`from_rep_id`).
@@ -350,6 +358,8 @@ def reassignment_log(*, scope: TeamScope | None, date_from: dt.date | None = Non
     log = (
         assignments_in_scope(Assignment.objects.filter(kind__in=REASSIGNMENT_KINDS), scope)
         .select_related("lead", "rep__user", "rule", "actor")
+        # Only what the log and its CSV show: a row of five tables' every column cost most of the CSV's time.
+        .only(*LOG_FIELDS)
         .annotate(from_rep_id=previous_owner_id())
         .order_by("-created_at", "-pk")
     )

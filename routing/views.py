@@ -378,8 +378,9 @@ def _bar_chart(rows):
     bars = []
     for index, row in enumerate(rows):
         width = round(row.assigned * CHART_BAR_MAX / top, 1)
-        bars.append({"row": row, "y": index * CHART_ROW_HEIGHT, "width": width,
-                     "value_x": CHART_LABEL_WIDTH + width + 6})
+        # Formatted here with a dot: the template would localise a float ("98,8" in German) and break the SVG.
+        bars.append({"row": row, "y": index * CHART_ROW_HEIGHT, "width": charts.svg_number(width),
+                     "value_x": charts.svg_number(CHART_LABEL_WIDTH + width + 6)})
     return {"bars": bars, "height": max(len(rows), 1) * CHART_ROW_HEIGHT, "label_width": CHART_LABEL_WIDTH,
             "bar_max": CHART_BAR_MAX, "width": CHART_LABEL_WIDTH + CHART_BAR_MAX + 50}
 

@@ -39,5 +39,5 @@ def test_old_reasons_become_causes_where_the_text_says_so_unambiguously():
     assert causes[claimed.pk]["code"] == "claim"
     for assignment in Assignment.objects.exclude(kind="initial"):
         assert assignment.reason_for_reader == assignment.reason  # old rows read as they were written
-    board = dashboard(scope=None, since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), now=dt.datetime.now(dt.UTC))
+    board = dashboard(scope=None, first_day=dt.date(2000, 1, 1), now=dt.datetime.now(dt.UTC))
     assert board.sla_reassigned == 2

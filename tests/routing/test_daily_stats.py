@@ -159,3 +159,15 @@ def test_the_databases_day_and_the_python_day_agree(frozen):
     assert rows(DailyLeadStats.objects.filter(day=day)) == in_python
     # Late by 15 min and by 9 days, and moved after a breach.
     assert sum(row[fields.index("sla_breached")] for row in in_python) == 3
+
+
+def test_the_distribution_chart_is_drawn_with_dots_in_german(client, boss, frozen):
+    anna, ben = rep_named("Anna"), rep_named("Ben")
+    for rep in (anna, anna, anna, ben):
+        routed_lead_for(rep)
+
+    html = client.get(reverse("routing:dashboard"), {"period": "today"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    svg = re.search(r'<svg class="bar-chart".*?</svg>', html, re.S).group(0)
+    assert re.findall(r'(?:x|width)="[^"]*,[^"]*"', svg) == []
+    assert 'width="133.3"' in svg  # Ben's bar: a third of Anna's 400
