@@ -254,12 +254,14 @@ def generate_history(leads_count, *, profiles, now=None, echo=print):
         # One row per generated lead: its profile, time, first owner, final owner, status.
         c.execute(f"""
             CREATE TEMP TABLE bench_gen ON COMMIT DROP AS
-            SELECT g.i, g.p, g.created, g.first_owner,
+            SELECT g.i, g.p, g.created, g.first_owner, g.heavy,
                    CASE WHEN g.reassigned THEN tr2.rep_id ELSE g.first_owner END AS owner,
                    g.reassigned, g.i %% {templates} AS r, g.outcome, g.age,
                    CASE WHEN g.outcome = 'pooled' AND g.age >= {POOL_DAYS} THEN 'lost'
                         WHEN g.outcome <> 'assigned' THEN NULL
-                        WHEN g.first_owner = %(heavy)s THEN 'assigned'
+                        WHEN g.heavy THEN 'assigned'
+                        -- rep000's own share of its team's leads is closed: its ~3,000 open leads are the ones above
+                        WHEN g.first_owner = %(heavy)s THEN (ARRAY['converted','lost','lost'])[g.i %% 3 + 1]
                         WHEN g.age < 1 THEN 'assigned'
                         WHEN g.age < 30 THEN (ARRAY['assigned','accepted','contacted','contacted','qualified',
                                                     'qualified','converted','lost','contacted','lost'])[g.i %% 10 + 1]
@@ -275,6 +277,7 @@ def generate_history(leads_count, *, profiles, now=None, echo=print):
                        CASE WHEN pr.outcome <> 'assigned' THEN NULL
                             WHEN s.i %% {HEAVY_REP_EVERY} = 5 THEN %(heavy)s
                             ELSE tr.rep_id END AS first_owner,
+                       (pr.outcome = 'assigned' AND s.i %% {HEAVY_REP_EVERY} = 5) AS heavy,
                        (pr.outcome = 'assigned' AND s.i %% {REASSIGNED_EVERY} = 7
                         AND s.i %% {HEAVY_REP_EVERY} <> 5) AS reassigned,
                        pr.team_id, tr.k, tr.n

@@ -46,6 +46,8 @@ def _parse():
     parser.add_argument("--pages-only", action="store_true")
     parser.add_argument("--throughput-only", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--statement-timeout", type=float, default=0,
+                        help="seconds: a page whose query runs longer is reported as '> N s' (FAIL); 0: no limit")
     parser.add_argument("--route-leads", type=int, default=2000, help="leads per throughput run")
     parser.add_argument("--measure", choices=["app", "floor"], help=argparse.SUPPRESS)  # the child process's mode
     args = parser.parse_args()
@@ -61,6 +63,7 @@ _settings(ARGS.quick)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as bench  # noqa: E402  (pins the environment before Django loads)
 import organisation  # noqa: E402
+from django.db import OperationalError  # noqa: E402
 
 EMPTY_URL = os.environ["BENCH_EMPTY_DATABASE_URL"]
 bench.OWN_DATABASE_URLS.append(EMPTY_URL)
@@ -99,7 +102,8 @@ def measure_page(client, url, rounds, *, explain=False):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    _timed_get(client, url)  # warm-up, not counted: templates, translations and the connection are loaded once
+    if rounds > 1:
+        _timed_get(client, url)  # warm-up, not counted: templates, translations and the connection are loaded once
     firsts, wholes = [], []
     for n in range(rounds):
         if n == rounds - 1:
@@ -144,7 +148,11 @@ def _url(name, *args, query=""):
 def _page_row(client, name, url, rounds, explain, explained, *, target=TARGET_MS, note="", missing="page missing"):
     if url is None:
         return Row(name, f"≤ {target} ms", note=missing)
-    result = measure_page(client, url, rounds, explain=explain)
+    try:
+        result = measure_page(client, url, rounds, explain=explain)
+    except OperationalError as error:  # --statement-timeout: the page never answered in time
+        return Row(name, f"≤ {target} ms", value=f"> {ARGS.statement_timeout:.0f} s", ok=False,
+                   note=str(error).splitlines()[0])
     if result["status"] != 200:
         return Row(name, f"≤ {target} ms", value=f"HTTP {result['status']}", ok=False, note=url)
     if "explain" in result:
@@ -232,7 +240,11 @@ def csv_row(client, rounds):
     url = _url("routing:reassignments_csv")
     if url is None:
         return Row("reassignment CSV", "first byte ≤ 200 ms, whole ≤ 5 s", note="page missing")
-    result = measure_page(client, url, rounds)
+    try:
+        result = measure_page(client, url, rounds)
+    except OperationalError as error:
+        return Row("reassignment CSV", "first byte ≤ 200 ms, whole ≤ 5 s", value=f"> {ARGS.statement_timeout:.0f} s",
+                   ok=False, note=str(error).splitlines()[0])
     if result["status"] != 200:
         return Row("reassignment CSV", "first byte ≤ 200 ms, whole ≤ 5 s", value=f"HTTP {result['status']}", ok=False)
     from routing.models import Assignment
@@ -433,6 +445,9 @@ def main():
     print(f"{bench.DATABASE_NAME}: {ARGS.leads:,} leads, {size}; rounds {ARGS.rounds};"
           f" load average at start {os.getloadavg()[0]:.1f} (2 cores shared)", flush=True)
     rows, explained = [], []
+    if ARGS.statement_timeout:
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = %s", [int(ARGS.statement_timeout * 1000)])
     if not ARGS.throughput_only:
         page, explained = page_rows(ARGS.rounds, ARGS.explain)
         rows += page

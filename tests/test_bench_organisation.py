@@ -64,7 +64,7 @@ def test_the_org_has_its_teams_reps_rules_experiment_and_a_consistent_year_of_ro
         assert RoutingDecision.objects.get(pk=event.data["decision_id"]).lead_id == event.lead_id
 
 
-def test_one_lead_in_twenty_is_reassigned_with_a_cause_the_experiment_has_both_groups_and_the_pool_has_leads(org):
+def test_one_lead_in_twenty_is_reassigned_with_a_cause_the_experiment_has_both_groups_and_the_pool_has_leads(org, organisation):
     reassigned = Assignment.objects.exclude(kind=Assignment.Kind.INITIAL)
     assert 0.04 * LEADS <= reassigned.count() <= 0.06 * LEADS + 20
     assert all(cause.get("code") for cause in reassigned.values_list("cause", flat=True))
@@ -76,3 +76,6 @@ def test_one_lead_in_twenty_is_reassigned_with_a_cause_the_experiment_has_both_g
     assert set(in_experiment.values_list("experiment_group", flat=True)) == {"control", "test"}
     assert 0.03 * Lead.objects.count() <= in_experiment.count() <= 0.06 * Lead.objects.count()  # 4.2 %
     assert Lead.objects.filter(owner__isnull=True, pool__isnull=False).exists()
+    heavy_open = Lead.objects.filter(owner__user__username="rep000", status__in=Lead.OPEN_STATUSES,
+                                     pk__gt=Lead.objects.order_by("pk")[organisation.PROFILES - 1].pk).count()
+    assert heavy_open == len([i for i in range(LEADS) if i % organisation.HEAVY_REP_EVERY == 5])
