@@ -80,7 +80,8 @@ def build_org(lead_count):
                 region, postal_code, city, industry, product_interest, use_case, source, language, attributes, status,
                 account_match_method, created_at, updated_at, assigned_at, routing_attempts, reassignment_count,
                 owner_id)
-            SELECT 'Lead', n::text, 'lead' || n || '@company' || (n %% 5000) || '.example', '', 'Company ' || (n %% 5000),
+            SELECT 'Lead', n::text, 'lead' || n || '@company' || (n %% 5000) || '.example', '',
+                'Company ' || (n %% 5000),
                 '', '', '', (%(countries)s::text[])[1 + n %% 25], '', '', '', '', '', '', 'source' || (n %% 40), '',
                 '{}', 'assigned', '', now() - (n || ' seconds')::interval, now(), now(), 1, 0,
                 (%(reps)s::bigint[])[1 + n %% 200]

@@ -204,4 +204,5 @@ class SimulationForm(forms.Form):
         by_days = data["leads_from"] == self.BY_DAYS
         return {"days": data["number"] if by_days else None, "last": None if by_days else data["number"],
                 "source": data["source"], "country": data["country"],
-                "switch_on": [rule.pk for rule in data["switch_on"]], "switch_off": [rule.pk for rule in data["switch_off"]]}
+                "switch_on": [rule.pk for rule in data["switch_on"]],
+                "switch_off": [rule.pk for rule in data["switch_off"]]}

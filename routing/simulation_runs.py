@@ -28,7 +28,7 @@ Status = SimulationRun.Status
 
 
 def simulation_run_start(*, user, parameters: dict, language: str) -> SimulationRun:
-    """Saves a queued run of `parameters` (see `routing.forms.SimulationForm.run_parameters`); its job runs on commit."""
+    """Saves a queued run of `parameters` (`SimulationForm.run_parameters`); its job is queued on commit."""
     from routing.jobs import enqueue_simulation  # jobs import this module
 
     with transaction.atomic():

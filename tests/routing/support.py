@@ -7,7 +7,7 @@ import django_rq
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from routing.jobs import QUEUE_NAME
+from routing.jobs import QUEUE_NAME, SIMULATIONS_QUEUE
 from routing.models import RoutingRule
 from routing.services import route_pending_leads
 from routing.worker import RoutingWorker
@@ -36,6 +36,12 @@ def lead_waiting_in_a_pool():
 def work_the_routing_queue():
     """A real RQ worker runs every job of the routing queue, then stops (needs a transactional test)."""
     queue = django_rq.get_queue(QUEUE_NAME)
+    RoutingWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def work_the_simulations_queue():
+    """A real RQ worker runs every job of the simulations queue, then stops (needs a transactional test)."""
+    queue = django_rq.get_queue(SIMULATIONS_QUEUE)
     RoutingWorker([queue], connection=queue.connection).work(burst=True)
 
 

@@ -5,7 +5,6 @@ import datetime as dt
 import io
 import re
 
-import django_rq
 import pytest
 import time_machine
 from django.core.management import call_command
@@ -14,11 +13,10 @@ from django.utils import translation
 
 from routing import simulation as simulation_module
 from routing import simulation_runs
-from routing.jobs import SIMULATIONS_QUEUE, run_simulation
+from routing.jobs import run_simulation
 from routing.models import SimulationRun
 from routing.services import route_pending_leads
 from routing.simulation_runs import simulation_run_execute
-from routing.worker import RoutingWorker
 from tests.admin_support import REPS, staff_user_in
 from tests.factories import (
     LeadFactory,
@@ -29,6 +27,7 @@ from tests.factories import (
     rep_named,
     sales_manager,
 )
+from tests.routing.support import work_the_simulations_queue
 
 SIMULATE_URL = reverse("admin:routing_routingrule_simulate")
 NOW = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.UTC)
@@ -41,12 +40,6 @@ def run_url(run):
 
 def text_of(response):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
-
-
-def work_the_simulations_queue():
-    """A real RQ worker runs every job of the simulations queue, then stops (needs a transactional test)."""
-    queue = django_rq.get_queue(SIMULATIONS_QUEUE)
-    RoutingWorker([queue], connection=queue.connection).work(burst=True)
 
 
 def org():
