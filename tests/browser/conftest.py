@@ -77,3 +77,31 @@ def log_in(page, live_server, *, username, password="pass-1234", admin=False):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+
+
+def log_in_any_language(page, live_server, *, username, admin=False):
+    """Logs in whatever the page's language (the fields by id, not by their translated labels)."""
+    page.goto(f"{live_server.url}{'/admin/login/' if admin else '/accounts/login/'}")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill("pass-1234")
+    page.locator("#id_password").press("Enter")
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def page_in(browser, request):
+    """A page whose browser asks for `language` (Accept-Language and the switcher's cookie)."""
+    contexts = []
+
+    def open_page(language):
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=language)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        context.add_cookies([{"name": "django_language", "value": language,
+                              "url": request.getfixturevalue("live_server").url}])
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

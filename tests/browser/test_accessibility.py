@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from leads.models import Lead
 from routing.models import RoutingRule
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import log_in_any_language as log_in
 from tests.factories import (
     IntakeFormFactory, LeadFactory, PoolFactory, RoutingRuleFactory, RuleConditionFactory, TeamFactory, UserFactory,
     rep_named,
@@ -35,25 +35,6 @@ def axe_findings(page) -> list:
     return [f"{violation['id']} ({violation['impact']}): {violation['help']} at "
             f"{[node['target'] for node in violation['nodes']][:5]}"
             for violation in results["violations"] if violation["impact"] in ("serious", "critical")]
-
-
-@pytest.fixture
-def page_in(browser, request):
-    """A page whose browser asks for `language` (Accept-Language and the switcher's cookie)."""
-    contexts = []
-
-    def open_page(language):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=language)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        context.add_cookies([{"name": "django_language", "value": language,
-                              "url": request.getfixturevalue("live_server").url}])
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
@@ -77,15 +58,6 @@ def office():
     IntakeFormFactory(slug="contact", name="Contact us", fields=["first_name", "email", "company", "country"],
                       required_fields=["email", "company"], help_texts={"email": "We answer within a day."})
     return {"rule": rule, "lead": Lead.objects.filter(owner=anna).first()}
-
-
-def log_in(page, live_server, *, username, admin=False):
-    """Logs in whatever the page's language (the fields by id, not by their translated labels)."""
-    page.goto(f"{live_server.url}{'/admin/login/' if admin else '/accounts/login/'}")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill("pass-1234")
-    page.locator("#id_password").press("Enter")
-    page.wait_for_load_state()
 
 
 def assert_no_findings(page, where):
