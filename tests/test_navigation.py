@@ -48,7 +48,7 @@ def test_a_refused_page_uses_the_apps_layout_and_the_reason_in_the_readers_langu
     assert response.status_code == 403
     assert '<html lang="de">' in html and 'class="site-header"' in html
     assert "Nur Vertriebsmitarbeiter haben eine Lead-Warteschlange." in html
-    assert '<a href="/home/">Go to your home page</a>' in html
+    assert '<a href="/home/">Zu Ihrer Startseite</a>' in html
 
 
 def test_a_missing_lead_says_what_to_do_without_naming_the_query(client):
