@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from django.db.models import OuterRef, Subquery
 
 from leads.matching import account_by_domain, account_domains, accounts_look_up
-from leads.models import Lead
 from reps.availability import unavailability
 from reps.models import Rep
 from routing import strategies

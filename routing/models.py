@@ -209,6 +209,9 @@ class RepLoad(models.Model):
     rep = models.OneToOneField("reps.Rep", primary_key=True, on_delete=models.CASCADE, related_name="load")
     open_leads = models.IntegerField(default=0)
 
+    class Meta:
+        default_permissions = ()  # kept by the database, never edited by people: nothing to grant
+
 
 class RotationState(models.Model):
     """Fairness state of one rep inside one rule: kept in PostgreSQL, updated with the assignment."""
@@ -485,6 +488,7 @@ class DailyLeadStats(models.Model):
     touched_later = models.PositiveIntegerField(default=0)
 
     class Meta:
+        default_permissions = ()  # derived figures, kept by the app: nothing to grant
         indexes = [
             # The dashboard and the trends: "figures of the days from X to Y" (by day, then summed).
             models.Index(fields=["day"], name="dailyleadstats_day"),
@@ -501,6 +505,7 @@ class DailyAssignmentStats(models.Model):
     sla_reassigned = models.PositiveIntegerField(default=0)
 
     class Meta:
+        default_permissions = ()  # derived figures, kept by the app: nothing to grant
         constraints = [models.UniqueConstraint(fields=["day", "rep"], name="dailyassignmentstats_day_rep")]
 
 
@@ -515,6 +520,7 @@ class DailyStatsStaleHour(models.Model):
     transaction_id = models.BigIntegerField()
 
     class Meta:
+        default_permissions = ()  # derived figures, kept by the app: nothing to grant
         constraints = [
             models.UniqueConstraint(fields=["hour", "transaction_id"], name="dailystatsstalehour_one_per_transaction"),
         ]

@@ -23,7 +23,7 @@ from leads import lifecycle
 from leads.models import Lead
 from reps import scoping
 from reps.services import rep_set_available, rep_set_away
-from routing import charts, experiments, pool_ageing, selectors
+from routing import charts, daily_stats, experiments, pool_ageing, selectors
 from routing.claims import LeadAlreadyClaimed, lead_claim, leads_claim_next
 from routing.fairness import NOTICEABLE_POINTS, fairness_by_rule
 from routing.forms import LeadReassignForm
@@ -388,12 +388,9 @@ def _bar_chart(rows):
 @manager_required
 def fairness(request):
     scope = scoping.manager_scope(request.user)
-    form = DashboardFilterForm(request.GET or None, scope=scope)
-    filters = form.cleaned_data if form.is_valid() else {}
-    period = filters.get("period") or "7d"
-    team = filters.get("team")
-    reports = fairness_by_rule(scope=scoping.team_scope([team.pk]) if team else scope,
-                               since=selectors.period_start(period, now=timezone.now()))
+    form, period, shown_scope = _period_and_scope(request, scope)
+    first_day = selectors.period_first_day(period, now=timezone.now())
+    reports = fairness_by_rule(scope=shown_scope, since=daily_stats.day_start(first_day))
     return render(request, "routing/fairness.html", {
         "form": form, "rules": [(report, charts.share_chart(report.reps)) for report in reports],
         "noticeable_points": NOTICEABLE_POINTS, "manages_no_team": scope == scoping.NO_TEAM,
@@ -411,10 +408,8 @@ def pool_ageing_view(request):
     now = timezone.now()
     leads = pool_ageing.leads_waiting_longer_than(scope=scope, older_than=older_than, now=now,
                                                   pool_id=pool.pk if pool else None)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "routing/pool_ageing.html", {
         "form": form, "pools": pool_ageing.pool_ages(scope=scope, older_than=older_than, now=now),
-        "page": Paginator(leads, 50).get_page(request.GET.get("page")), "query": query.urlencode(),
+        "page": Paginator(leads, 50).get_page(request.GET.get("page")), "query": _query_without_page(request),
         "age_label": minutes_label(minutes), "manages_no_team": scope == scoping.NO_TEAM,
     })

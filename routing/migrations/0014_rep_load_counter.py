@@ -129,6 +129,7 @@ class Migration(migrations.Migration):
                                              related_name="load", serialize=False, to="reps.rep")),
                 ("open_leads", models.IntegerField(default=0)),
             ],
+            options={"default_permissions": ()},
         ),
         migrations.RunPython(create_triggers, drop_triggers),
     ]

@@ -82,6 +82,7 @@ class Migration(migrations.Migration):
                 ('transaction_id', models.BigIntegerField()),
             ],
             options={
+                'default_permissions': (),
                 'constraints': [models.UniqueConstraint(fields=('hour', 'transaction_id'), name='dailystatsstalehour_one_per_transaction')],
             },
         ),
@@ -96,6 +97,7 @@ class Migration(migrations.Migration):
                 ('rep', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reps.rep')),
             ],
             options={
+                'default_permissions': (),
                 'constraints': [models.UniqueConstraint(fields=('day', 'rep'), name='dailyassignmentstats_day_rep')],
             },
         ),
@@ -128,6 +130,7 @@ class Migration(migrations.Migration):
                 ('rule', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='routing.routingrule')),
             ],
             options={
+                'default_permissions': (),
                 'indexes': [models.Index(fields=['day'], name='dailyleadstats_day')],
             },
         ),

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("routing", "0018_reassignment_log_indexes"),
+        ("routing", "0019_experiment_results_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

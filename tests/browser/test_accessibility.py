@@ -14,7 +14,6 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from leads.models import Lead
-from routing.models import RoutingRule
 from tests.browser.conftest import log_in_any_language as log_in
 from tests.factories import (
     IntakeFormFactory, LeadFactory, PoolFactory, RoutingRuleFactory, RuleConditionFactory, TeamFactory, UserFactory,

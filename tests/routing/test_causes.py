@@ -47,7 +47,7 @@ def missed_deadline():
 def test_the_dashboard_counts_sla_reassignments_when_the_site_language_is_german(german_site):
     missed_deadline()
 
-    board = dashboard(scope=None, since=START - dt.timedelta(days=1), now=BREACH)
+    board = dashboard(scope=None, first_day=(START - dt.timedelta(days=1)).date(), now=BREACH)
 
     assert (board.reassignments, board.sla_reassigned) == (1, 1)
 
