@@ -1,5 +1,6 @@
 """Run by _common.ensure_org_database in a process of its own (DATABASE_URL set to the database being built):
-`python bench/_build_org.py <leads>` sets Django up on that database and runs organisation.generate."""
+`python bench/_build_org.py <leads>` sets Django up on that database and runs organisation.generate;
+`--derived-only` brings the app's derived data up to date on a kept database after its migrations."""
 
 import os
 import sys
@@ -17,6 +18,9 @@ def main():
 
     import organisation
 
+    if sys.argv[1] == "--derived-only":
+        organisation.rebuild_derived_data()
+        return
     organisation.generate(int(sys.argv[1]))
     # The profile leads' post_save wake-ups queued drain jobs; nobody should run them later.
     get_connection("routing").flushdb()

@@ -144,6 +144,10 @@ def ensure_org_database(*, leads, rebuild=False, database_url=None, echo=print):
         seconds = time.monotonic() - started
         echo(f"{name}: built {built[1]:%Y-%m-%d %H:%M} UTC with {leads:,} leads (in {built[2]:.0f} s);"
              f" migrate applied in {seconds:.1f} s")
+        started = time.monotonic()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "_build_org.py"), "--derived-only"], cwd=ROOT,
+                       env={**worker_env(), "DATABASE_URL": url}, check=True)
+        echo(f"  derived data brought up to date in {time.monotonic() - started:.1f} s")
         return {"migrate_seconds": seconds, "build_seconds": None}
     if built is not None or database_exists(name):
         echo(f"{name}: dropping it to build it again" + ("" if rebuild else f" (it has {built and built[0]} leads, not {leads:,})"))

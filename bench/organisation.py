@@ -33,7 +33,6 @@ import os
 import random
 import sys
 import time
-from importlib import import_module
 
 PROFILES = 500
 TEAMS = 20
@@ -358,37 +357,25 @@ def generate_history(leads_count, *, profiles, now=None, echo=print):
         echo(f"  timeline events: {time.monotonic() - step:.1f} s")
 
 
-def _hooks():
-    """App-provided rebuilders of derived data, (module, function) tried in order; the missing ones are skipped.
-
-    Branches that keep derived data (per-rep open-lead counters, daily aggregates for the dashboard...)
-    must rebuild it after the SQL above wrote rows behind the app's back: add the function here.
-    A management command named `rebuild_derived_data`, when the app has one, runs too.
-    """
-    return [
-        ("reps.counters", "rebuild_open_lead_counts"),
-        ("routing.counters", "rebuild_counters"),
-        ("routing.stats", "rebuild_daily_aggregates"),
-        ("routing.aggregates", "rebuild"),
-    ]
+# What the app derives from the rows and keeps (migrations backfill it when they add it; rows the generator
+# writes in SQL reach it through the database's triggers, which mark days stale): management commands that
+# bring it up to date, each run after a build and after the migrations a kept database receives.
+DERIVED_DATA_COMMANDS = [
+    ("routing_check_loads", ["--fix"]),  # each rep's open-lead counter (routing.RepLoad) against a real count
+    ("routing_daily_stats", []),  # the dashboard's and the trends' per-day figures
+]
 
 
 def rebuild_derived_data(echo=print):
-    """Runs every app-provided "rebuild derived data" hook that exists (see `_hooks`)."""
+    """Brings the app's derived data up to date (see DERIVED_DATA_COMMANDS); a command the app lacks is skipped."""
     from django.core.management import call_command, get_commands
 
-    for module_name, function_name in _hooks():
-        try:
-            function = getattr(import_module(module_name), function_name)
-        except (ImportError, AttributeError):
+    for command, arguments in DERIVED_DATA_COMMANDS:
+        if command not in get_commands():
             continue
         started = time.monotonic()
-        function()
-        echo(f"  derived data: {module_name}.{function_name}() in {time.monotonic() - started:.1f} s")
-    if "rebuild_derived_data" in get_commands():
-        started = time.monotonic()
-        call_command("rebuild_derived_data")
-        echo(f"  derived data: manage.py rebuild_derived_data in {time.monotonic() - started:.1f} s")
+        call_command(command, *arguments, verbosity=0)
+        echo(f"  derived data: manage.py {command} {' '.join(arguments)} in {time.monotonic() - started:.1f} s")
 
 
 def generate(leads_count, *, echo=print):
