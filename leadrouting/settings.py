@@ -116,6 +116,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # (the admin and the configuration import check priorities in Python too).
     SILENCED_SYSTEM_CHECKS = ["models.W038"]
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: the app's queries are short, but the planner's estimates for the team-scope filters (an
+    # OR of subqueries) pass jit_above_cost, and PostgreSQL spent 1.3 s compiling the reassignment log's 4 ms
+    # query on a year of data. Appended to what DATABASE_URL's `?options=` may already say.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis / RQ -----------------------------------------------------------

@@ -122,3 +122,13 @@ def test_the_embedded_demo_keeps_plain_http():
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.stdout.split() == ["False", "False", "0"], result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit_compilation():
+    # A team-scoped page's 4 ms query spent 1.3 s in JIT compilation on a year of data (bench/README.md).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
