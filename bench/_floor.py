@@ -92,9 +92,8 @@ def _values(rows, casts):
     return ", ".join([first] + [rest] * (len(rows) - 1)), [value for row in rows for value in row]
 
 
-def route_batch(cur, rule_id, template, worker, size) -> int:
-    """Up to `size` leads in one transaction: the reads and writes routing.batch does, each once per batch."""
-    started = time.perf_counter()
+def _lock_pending_leads_and_read_accounts(cur, size) -> list:
+    """The batch's first reads, as routing.batch makes them: lock up to `size` pending leads, read their accounts."""
     cur.execute(
         "SELECT * FROM leads_lead WHERE routing_requested_at IS NOT NULL"
         " ORDER BY routing_requested_at, id LIMIT %s FOR UPDATE SKIP LOCKED",
@@ -102,12 +101,20 @@ def route_batch(cur, rule_id, template, worker, size) -> int:
     )
     columns = [c.name for c in cur.description]
     leads = [dict(zip(columns, row)) for row in cur.fetchall()]
+    if leads:
+        domains = sorted({lead["email"].rsplit("@", 1)[1] for lead in leads if "@" in lead["email"]})
+        cur.execute("SELECT d.*, a.* FROM leads_accountdomain d JOIN leads_account a ON a.id = d.account_id"
+                    " WHERE d.domain = ANY(%s)", (domains,))
+        cur.fetchall()
+    return leads
+
+
+def route_batch(cur, rule_id, template, worker, size) -> int:
+    """Up to `size` leads in one transaction: the reads and writes routing.batch does, each once per batch."""
+    started = time.perf_counter()
+    leads = _lock_pending_leads_and_read_accounts(cur, size)
     if not leads:
         return 0
-    domains = sorted({lead["email"].rsplit("@", 1)[1] for lead in leads if "@" in lead["email"]})
-    cur.execute("SELECT d.*, a.* FROM leads_accountdomain d JOIN leads_account a ON a.id = d.account_id"
-                " WHERE d.domain = ANY(%s)", (domains,))
-    cur.fetchall()
     cur.execute("SELECT target_team_id, strategy FROM routing_routingrule WHERE id = %s", (rule_id,))
     team_id, strategy = cur.fetchone()
     cur.execute("SELECT DISTINCT r.* FROM reps_rep r JOIN reps_rep_teams t ON t.rep_id = r.id WHERE t.team_id = %s",
@@ -216,19 +223,9 @@ def first_rule(rules, lead):
 def route_batch_rules(cur, rules, template, worker, size) -> int:
     """Up to `size` leads in one transaction; per rule used in the batch, the reads routing.batch makes once per rule."""
     started = time.perf_counter()
-    cur.execute(
-        "SELECT * FROM leads_lead WHERE routing_requested_at IS NOT NULL"
-        " ORDER BY routing_requested_at, id LIMIT %s FOR UPDATE SKIP LOCKED",
-        (size,),
-    )
-    columns = [c.name for c in cur.description]
-    leads = [dict(zip(columns, row)) for row in cur.fetchall()]
+    leads = _lock_pending_leads_and_read_accounts(cur, size)
     if not leads:
         return 0
-    domains = sorted({lead["email"].rsplit("@", 1)[1] for lead in leads if "@" in lead["email"]})
-    cur.execute("SELECT d.*, a.* FROM leads_accountdomain d JOIN leads_account a ON a.id = d.account_id"
-                " WHERE d.domain = ANY(%s)", (domains,))
-    cur.fetchall()
     cur.execute('SELECT rep_id, "end", reason FROM reps_timeoff WHERE start <= now() AND "end" > now()')
     cur.fetchall()
     matched = [(lead, first_rule(rules, lead)) for lead in leads]
