@@ -49,6 +49,8 @@ def _parse():
     parser.add_argument("--statement-timeout", type=float, default=0,
                         help="seconds: a page whose query runs longer is reported as '> N s' (FAIL); 0: no limit")
     parser.add_argument("--route-leads", type=int, default=2000, help="leads per throughput run")
+    parser.add_argument("--only", action="append", default=[], metavar="WORDS",
+                        help="measure only the rows whose name contains WORDS (repeatable), e.g. --only experiment")
     parser.add_argument("--measure", choices=["app", "floor"], help=argparse.SUPPRESS)  # the child process's mode
     args = parser.parse_args()
     if args.quick:
@@ -145,7 +147,14 @@ def _url(name, *args, query=""):
         return None
 
 
+def wanted(name):
+    """--only: a row is measured when its name contains one of the given words."""
+    return not ARGS.only or any(words.lower() in name.lower() for words in ARGS.only)
+
+
 def _page_row(client, name, url, rounds, explain, explained, *, target=TARGET_MS, note="", missing="page missing"):
+    if not wanted(name):
+        return None
     if url is None:
         return Row(name, f"≤ {target} ms", note=missing)
     try:
@@ -190,14 +199,16 @@ def page_rows(rounds, explain):
     # Search terms a user types: a lead's e-mail (as support does), a company, a word of a reassignment reason.
     middle = Lead.objects.order_by().filter(pk__gte=Lead.objects.order_by("-pk").values_list("pk", flat=True)[0] // 2)
     lead = middle.order_by("pk").first()
-    reason_word = (Assignment.objects.exclude(kind=Assignment.Kind.INITIAL).exclude(reason="")
-                   .values_list("reason", flat=True).first() or "territory").split()[-1]
+    cause = (Assignment.objects.exclude(kind=Assignment.Kind.INITIAL).exclude(cause={})
+             .values_list("cause__code", flat=True).first() or "manual")
     experiment = RoutingExperiment.objects.order_by("pk").first()
     explained = []
     m, a, r = clients["manager"], clients["admin"], clients["rep"]
     rows = []
 
     def add(row):
+        if row is None:  # not asked for (--only)
+            return
         rows.append(row)
         print("  " + row.line(), flush=True)
 
@@ -213,8 +224,8 @@ def page_rows(rounds, explain):
         add(_page_row(a, f"admin {label} search (e-mail)", changelist and f"{changelist}?q={lead.email}", rounds,
                       explain, explained))
     add(_page_row(m, "reassignment log", _url("routing:reassignments"), rounds, explain, explained))
-    add(_page_row(m, f"reassignment log, reason contains '{reason_word}'",
-                  _url("routing:reassignments", query=f"reason={reason_word}"), rounds, explain, explained))
+    add(_page_row(m, f"reassignment log, cause '{cause}'",
+                  _url("routing:reassignments", query=f"cause={cause}"), rounds, explain, explained))
     add(csv_row(m, rounds))
     add(_page_row(r, "rep queue, rep with ~3,000 open leads", _url("routing:queue"), rounds, explain, explained,
                   note=f"{heavy_open_leads()} open leads"))
@@ -237,6 +248,8 @@ def experiment_leads(experiment):
 
 
 def csv_row(client, rounds):
+    if not wanted("reassignment CSV"):
+        return None
     url = _url("routing:reassignments_csv")
     if url is None:
         return Row("reassignment CSV", "first byte ≤ 200 ms, whole ≤ 5 s", note="page missing")
@@ -437,9 +450,10 @@ def main():
     if not ARGS.throughput_only:
         page, explained = page_rows(ARGS.rounds, ARGS.explain)
         rows += page
-        rows.append(simulation_row(100_000 if not ARGS.quick else 5_000))
-        print("  " + rows[-1].line(), flush=True)
-    if not ARGS.pages_only:
+        if wanted("simulation"):
+            rows.append(simulation_row(100_000 if not ARGS.quick else 5_000))
+            print("  " + rows[-1].line(), flush=True)
+    if not ARGS.pages_only and (wanted("throughput") or wanted("floor")):
         rows += throughput_rows(ARGS.route_leads)
     print()
     print("| what | measured | queries | target | verdict | notes |")
