@@ -11,7 +11,7 @@ from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
-from reps.availability import next_available_at, rep_unavailability, unavailability
+from reps.availability import next_available_at, next_available_times, rep_unavailability, unavailability
 from reps.models import Rep, Team
 from reps.scoping import TeamScope, assignments_in_scope, leads_in_scope, previous_owner_id, reps_in_scope, team_scope
 from routing import daily_stats
@@ -322,14 +322,14 @@ def capacity_board(*, reps: list, at: dt.datetime) -> list:
     """Each rep's availability now, load against caps, and the next instant they can take leads when not now."""
     unavailable = unavailability(reps, at)
     loads = rep_loads(reps, at=at)
+    next_times = next_available_times([rep for rep in reps if unavailable[rep.pk] is not None], at)
     rows = []
     for rep in reps:
         row = CapacityRow(rep=rep, unavailable=unavailable[rep.pk], open=loads.open.get(rep.pk, 0),
                           today=loads.received(TODAY, rep.pk), hour=loads.received(LAST_HOUR, rep.pk))
         problem = capacity_problem(rep, row.open, row.today, row.hour)
         row.at_cap = problem[0] if problem else ""
-        if row.unavailable is not None:
-            row.next_available_at = next_available_at(rep, at)
+        row.next_available_at = next_times.get(rep.pk)
         rows.append(row)
     return rows
 

@@ -261,6 +261,31 @@ def test_the_board_shows_each_rep_of_the_managers_teams_with_availability_load_a
     assert "3 of 3" in html and "at limit" in html and "not within 14 days" in html
 
 
+def test_the_board_costs_the_same_queries_with_ten_reps_away_as_with_one(
+        client, team_with_reps, django_assert_max_num_queries):
+    """At night most reps are out of hours: their next available times are read together, not rep by rep."""
+    from django.test.utils import CaptureQueriesContext
+
+    team, reps = team_with_reps
+    manager = sales_manager(manages=[team])
+    client.force_login(manager)
+    with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as few:
+        client.get(reverse("routing:capacity"))
+    office = reps["Anna"].calendar
+    for n in range(10):
+        away = rep_named(f"Away {n}", teams=[team], calendar=office, status=Rep.Status.AWAY,
+                         away_until=NOW + dt.timedelta(hours=n + 1))
+        TimeOffFactory(rep=away, start=NOW + dt.timedelta(hours=n + 1), end=NOW + dt.timedelta(hours=n + 2))
+
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(len(few)):
+        response = client.get(reverse("routing:capacity"))
+
+    # Away until NOW + n + 1 hours, then on leave for an hour: free at NOW + n + 2 if that is in office hours (Berlin 09–17).
+    rows = board_rows(response)
+    assert rows["Away 3"].next_available_at == NOW + dt.timedelta(hours=5)  # 16:00 Berlin
+    assert rows["Away 9"].next_available_at == NOW + dt.timedelta(hours=22)  # 22:00 Berlin is after hours: Thursday 09:00
+
+
 def test_the_board_is_in_the_readers_language_with_its_numbers(client, team_with_reps):
     team, reps = team_with_reps
     Rep.objects.filter(pk=reps["Anna"].pk).update(max_open_leads=2500)
