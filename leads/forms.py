@@ -4,7 +4,8 @@ from django import forms
 
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import INTAKE_FIELDS, AccountDomain, normalise_domain
+from leads.domains import normalise_domain
+from leads.models import INTAKE_FIELDS, AccountDomain
 
 
 class AccountDomainForm(forms.ModelForm):

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from rapidfuzz import fuzz, process, utils
 
-from leads.models import Account, AccountDomain, normalise_domain
-from leads.normalise import fold_text, is_free_mail_domain
+from leads.domains import is_free_mail_domain, normalise_domain
+from leads.models import Account, AccountDomain
+from leads.normalise import fold_text
 
 # Legal forms dropped before names are compared: "ACME GmbH" and "Acme Inc." are both "acme".
 LEGAL_SUFFIXES = [

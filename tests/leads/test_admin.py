@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Account, AccountDomain, ApiToken
-from leads.normalise import FREE_MAIL_DOMAINS, company_domain
+from leads.domains import FREE_MAIL_DOMAINS
+from leads.normalise import company_domain
 from tests.admin_support import REPS, form_errors, formset_data, staff_user_in
 from tests.factories import (
     AccountFactory,

@@ -1,7 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from leads.models import AccountDomain, normalise_domain
+from leads.domains import normalise_domain
+from leads.models import AccountDomain
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db

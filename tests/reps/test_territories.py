@@ -1,7 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from reps.territories import PostalRange, TerritoryIndex, parse_postal_codes, postal_code_matches
+from reps.selectors import territory_index
+from reps.territories import PostalRange, parse_postal_codes, postal_code_matches
 from tests.factories import TerritoryFactory
 
 # Postal specs
@@ -85,7 +86,7 @@ def emea(db):
 
 
 def matched_name(**location):
-    territory = TerritoryIndex.load().match(**location)
+    territory = territory_index().match(**location)
     return territory.name if territory else None
 
 
@@ -175,13 +176,13 @@ def test_territory_region_in_iso_form_matches_a_plain_state(us):
 
 
 def test_ancestors_and_self_lists_ids_up_to_the_root(emea):
-    index = TerritoryIndex.load()
+    index = territory_index()
     bavaria = index.by_id[emea["Bavaria"].pk]
     assert index.ancestors_and_self(bavaria) == [emea["Bavaria"].pk, emea["DACH"].pk, emea["EMEA"].pk]
     assert index.ancestors_and_self(index.by_id[emea["EMEA"].pk]) == [emea["EMEA"].pk]
 
 
 def test_ancestors_and_self_stops_on_a_cycle(emea):
-    index = TerritoryIndex.load()
+    index = territory_index()
     index.by_id[emea["EMEA"].pk].parent_id = emea["Bavaria"].pk  # as if saved without validation
     assert index.ancestors_and_self(index.by_id[emea["DACH"].pk]) == [emea["DACH"].pk, emea["EMEA"].pk, emea["Bavaria"].pk]

@@ -7,7 +7,8 @@ import django_rq
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from routing.jobs import QUEUE_NAME, SIMULATIONS_QUEUE
+from routing.jobs import QUEUE_NAME
+from routing.simulation_runs import SIMULATIONS_QUEUE
 from routing.models import RoutingRule
 from routing.services import route_pending_leads
 from routing.worker import RoutingWorker
