@@ -79,12 +79,23 @@ def lead_owner_change(*, lead: Lead, rep, cause: dict, kind: str, actor=None, ru
     experiment_id, experiment_group = _experiment_of(lead)
     change = OwnerChange(
         lead=lead, rep=rep, cause=cause, kind=kind, actor=actor, rule=rule, pool=pool,
-        status=status or (Lead.Status.ASSIGNED if rep is not None else Lead.Status.NEW),
+        status=status or _status_after_move(lead, rep),
         sla_due_at=sla_deadline(rule=rule, assigned_at=now, rep=rep) if rep is not None and with_deadline else None,
         experiment_id=experiment_id, experiment_group=experiment_group,
     )
     lead_owner_changes_record([change], now=now)
     return change
+
+
+# Statuses a rep reached by working the lead: a new owner takes over the work where it stands.
+WORKED_STATUSES = (Lead.Status.ACCEPTED, Lead.Status.CONTACTED, Lead.Status.QUALIFIED)
+
+
+def _status_after_move(lead, rep) -> str:
+    """A lead moved to a rep is assigned, unless it was being worked: a qualified lead handed over stays qualified."""
+    if rep is None:
+        return Lead.Status.NEW
+    return lead.status if lead.status in WORKED_STATUSES else Lead.Status.ASSIGNED
 
 
 def _experiment_of(lead):

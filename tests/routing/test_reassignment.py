@@ -50,6 +50,21 @@ def test_manual_reassignment_records_old_owner_new_owner_reason_and_actor(sales)
     assert Lead.objects.get(pk=lead.pk).reassignment_count == 1
 
 
+@pytest.mark.parametrize("status", [Lead.Status.ACCEPTED, Lead.Status.CONTACTED, Lead.Status.QUALIFIED])
+def test_a_lead_being_worked_keeps_its_status_when_a_manager_hands_it_over(sales, status):
+    Lead.objects.filter(pk=sales["lead"].pk).update(status=status)
+
+    lead = lead_reassign(lead_id=sales["lead"].pk, to_rep=sales["carla"], actor=UserFactory(), reason="Holiday cover")
+
+    assert (lead.owner, Lead.objects.get(pk=lead.pk).status) == (sales["carla"], status)
+
+
+def test_a_lead_not_yet_worked_is_assigned_to_its_new_owner(sales):
+    lead = lead_reassign(lead_id=sales["lead"].pk, to_rep=sales["carla"], actor=UserFactory(), reason="Holiday cover")
+
+    assert Lead.objects.get(pk=lead.pk).status == Lead.Status.ASSIGNED
+
+
 def test_route_again_goes_through_the_rules_without_the_current_owner(sales):
     lead = lead_reassign(lead_id=sales["lead"].pk, actor=None, reason="Anna is overloaded")
 
