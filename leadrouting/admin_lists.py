@@ -5,10 +5,12 @@ and searches `%word%` in every listed column, joins included: seconds on a milli
 """
 
 from django.contrib import messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
 from django.db import connection
 from django.utils import formats
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -57,6 +59,12 @@ class LargeListMixin:
 
     paginator = CappedCountPaginator
     show_full_result_count = False
+
+    def action_checkbox(self, obj):
+        # Django's renders a form widget's template for each row: a tenth of a 100-row page's time. The same HTML.
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+                           ACTION_CHECKBOX_NAME, str(obj.pk),
+                           format_html(_("Select this object for an action - {}"), str(obj)))
 
 class LeadSearchMixin:
     """The search of a list of leads, or of rows that belong to a lead (`lead_field`), on the lead's indexed columns."""
