@@ -223,6 +223,10 @@ class Lead(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
+# The columns lead_label reads: what a list that names leads must read of them.
+LEAD_LABEL_COLUMNS = ("first_name", "last_name", "email", "company")
+
+
 def lead_label(*, pk: int, first_name: str, last_name: str, email: str, company: str) -> str:
     """A lead's name wherever it is shown: the person's, else the email, the company, or its number.
 

@@ -183,6 +183,10 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}".strip()
 
 
+# The columns rep_name reads, from the rep: what a list that names reps must read of them.
+REP_NAME_COLUMNS = ("user__first_name", "user__last_name", "user__username")
+
+
 def rep_name(*, first_name: str, last_name: str, username: str) -> str:
     """A rep's name wherever it is shown: the user's full name, else the username (User.get_full_name, get_username).
 
