@@ -239,7 +239,8 @@ def test_the_csv_for_a_team_manager_lists_exactly_the_rows_of_the_log_page(clien
     # Besides the fixture's moves: leads named by their company or by nothing, a rep known by username only, a move
     # by the system under a rule with its cause as data.
     zoe = RepFactory(user=UserFactory(username="zoe", first_name="", last_name=""), teams=[org["alpha"]])
-    company_only = LeadFactory(first_name="", last_name="", email="", company="Nameless GmbH", routing_requested_at=None)
+    company_only = LeadFactory(first_name="", last_name="", email="", company="Nameless GmbH",
+                               routing_requested_at=None)
     AssignmentFactory(lead=company_only, rep=zoe, is_current=False, ended_at=timezone.now())
     AssignmentFactory(lead=company_only, rep=org["alice"], kind=Assignment.Kind.REASSIGN,
                       rule=RoutingRuleFactory(name="DACH"), cause=timeline_cause("sla_breach", minutes=30),
