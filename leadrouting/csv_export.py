@@ -8,6 +8,7 @@ and stay numbers.
 """
 
 import csv
+import itertools
 from decimal import Decimal
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -49,9 +50,15 @@ class _Echo:
 UTF8_BOM = "\ufeff"
 
 
+# Rows per piece of a stream: the response encodes and writes each piece to the client, so a piece a row made
+# 50,000 writes of a 50,000-row export (a sixth of its time in Python); 100 rows are about 16 kB.
+STREAM_ROWS_PER_PIECE = 100
+
+
 def csv_stream(rows):
-    """The lines of a CSV file, one per row, BOM first: for a StreamingHttpResponse that never holds the file."""
+    """The text of a CSV file, BOM first, in pieces of rows: for a StreamingHttpResponse that never holds the file."""
     writer = csv_writer(_Echo())
     yield UTF8_BOM
-    for row in rows:
-        yield writer.writerow(row)
+    rows = iter(rows)
+    while lines := [writer.writerow(row) for row in itertools.islice(rows, STREAM_ROWS_PER_PIECE)]:
+        yield "".join(lines)

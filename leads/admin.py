@@ -116,9 +116,12 @@ class ScoreBandFilter(admin.SimpleListFilter):
         return queryset.filter(score__lt=high) if high is not None else queryset
 
 
+STATUS_LABELS = dict(Lead.Status.choices)
+
+
 @admin.register(Lead)
 class LeadAdmin(LargeListMixin, LeadSearchMixin, AutocompleteIdsOnlyMixin, admin.ModelAdmin):
-    list_display = ["__str__", "company", "status", "owner", "country", "source", "score", "created_at"]
+    list_display = ["__str__", "company", "status_shown", "owner", "country_shown", "source", "score", "created_at"]
     # Each filter's choices come cheap: fixed lists, the reps (one query), the countries along an index.
     list_filter = [
         "status",
@@ -153,6 +156,16 @@ class LeadAdmin(LargeListMixin, LeadSearchMixin, AutocompleteIdsOnlyMixin, admin
     def get_queryset(self, request):
         # Reps see their own leads, as on their queue; managers those of their teams (manager_scope).
         return leads_visible_to(request.user, super().get_queryset(request))
+
+    # The choices columns through the row's own value: a field column looks its label up in the field's choices,
+    # rebuilt twice a row (the 250 countries' names: two thirds of the list's time).
+    @admin.display(description=_("status"), ordering="status")
+    def status_shown(self, lead):
+        return STATUS_LABELS.get(lead.status, lead.status)
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_shown(self, lead):
+        return lead.country.name or None  # None: the list's "-" for no country, as the field column showed
 
     def get_urls(self):
         import_view = self.admin_site.admin_view(partial(lead_import_csv_view, self))

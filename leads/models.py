@@ -204,7 +204,8 @@ class Lead(models.Model):
         verbose_name_plural = _("leads")
 
     def __str__(self):
-        return self.full_name or self.email or self.company or _("Lead #%(id)s") % {"id": self.pk}
+        return lead_label(pk=self.pk, first_name=self.first_name, last_name=self.last_name, email=self.email,
+                          company=self.company)
 
     @property
     def full_name(self):
@@ -213,6 +214,18 @@ class Lead(models.Model):
     @property
     def is_open(self):
         return self.status in self.OPEN_STATUSES
+
+
+# The columns lead_label reads: what a list that names leads must read of them.
+LEAD_LABEL_COLUMNS = ("first_name", "last_name", "email", "company")
+
+
+def lead_label(*, pk: int, first_name: str, last_name: str, email: str, company: str) -> str:
+    """A lead's name wherever it is shown: the person's, else the email, the company, or its number.
+
+    A function of the columns, so a list of plain values (the reassignment CSV) names leads as str(lead) does.
+    """
+    return f"{first_name} {last_name}".strip() or email or company or _("Lead #%(id)s") % {"id": pk}
 
 
 class LeadEvent(models.Model):

@@ -185,6 +185,18 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}".strip()
 
 
+# The columns rep_name reads, from the rep: what a list that names reps must read of them.
+REP_NAME_COLUMNS = ("user__first_name", "user__last_name", "user__username")
+
+
+def rep_name(*, first_name: str, last_name: str, username: str) -> str:
+    """A rep's name wherever it is shown: the user's full name, else the username (User.get_full_name, get_username).
+
+    A function of the columns, so a list of plain values (the reassignment CSV) names reps as Rep.name does.
+    """
+    return f"{first_name} {last_name}".strip() or username
+
+
 class Rep(models.Model):
     class Seniority(models.TextChoices):
         JUNIOR = "junior", _("Junior")
@@ -252,7 +264,7 @@ class Rep(models.Model):
 
     @property
     def name(self):
-        return self.user.get_full_name() or self.user.get_username()
+        return rep_name(first_name=self.user.first_name, last_name=self.user.last_name, username=self.user.username)
 
     def clean(self):
         errors = {}

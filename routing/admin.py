@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from leadrouting.admin_autocomplete import AutocompleteIdsOnlyMixin
 from leadrouting.admin_lists import LargeListMixin, LeadSearchMixin
 from leadrouting.admin_labels import LabelledTabularInline
-from leads.models import Lead
+from leads.models import LEAD_LABEL_COLUMNS, Lead
 from reps.admin import RepListFilter, RepsOfMyTeamsMixin
+from reps.models import REP_NAME_COLUMNS
 from reps.scoping import assignments_in_scope, decisions_in_scope, leads_in_scope, manager_scope
 from routing.admin_config_file import ConfigFileAdminMixin
 from routing.experiments import experiment_start, experiment_stop
@@ -257,6 +258,9 @@ class AssignmentAdmin(LargeListMixin, LeadSearchMixin, AuditTextMixin, ReadOnlyA
     # A date range, not a drill-down (which reads every row's date); reps listed in one query.
     list_filter = ["created_at", "kind", "is_current", ("rep", RepListFilter), "rule"]
     list_select_related = ["lead", "rep__user", "rule"]
+    list_columns = ["created_at", "kind", "is_current", "ended_at", "rule__name",
+                    *(f"lead__{column}" for column in LEAD_LABEL_COLUMNS),
+                    *(f"rep__{column}" for column in REP_NAME_COLUMNS)]
     lead_field = "lead"
     fields = ["lead", "rep", "kind", "rule", "strategy", "reason_shown", "actor", "experiment", "experiment_group",
               "is_current", "created_at", "ended_at"]
@@ -271,6 +275,9 @@ class RoutingDecisionAdmin(LargeListMixin, LeadSearchMixin, AuditTextMixin, Read
     # A date range, not a drill-down (which reads every row's date); reps listed in one query.
     list_filter = ["created_at", "outcome", ("chosen_rep", RepListFilter), "rule"]
     list_select_related = ["lead", "rule", "chosen_rep__user"]
+    list_columns = ["created_at", "outcome", "duration_ms", "worker", "rule__name",
+                    *(f"lead__{column}" for column in LEAD_LABEL_COLUMNS),
+                    *(f"chosen_rep__{column}" for column in REP_NAME_COLUMNS)]
     lead_field = "lead"
     # The explanation rendered from the trace in the reader's language; the trace itself for who needs the data.
     fields = ["created_at", "lead", "outcome", "rule", "chosen_rep", "assignment", "experiment", "experiment_group",

@@ -311,13 +311,11 @@ def reassignments_csv(request):
 def _reassignment_rows(log, *, language):
     # The rows are written after the view has returned: keep the reader's language for kind, reason, "system".
     with translation.override(language):
-        for entry in selectors.with_from_reps_streamed(log.iterator(chunk_size=CSV_CHUNK)):
-            yield [
-                entry.created_at.isoformat(), entry.lead_id, str(entry.lead),
-                entry.from_rep.name if entry.from_rep else "", entry.rep.name, entry.get_kind_display(),
-                entry.reason_for_reader, entry.rule.name if entry.rule else "",
-                entry.actor.get_username() if entry.actor else _("system"),
-            ]
+        system = _("system")
+        for row in selectors.reassignment_log_rows(log, chunk=CSV_CHUNK):
+            # Machine-read: an ISO instant and a plain id, never the reader's date or number format.
+            yield [row.created_at.isoformat(), row.lead_id, row.lead, row.from_rep, row.rep, row.kind, row.reason,
+                   row.rule, row.actor if row.actor is not None else system]
 
 
 @manager_required

@@ -4,9 +4,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from leadrouting.admin_lists import CappedCountPaginator
-from tests.factories import AssignmentFactory, LeadFactory, RepFactory, RoutingDecisionFactory, sales_manager
+from leads.models import Lead
+from tests.factories import (
+    AssignmentFactory, LeadFactory, RepFactory, RoutingDecisionFactory, RoutingRuleFactory, sales_manager,
+)
 
 pytestmark = pytest.mark.django_db
 LISTS = ["admin:leads_lead_changelist", "admin:routing_assignment_changelist", "admin:routing_routingdecision_changelist"]
@@ -87,6 +91,22 @@ def test_the_rep_filter_names_every_rep_in_one_query(manager_client, url_name):
         return len(queries)
 
     assert queries_with_reps(1) == queries_with_reps(5)
+
+
+@pytest.mark.parametrize("url_name", LISTS)
+def test_a_page_costs_the_same_queries_for_one_row_or_many(manager_client, url_name):
+    # A column the list shows but does not read (list_columns) would cost a query per row.
+    def queries_listing(rows):
+        while Lead.objects.count() < rows:
+            lead, rule, rep = LeadFactory(owner=RepFactory()), RoutingRuleFactory(), RepFactory()
+            AssignmentFactory(lead=lead, rep=rep, rule=rule, ended_at=timezone.now())
+            RoutingDecisionFactory(lead=lead, rule=rule, chosen_rep=rep, worker="worker-1", duration_ms=1.5)
+        with CaptureQueriesContext(connection) as queries:
+            response = manager_client.get(reverse(url_name))
+        assert len(response.context["cl"].result_list) == rows
+        return len(queries)
+
+    assert queries_listing(1) == queries_listing(4)
 
 
 def test_the_lead_filters_list_the_countries_and_sources_leads_have(manager_client):

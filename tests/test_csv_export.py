@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leadrouting.csv_export import csv_writer
+from leadrouting.csv_export import STREAM_ROWS_PER_PIECE, UTF8_BOM, csv_stream, csv_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +38,18 @@ def test_each_row_can_be_streamed_as_the_write_returns_it():
     writer = csv_writer(Echo())
     chunks = [writer.writerow(row) for row in (["When", "Lead"], [dt.date(2026, 3, 2), "=1+1"])]
     assert chunks == ["When,Lead\r\n", "2026-03-02,'=1+1\r\n"]
+
+
+def test_a_stream_in_pieces_of_rows_is_the_whole_file_with_its_byte_order_mark():
+    rows = [[number, f"=lead {number}"] for number in range(2 * STREAM_ROWS_PER_PIECE + 1)]
+    buffer = io.StringIO()
+    csv_writer(buffer).writerows(rows)
+
+    pieces = list(csv_stream(rows))
+
+    assert pieces[0] == UTF8_BOM
+    assert len(pieces) == 1 + 3  # the BOM, two full pieces and the last row; never the file in one piece
+    assert "".join(pieces) == UTF8_BOM + buffer.getvalue()
 
 
 def test_no_code_writes_csv_but_through_the_neutralising_writer():

@@ -1,6 +1,7 @@
 """The lead and account admin: the routing audit on a lead's page, list filters, account domains."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -186,3 +187,29 @@ def test_reading_routing_results_is_off_for_new_tokens_and_allowed_per_token_in_
     assert response.status_code == 302
     assert dict(ApiToken.objects.values_list("name", "can_read_routing")) == {
         "Chat widget": False, "CRM sync": True, "Ads": True}
+
+
+def lead_row(html, lead):
+    """The cells of the lead's row in the admin list, as text."""
+    row = re.search(rf'<tr>((?:(?!</tr>).)*?/admin/leads/lead/{lead.pk}/change/.*?)</tr>', html, re.S).group(1)
+    return [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+
+
+@pytest.mark.parametrize(("language", "shown"), [
+    ("en", ["Assigned", "France", "Select this object for an action"]),
+    ("de", ["Zugewiesen", "Frankreich", "Dieses Objekt für eine Aktion auswählen"]),
+])
+def test_lead_list_names_each_leads_status_and_country_in_the_readers_language(manager_client, language, shown):
+    lead = LeadFactory(first_name="Olga", last_name="Berg", company="Kunde SA", country="FR", status="assigned",
+                       source="web", score=61)
+    nowhere = LeadFactory(first_name="Piet", last_name="Smit", country="", status="assigned")
+
+    html = manager_client.get(reverse("admin:leads_lead_changelist"),
+                              headers={"Accept-Language": language}).content.decode()
+
+    status, country, select = shown
+    assert lead_row(html, lead)[:8] == ["", "Olga Berg", "Kunde SA", status, "-", country, "web", "61"]
+    assert lead_row(html, nowhere)[5] == "-"  # no country
+    # The row's checkbox selects the lead for an action, and says which lead to a screen reader.
+    assert (f'<input type="checkbox" name="_selected_action" value="{lead.pk}" class="action-select" '
+            f'aria-label="{select} - Olga Berg">') in html
