@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Lead
-from routing.models import Assignment, RoutingDecision, RoutingExperiment
-from routing.reassignment import lead_reassign
+from routing.models import Assignment, RoutingDecision, RoutingExperiment, RoutingRule
+from routing.reassignment import lead_reassign, rep_deactivate
+from routing.services import route_pending_leads
 from tests.factories import (
     AssignmentFactory,
     LeadFactory,
@@ -22,6 +23,7 @@ from tests.factories import (
     RotationStateFactory,
     RoutingDecisionFactory,
     RoutingExperimentFactory,
+    RoutingRuleFactory,
     TeamFactory,
     TimeOffFactory,
     UserFactory,
@@ -51,14 +53,14 @@ def lead_named(name, **fields):
 
 
 def owned_lead(name, rep):
-    lead = lead_named(name, owner=rep, status=Lead.Status.ASSIGNED, assigned_at=timezone.now())
+    lead = lead_named(name, owner=rep, last_owner=rep, status=Lead.Status.ASSIGNED, assigned_at=timezone.now())
     AssignmentFactory(lead=lead, rep=rep)
     return lead
 
 
 def released_lead(name, last_owner):
     """Unroutable and unowned after its rep left: the assignment is over."""
-    lead = lead_named(name, status=Lead.Status.UNROUTABLE)
+    lead = lead_named(name, status=Lead.Status.UNROUTABLE, last_owner=last_owner)
     AssignmentFactory(lead=lead, rep=last_owner, is_current=False, ended_at=timezone.now())
     return lead
 
@@ -263,6 +265,22 @@ def test_org_wide_managers_and_superusers_open_every_lead_page(client, org, sees
 
 def test_a_manager_of_no_team_opens_no_lead_page(client, org, no_team_manager):
     assert {lead_page_status(client, no_team_manager, lead) for lead in org["leads"].values()} == {404}
+
+
+def test_a_lead_its_departing_rep_leaves_in_a_pool_of_no_team_stays_with_that_reps_manager(client, org,
+                                                                                          alpha_manager, bravo_manager):
+    overflow = PoolFactory(name="Overflow")  # nobody may claim from it: only Arne's leaving ties the lead to Alpha
+    RoutingRuleFactory(name="North", priority=1, target_team=org["alpha_north"], pool=overflow,
+                       when_none_eligible=RoutingRule.WhenNoneEligible.QUEUE)
+    left = LeadFactory(first_name="Left", last_name="Behind")
+    route_pending_leads(limit=10, worker="test")
+    assert Lead.objects.get(pk=left.pk).owner == org["arne"]
+
+    rep_deactivate(rep=org["arne"], actor=None)
+
+    left.refresh_from_db()
+    assert (left.owner, left.pool, left.last_owner) == (None, overflow, org["arne"])
+    assert (lead_page_status(client, alpha_manager, left), lead_page_status(client, bravo_manager, left)) == (200, 404)
 
 
 def test_the_reassign_form_offers_only_reps_of_the_managers_teams(client, org, alpha_manager):
