@@ -4,6 +4,7 @@ Alpha's manager sees Alpha and its sub-team Alpha North, never Bravo; a manager 
 reps.view_all_teams and a superuser see both; a manager of no team sees neither.
 """
 
+import datetime as dt
 import re
 
 import pytest
@@ -391,6 +392,36 @@ def test_the_experiment_results_count_every_lead_for_org_wide_managers_and_super
 
     assert (control, test) == (1, 2)
     assert "Only the leads of the teams you manage are counted." not in html
+
+
+def test_a_team_managers_experiment_figures_count_their_teams_leads_and_theirs_only(client, org, alpha_manager):
+    """Owned by Alpha's reps, waiting in Alpha's pools, left by an Alpha rep: counted; Bravo's leads change nothing."""
+    experiment = RoutingExperimentFactory()
+    created = timezone.now() - dt.timedelta(days=1)
+    seeded = [  # name, group, minutes to first touch (None: untouched), converted
+        ("Alpha Owned", RoutingExperiment.Group.CONTROL, 30, True),
+        ("Alpha Stuck", RoutingExperiment.Group.CONTROL, 10, False),
+        ("Arne Waiting", RoutingExperiment.Group.CONTROL, 20, False),
+        ("Alpha Waiting", RoutingExperiment.Group.CONTROL, None, False),
+        ("Bravo Owned", RoutingExperiment.Group.CONTROL, 1, True),
+        ("Bravo Stuck", RoutingExperiment.Group.CONTROL, 2, True),
+        ("North Owned", RoutingExperiment.Group.TEST, 40, False),
+        ("Inside Bravo", RoutingExperiment.Group.TEST, 3, True),
+    ]
+    for name, group, minutes, converted in seeded:
+        lead = org["leads"][name]
+        RoutingDecision.objects.create(lead=lead, outcome=RoutingDecision.Outcome.ASSIGNED, explanation="Seeded.",
+                                       experiment=experiment, experiment_group=group)
+        Lead.objects.filter(pk=lead.pk).update(
+            created_at=created, first_touch_at=None if minutes is None else created + dt.timedelta(minutes=minutes),
+            status=Lead.Status.CONVERTED if converted else lead.status)
+    client.force_login(alpha_manager)
+
+    results = client.get(reverse("routing:experiment_results", args=[experiment.pk])).context["results"]
+
+    figures = [(g.leads, g.assigned, g.contacted, g.converted, g.median_to_first_touch) for g in results.groups]
+    # Touched after 10, 20 and 30 minutes: the median is the second of three.
+    assert figures == [(4, 1, 3, 1, dt.timedelta(minutes=20)), (1, 1, 1, 0, dt.timedelta(minutes=40))]
 
 
 def bravo_objects(org):
