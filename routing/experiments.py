@@ -16,7 +16,9 @@ from statistics import NormalDist
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import (
+    Aggregate, BooleanField, Count, DurationField, ExpressionWrapper, F, Func, Q, Subquery,
+)
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -187,10 +189,7 @@ def experiment_results(*, experiment: RoutingExperiment, scope: TeamScope | None
 
 
 def _group_figures(experiment, group, scope) -> GroupFigures:
-    # One pass over the group's leads: they are a few per cent of all leads, read by id from the
-    # experiment's decisions (index decision_experiment_leads); the scope only filters those rows.
-    decisions = RoutingDecision.objects.filter(experiment=experiment, experiment_group=group)
-    leads = leads_in_scope(Lead.objects.filter(pk__in=decisions.values("lead_id")), scope)
+    leads = leads_in_scope(Lead.objects.filter(_is_a_lead_of(experiment, group)), scope)
     figures = leads.aggregate(
         leads=Count("pk"),
         assigned=Count("pk", filter=Q(assigned_at__isnull=False)),
@@ -202,6 +201,26 @@ def _group_figures(experiment, group, scope) -> GroupFigures:
     )
     return GroupFigures(group=group, share=group_share(experiment, group), rule=placing_rule(experiment, group),
                         **figures)
+
+
+def _is_a_lead_of(experiment, group) -> "_InArrayOf":
+    """`id = ANY(ARRAY(the group's lead ids))`, the ids read off the index decision_experiment_leads.
+
+    The group's leads are a few per cent of all leads: they are read by id, in id order (PostgreSQL
+    sorts an ANY array for the index scan), and the scope only filters those rows. As a semi-join
+    (`pk__in`) the plan hung on the planner's estimate of the group's size: too low, it read the
+    leads in random order; with the team scope's filters it read all of leads_lead (issue 14).
+    """
+    decisions = RoutingDecision.objects.filter(experiment=experiment, experiment_group=group)
+    return _InArrayOf(F("pk"), Subquery(decisions.order_by().values("lead_id")))
+
+
+class _InArrayOf(Func):
+    """`value = ANY(ARRAY(subquery))`: the subquery runs once, its rows made one array."""
+
+    arg_joiner = " = ANY(ARRAY"
+    template = "%(expressions)s)"
+    output_field = BooleanField()
 
 
 class NearestRankMedian(Aggregate):
