@@ -1,4 +1,4 @@
-"""Leads routed before Lead.last_owner existed get it from their assignments: managers keep seeing what their reps left."""
+"""Leads routed before Lead.last_owner existed get it from their assignments: managers still see what reps left."""
 
 import datetime as dt
 import importlib
