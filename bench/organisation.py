@@ -305,6 +305,7 @@ def generate_history(leads_count, *, profiles, now=None, echo=print):
             "closed_at": "CASE WHEN g.status IN ('converted','lost') THEN g.created + (1 + g.i % 40) * interval '1 day' END",
             "status": "coalesce(g.status, l.status)",
             "owner_id": "g.owner",
+            "last_owner_id": "g.owner",  # the rep of the lead's latest assignment (both written below)
             "pool_id": f"CASE WHEN g.outcome = 'pooled' AND g.age < {POOL_DAYS} THEN l.pool_id END",
             "routing_requested_at": "NULL", "routing_attempts": "l.routing_attempts",
             # No first-touch deadline: a year-old untouched lead would otherwise be swept during the benchmark.

@@ -136,6 +136,13 @@ class Lead(models.Model):
     owner = models.ForeignKey(
         "reps.Rep", verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
     )
+    # The rep of the lead's latest assignment, kept when the lead is released to a pool or its rep leaves: the
+    # unowned leads a manager's reps left stay that manager's to sort out (reps.scoping). Written with the owner
+    # by routing.ownership, the one writer of a lead's owner.
+    last_owner = models.ForeignKey(
+        "reps.Rep", verbose_name=_("last owner"), null=True, blank=True, editable=False, on_delete=models.PROTECT,
+        related_name="+", db_index=False,  # read only for unowned leads: the partial index lead_left_by_rep serves it
+    )
     pool = models.ForeignKey(
         "routing.Pool", verbose_name=_("waiting in pool"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
@@ -196,6 +203,9 @@ class Lead(models.Model):
                 name="lead_queue_order",
                 condition=models.Q(status__in=["assigned", "accepted", "contacted", "qualified"]),
             ),
+            # A manager's scope (reps.scoping._leads_in_scope_q): "unowned leads whose last owner is one of reps X",
+            # the leads the manager's reps left behind; on every scoped page (lists, dashboards, logs, experiments).
+            models.Index(fields=["last_owner"], name="lead_left_by_rep", condition=models.Q(owner__isnull=True)),
             # The pool (routing.selectors.pool_leads_for): "unowned leads of pools P, longest waiting first".
             models.Index(fields=["pool", "created_at", "id"], name="lead_pool_waiting",
                          condition=models.Q(owner__isnull=True, pool__isnull=False)),

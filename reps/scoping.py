@@ -81,16 +81,11 @@ def reps_in_scope(reps: QuerySet, scope: TeamScope | None) -> QuerySet:
 
 def _leads_in_scope_q(scope: TeamScope) -> Q:
     claimable_pools = Pool.objects.filter(Q(teams__in=scope.team_ids) | Q(reps__in=scope.rep_ids))
-    last_owner = Assignment.objects.filter(lead=OuterRef("pk")).order_by("-created_at", "-pk").values("rep_id")[:1]
-    # Released when their rep left, or moved to a pool after an SLA breach: still that team's to sort out.
-    left_by_a_scope_rep = (
-        Lead.objects.filter(owner__isnull=True).annotate(last_owner_id=Subquery(last_owner))
-        .filter(last_owner_id__in=scope.rep_ids)
-    )
     return (
         Q(owner_id__in=scope.rep_ids)
         | Q(owner__isnull=True, pool__in=claimable_pools)
-        | Q(pk__in=left_by_a_scope_rep.values("pk"))
+        # Released when their rep left, or moved to a pool after an SLA breach: still that team's to sort out.
+        | Q(owner__isnull=True, last_owner_id__in=scope.rep_ids)
     )
 
 

@@ -16,7 +16,9 @@ from statistics import NormalDist
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import (
+    Aggregate, BooleanField, Count, DurationField, ExpressionWrapper, F, Func, Q, Subquery,
+)
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -187,26 +189,48 @@ def experiment_results(*, experiment: RoutingExperiment, scope: TeamScope | None
 
 
 def _group_figures(experiment, group, scope) -> GroupFigures:
-    decisions = RoutingDecision.objects.filter(experiment=experiment, experiment_group=group)
-    leads = leads_in_scope(Lead.objects.filter(pk__in=decisions.values("lead_id")), scope)
-    counts = leads.aggregate(
+    leads = leads_in_scope(Lead.objects.filter(_is_a_lead_of(experiment, group)), scope)
+    figures = leads.aggregate(
         leads=Count("pk"),
         assigned=Count("pk", filter=Q(assigned_at__isnull=False)),
         contacted=Count("pk", filter=Q(first_touch_at__isnull=False)),
         converted=Count("pk", filter=Q(status=Lead.Status.CONVERTED)),
+        median_to_first_touch=NearestRankMedian(
+            ExpressionWrapper(F("first_touch_at") - F("created_at"), output_field=DurationField()),
+            filter=Q(first_touch_at__isnull=False)),
     )
     return GroupFigures(group=group, share=group_share(experiment, group), rule=placing_rule(experiment, group),
-                        median_to_first_touch=_median_to_first_touch(leads, touched=counts["contacted"]), **counts)
+                        **figures)
 
 
-def _median_to_first_touch(leads, *, touched: int) -> dt.timedelta | None:
-    """The nearest-rank median of the time to first touch, picked by the database (the times never leave it)."""
-    if not touched:
-        return None
-    durations = leads.filter(first_touch_at__isnull=False).annotate(
-        to_first_touch=ExpressionWrapper(F("first_touch_at") - F("created_at"), output_field=DurationField()))
-    rank = max(1, math.ceil(0.5 * touched))
-    return durations.order_by("to_first_touch").values_list("to_first_touch", flat=True)[rank - 1]
+def _is_a_lead_of(experiment, group) -> "_InArrayOf":
+    """`id = ANY(ARRAY(the group's lead ids))`, the ids read off the index decision_experiment_leads.
+
+    The group's leads are a few per cent of all leads: they are read by id, in id order (PostgreSQL
+    sorts an ANY array for the index scan), and the scope only filters those rows. As a semi-join
+    (`pk__in`) the plan hung on the planner's estimate of the group's size: too low, it read the
+    leads in random order; with the team scope's filters it read all of leads_lead (issue 14).
+    """
+    decisions = RoutingDecision.objects.filter(experiment=experiment, experiment_group=group)
+    return _InArrayOf(F("pk"), Subquery(decisions.order_by().values("lead_id")))
+
+
+class _InArrayOf(Func):
+    """`value = ANY(ARRAY(subquery))`: the subquery runs once, its rows made one array."""
+
+    arg_joiner = " = ANY(ARRAY"
+    template = "%(expressions)s)"
+    output_field = BooleanField()
+
+
+class NearestRankMedian(Aggregate):
+    """The nearest-rank median, picked by the database (the values never leave it); None without values.
+
+    PostgreSQL's percentile_disc(0.5): the value at rank ceil(n / 2) of the n values in order.
+    """
+
+    function = "percentile_disc"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
 
 
 # --- Statistics ---------------------------------------------------------------------------

@@ -8,7 +8,8 @@ with a structured cause (`routing.timeline.timeline_cause`: a code such as "rule
 locked by the caller:
 
 - ends the current assignment and writes the new one (its cause, actor, rule and experiment),
-- writes the lead's owner, pool, status, deadline and reassignment count,
+- writes the lead's owner, last owner (the rep of its latest assignment, kept when nobody owns it
+  any more: `reps.scoping`), pool, status, deadline and reassignment count,
 - writes the routing decision when the rules decided (the audit of the run),
 - writes one timeline event, its cause and who had the lead and who has it now as data,
 - publishes one OWNER_CHANGED domain event on commit (`routing.events`): the emails and the
@@ -33,8 +34,8 @@ from routing.models import Assignment, RoutingDecision
 from routing.sla import sla_deadline
 from routing.timeline import cause_text, owner_change_text
 
-LEAD_FIELDS_WRITTEN = ("routing_requested_at", "updated_at", "owner_id", "status", "assigned_at", "pool_id",
-                       "sla_due_at", "reassignment_count")
+LEAD_FIELDS_WRITTEN = ("routing_requested_at", "updated_at", "owner_id", "last_owner_id", "status", "assigned_at",
+                       "pool_id", "sla_due_at", "reassignment_count")
 # Kinds of assignment that count as a reassignment of the lead (its `reassignment_count`).
 NOT_A_REASSIGNMENT = (Assignment.Kind.INITIAL, Assignment.Kind.CLAIM)
 
@@ -141,6 +142,8 @@ def _apply(change, now):
     lead.status, lead.pool = change.status, change.pool
     if change.moved:
         lead.owner, lead.sla_due_at = rep, change.sla_due_at
+        # The rep of the lead's latest assignment: the new owner's (below), or the one it leaves when nobody owns it.
+        lead.last_owner_id = rep.pk if rep is not None else change.previous_owner_id
         if rep is not None:
             lead.assigned_at = now
             change.assignment = Assignment(

@@ -4,6 +4,7 @@ Alpha's manager sees Alpha and its sub-team Alpha North, never Bravo; a manager 
 reps.view_all_teams and a superuser see both; a manager of no team sees neither.
 """
 
+import datetime as dt
 import re
 
 import pytest
@@ -13,8 +14,9 @@ from django.utils import timezone
 
 from leadrouting.csv_export import csv_cell_neutralise
 from leads.models import Lead
-from routing.models import Assignment, RoutingDecision, RoutingExperiment
-from routing.reassignment import lead_reassign
+from routing.models import Assignment, RoutingDecision, RoutingExperiment, RoutingRule
+from routing.reassignment import lead_reassign, rep_deactivate
+from routing.services import route_pending_leads
 from routing.timeline import timeline_cause
 from tests.factories import (
     AssignmentFactory,
@@ -54,14 +56,14 @@ def lead_named(name, **fields):
 
 
 def owned_lead(name, rep):
-    lead = lead_named(name, owner=rep, status=Lead.Status.ASSIGNED, assigned_at=timezone.now())
+    lead = lead_named(name, owner=rep, last_owner=rep, status=Lead.Status.ASSIGNED, assigned_at=timezone.now())
     AssignmentFactory(lead=lead, rep=rep)
     return lead
 
 
 def released_lead(name, last_owner):
     """Unroutable and unowned after its rep left: the assignment is over."""
-    lead = lead_named(name, status=Lead.Status.UNROUTABLE)
+    lead = lead_named(name, status=Lead.Status.UNROUTABLE, last_owner=last_owner)
     AssignmentFactory(lead=lead, rep=last_owner, is_current=False, ended_at=timezone.now())
     return lead
 
@@ -301,6 +303,22 @@ def test_a_manager_of_no_team_opens_no_lead_page(client, org, no_team_manager):
     assert {lead_page_status(client, no_team_manager, lead) for lead in org["leads"].values()} == {404}
 
 
+def test_a_lead_its_departing_rep_leaves_in_a_pool_of_no_team_stays_with_that_reps_manager(client, org,
+                                                                                          alpha_manager, bravo_manager):
+    overflow = PoolFactory(name="Overflow")  # nobody may claim from it: only Arne's leaving ties the lead to Alpha
+    RoutingRuleFactory(name="North", priority=1, target_team=org["alpha_north"], pool=overflow,
+                       when_none_eligible=RoutingRule.WhenNoneEligible.QUEUE)
+    left = LeadFactory(first_name="Left", last_name="Behind")
+    route_pending_leads(limit=10, worker="test")
+    assert Lead.objects.get(pk=left.pk).owner == org["arne"]
+
+    rep_deactivate(rep=org["arne"], actor=None)
+
+    left.refresh_from_db()
+    assert (left.owner, left.pool, left.last_owner) == (None, overflow, org["arne"])
+    assert (lead_page_status(client, alpha_manager, left), lead_page_status(client, bravo_manager, left)) == (200, 404)
+
+
 def test_the_reassign_form_offers_only_reps_of_the_managers_teams(client, org, alpha_manager):
     html = page(client, alpha_manager, reverse("routing:lead_detail", args=[org["leads"]["Alpha Owned"].pk]))
 
@@ -409,6 +427,36 @@ def test_the_experiment_results_count_every_lead_for_org_wide_managers_and_super
 
     assert (control, test) == (1, 2)
     assert "Only the leads of the teams you manage are counted." not in html
+
+
+def test_a_team_managers_experiment_figures_count_their_teams_leads_and_theirs_only(client, org, alpha_manager):
+    """Owned by Alpha's reps, waiting in Alpha's pools, left by an Alpha rep: counted; Bravo's leads change nothing."""
+    experiment = RoutingExperimentFactory()
+    created = timezone.now() - dt.timedelta(days=1)
+    seeded = [  # name, group, minutes to first touch (None: untouched), converted
+        ("Alpha Owned", RoutingExperiment.Group.CONTROL, 30, True),
+        ("Alpha Stuck", RoutingExperiment.Group.CONTROL, 10, False),
+        ("Arne Waiting", RoutingExperiment.Group.CONTROL, 20, False),
+        ("Alpha Waiting", RoutingExperiment.Group.CONTROL, None, False),
+        ("Bravo Owned", RoutingExperiment.Group.CONTROL, 1, True),
+        ("Bravo Stuck", RoutingExperiment.Group.CONTROL, 2, True),
+        ("North Owned", RoutingExperiment.Group.TEST, 40, False),
+        ("Inside Bravo", RoutingExperiment.Group.TEST, 3, True),
+    ]
+    for name, group, minutes, converted in seeded:
+        lead = org["leads"][name]
+        RoutingDecision.objects.create(lead=lead, outcome=RoutingDecision.Outcome.ASSIGNED, explanation="Seeded.",
+                                       experiment=experiment, experiment_group=group)
+        Lead.objects.filter(pk=lead.pk).update(
+            created_at=created, first_touch_at=None if minutes is None else created + dt.timedelta(minutes=minutes),
+            status=Lead.Status.CONVERTED if converted else lead.status)
+    client.force_login(alpha_manager)
+
+    results = client.get(reverse("routing:experiment_results", args=[experiment.pk])).context["results"]
+
+    figures = [(g.leads, g.assigned, g.contacted, g.converted, g.median_to_first_touch) for g in results.groups]
+    # Touched after 10, 20 and 30 minutes: the median is the second of three.
+    assert figures == [(4, 1, 3, 1, dt.timedelta(minutes=20)), (1, 1, 1, 0, dt.timedelta(minutes=40))]
 
 
 def bravo_objects(org):

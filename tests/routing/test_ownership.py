@@ -116,6 +116,22 @@ def test_a_move_to_the_escalation_pool_writes_one_event_and_publishes_it_without
     assert (change["assignment_id"], change["new_owner_id"], change["pool_id"]) == (None, None, pool.pk)
 
 
+@pytest.mark.parametrize("path", list(PATHS))
+def test_the_lead_keeps_the_rep_of_its_latest_assignment_as_its_last_owner(path, sales, settings):
+    PATHS[path](sales, settings)
+
+    lead = Lead.objects.get(pk=sales["lead"].pk)
+    latest = Assignment.objects.filter(lead=lead).latest("created_at", "pk")
+    assert (lead.last_owner_id, lead.owner_id) == (latest.rep_id, latest.rep_id)
+
+
+def test_a_lead_moved_to_a_pool_keeps_the_rep_who_had_it_as_its_last_owner(sales, settings):
+    sla_breach(sales, settings, sla_breach_action=Breach.POOL, sla_escalation_pool=PoolFactory(name="Rescue"))
+
+    lead = Lead.objects.get(pk=sales["lead"].pk)
+    assert (lead.owner, lead.last_owner) == (None, sales["anna"])
+
+
 def test_routing_a_batch_publishes_one_event_for_all_of_its_leads(published, django_capture_on_commit_callbacks):
     team = TeamFactory(name="Sales")
     rep_named("Anna", teams=[team])
@@ -125,6 +141,7 @@ def test_routing_a_batch_publishes_one_event_for_all_of_its_leads(published, dja
         route_pending_leads(limit=10, worker="test")
 
     assert Assignment.objects.filter(cause__code="rule").count() == 3
+    assert {(lead.owner.name, lead.last_owner.name) for lead in Lead.objects.all()} == {("Anna", "Anna")}
     assert LeadEvent.objects.filter(kind=LeadEvent.Kind.ROUTED, data__cause__code="rule").count() == 3
     [changes] = published
     assert sorted(change["lead_id"] for change in changes) == sorted(lead.pk for lead in leads)
@@ -145,6 +162,7 @@ def test_a_claim_is_recorded_like_any_move_with_the_experiment_group_of_its_rout
     assignment = Assignment.objects.get(lead=lead, is_current=True)
     assert (assignment.kind, assignment.cause) == (
         Assignment.Kind.CLAIM, {"code": "claim", "params": {"pool": "Self-serve"}})
+    assert Lead.objects.get(pk=lead.pk).last_owner == claimer
     assert LeadEvent.objects.filter(lead=lead).last().data["cause"]["code"] == "claim"
     [[change]] = published
     assert (change["assignment_id"], change["previous_owner_id"], change["new_owner_id"]) == (

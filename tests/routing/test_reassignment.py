@@ -25,7 +25,7 @@ def sales():
     lead = LeadFactory()
     route_pending_leads(limit=10, worker="test")
     lead.refresh_from_db()
-    Lead.objects.filter(pk=lead.pk).update(owner=anna)
+    Lead.objects.filter(pk=lead.pk).update(owner=anna, last_owner=anna)
     Assignment.objects.filter(lead=lead).update(rep=anna)
     lead.refresh_from_db()
     return {"team": team, "anna": anna, "ben": ben, "carla": carla, "lead": lead}
@@ -103,7 +103,7 @@ def test_closed_lead_cannot_be_reassigned(sales):
 def test_deactivating_a_rep_routes_all_their_open_leads_to_others(sales):
     second = LeadFactory()
     route_pending_leads(limit=10, worker="test")
-    Lead.objects.filter(pk=second.pk).update(owner=sales["anna"])
+    Lead.objects.filter(pk=second.pk).update(owner=sales["anna"], last_owner=sales["anna"])
     Assignment.objects.filter(lead=second).update(rep=sales["anna"])
     converted = LeadFactory(owner=sales["anna"], status=Lead.Status.CONVERTED, routing_requested_at=None)
 
