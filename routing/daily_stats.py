@@ -16,7 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from leads.models import Lead
-from routing.models import Assignment, DailyAssignmentStats, DailyLeadStats, DailyStatsStaleHour
+from routing.models import Assignment, DailyAssignmentStats, DailyLeadStats, DailyStatsStaleHour, RepSetMember
 
 # Histogram columns of DailyLeadStats and the time to first touch each one ends at (None: longer than a week).
 FIRST_TOUCH_BUCKETS = [
@@ -69,7 +69,19 @@ def _recompute_day(day: dt.date):
         _insert_lead_rows(day, start, end)
     else:
         DailyLeadStats.objects.bulk_create(_lead_rows(day, start, end), batch_size=1000)
+    _record_rep_sets(day)
     DailyAssignmentStats.objects.bulk_create(_assignment_rows(day, start, end), batch_size=1000)
+
+
+def _record_rep_sets(day):
+    """The reps of each rep set of the day's rows that RepSetMember does not hold yet (a set's members never change)."""
+    rep_sets = (DailyLeadStats.objects.filter(day=day).exclude(rep_set="")
+                .exclude(rep_set__in=RepSetMember.objects.values("rep_set"))
+                .values_list("rep_set", flat=True).distinct())
+    RepSetMember.objects.bulk_create(
+        [RepSetMember(rep_set=rep_set, rep_id=int(rep_id)) for rep_set in rep_sets
+         for rep_id in rep_set.strip(",").split(",")],
+        batch_size=1000, ignore_conflicts=True)
 
 
 def _lead_rows(day, start, end) -> list:

@@ -509,6 +509,26 @@ class DailyAssignmentStats(models.Model):
         constraints = [models.UniqueConstraint(fields=["day", "rep"], name="dailyassignmentstats_day_rep")]
 
 
+class RepSetMember(models.Model):
+    """One rep of a rep set of DailyLeadStats, kept with the rows by routing.daily_stats.
+
+    A team's groups are "rep sets holding one of its reps": a join through this table instead of
+    matching every row's text, and a set is written once, whatever the days it appears on.
+    """
+
+    rep_set = models.CharField(max_length=400)
+    # No index of its own: the unique constraint's (rep, rep_set) serves every read.
+    rep = models.ForeignKey("reps.Rep", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                            related_name="+")
+
+    class Meta:
+        default_permissions = ()  # derived figures, kept by the app: nothing to grant
+        constraints = [
+            # The dashboard's and the trends' scope: "rep sets of reps X, Y, ..." read off this index alone.
+            models.UniqueConstraint(fields=["rep", "rep_set"], name="repsetmember_rep_rep_set"),
+        ]
+
+
 class DailyStatsStaleHour(models.Model):
     """An hour (UTC) whose leads or assignments changed since the daily figures were computed.
 

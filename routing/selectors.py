@@ -18,7 +18,7 @@ from routing import daily_stats
 from routing.capacity import LAST_HOUR, TODAY, capacity_problem, rep_capacity_problem, rep_loads
 from routing.explain import decision_explanation, exclusion_text, rule_line
 from routing.models import (
-    Assignment, DailyAssignmentStats, DailyLeadStats, Pool, RoutingDecision, RoutingRule,
+    Assignment, DailyAssignmentStats, DailyLeadStats, Pool, RepSetMember, RoutingDecision, RoutingRule,
 )
 from routing.timeline import cause_text, event_text
 
@@ -213,32 +213,45 @@ def _daily_stats_in_scope(*, scope: TeamScope | None, first_day: dt.date, now: d
     if scope is not None:
         if not scope.rep_ids:
             return lead_days.none(), assignment_days.none()
-        # A team's leads are those routed to its reps at some point: one of its reps is in the group's rep set.
-        lead_days = lead_days.filter(rep_set__regex=",(%s)," % "|".join(str(pk) for pk in sorted(scope.rep_ids)))
+        # A team's leads are those routed to its reps at some point: one of its reps is in the group's rep set
+        # (a join through the sets' members, index repsetmember_rep_rep_set, not a match of every row's text).
+        rep_sets = RepSetMember.objects.filter(rep_id__in=scope.rep_ids).values("rep_set")
+        lead_days = lead_days.filter(rep_set__in=rep_sets)
         assignment_days = assignment_days.filter(rep_id__in=scope.rep_ids)
     return lead_days, assignment_days
+
+
+# The sums the dashboard reads off the daily lead rows, per owner and rule: the tiles, the reps and the rules
+# are added up from these in Python, so the period's rows are read once instead of once per figure.
+LEAD_SUMS = {
+    "received": Sum("leads"), "routed": Sum("leads", filter=~Q(rep_set="")), "converted": Sum("converted"),
+    "touched": Sum("touched"), "contacted_late": Sum("contacted_late"),
+    **{column: Sum(column) for column, _ in daily_stats.FIRST_TOUCH_BUCKETS},
+}
 
 
 def dashboard(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime, list_limit: int = 25) -> Dashboard:
     """Funnel, speed to lead, SLA, distribution and conversion for leads created since first_day, of the scope's teams."""
     lead_days, assignment_days = _daily_stats_in_scope(scope=scope, first_day=first_day, now=now)
     board = Dashboard(since=daily_stats.day_start(first_day))
-    totals = lead_days.aggregate(
-        received=Sum("leads"), routed=Sum("leads", filter=~Q(rep_set="")), touched=Sum("touched"),
-        contacted_late=Sum("contacted_late"), **{column: Sum(column) for column, _ in daily_stats.FIRST_TOUCH_BUCKETS})
-    board.received, board.routed = totals["received"] or 0, totals["routed"] or 0
-    board.touched, board.contacted_late = totals["touched"] or 0, totals["contacted_late"] or 0
+    groups = list(lead_days.values("owner_id", "rule_id").annotate(**LEAD_SUMS).order_by())
+    totals = {name: sum(group[name] or 0 for group in groups) for name in LEAD_SUMS}
+    board.received, board.routed = totals["received"], totals["routed"]
+    board.touched, board.contacted_late = totals["touched"], totals["contacted_late"]
     board.median_to_first_touch = daily_stats.percentile_from_histogram(totals, 0.5)
     board.p90_to_first_touch = daily_stats.percentile_from_histogram(totals, 0.9)
-    moves = assignment_days.aggregate(reassignments=Sum("reassignments"), sla_reassigned=Sum("sla_reassigned"))
-    board.reassignments, board.sla_reassigned = moves["reassignments"] or 0, moves["sla_reassigned"] or 0
+    per_rep = list(assignment_days.values("rep_id").annotate(
+        assigned=Sum("assigned"), reassignments=Sum("reassignments"), sla_reassigned=Sum("sla_reassigned")).order_by())
+    board.reassignments = sum(row["reassignments"] for row in per_rep)
+    board.sla_reassigned = sum(row["sla_reassigned"] for row in per_rep)
     overdue = Lead.objects.filter(created_at__gte=board.since, status=Lead.Status.ASSIGNED, first_touch_at__isnull=True,
                                   sla_due_at__lt=now)
     if scope is not None:
         overdue = overdue.filter(pk__in=Assignment.objects.filter(rep_id__in=scope.rep_ids).values("lead_id"))
     board.overdue_now = overdue.count()
-    board.reps = _rep_rows(lead_days, assignment_days, scope)
-    board.rules = _rule_rows(lead_days)
+    owned = [group for group in groups if group["owner_id"] is not None]
+    board.reps = _rep_rows(per_rep, owned, scope)
+    board.rules = _rule_rows(owned)
     waiting = leads_in_scope(Lead.objects.filter(owner__isnull=True, pool__isnull=False), scope)
     board.waiting = list(waiting.select_related("pool").order_by("created_at")[:list_limit])
     unroutable = leads_in_scope(Lead.objects.filter(status=Lead.Status.UNROUTABLE), scope)
@@ -246,29 +259,32 @@ def dashboard(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime, 
     return board
 
 
-def _rep_rows(lead_days, assignment_days, scope) -> list:
+def _rep_rows(per_rep, owned, scope) -> list:
+    """The scope's active reps: assignments received, leads owned and converted (`owned`: groups per owner and rule)."""
     reps = reps_in_scope(Rep.objects.filter(is_active=True).select_related("user"), scope)
     rows = {rep.pk: RepRow(rep_id=rep.pk, name=rep.name) for rep in reps}
-    for rep_id, count in assignment_days.values_list("rep_id").annotate(n=Sum("assigned")).order_by():
-        if rep_id in rows:
-            rows[rep_id].assigned = count
-    owned = lead_days.filter(owner__isnull=False).values_list("owner_id").annotate(
-        n=Sum("leads"), won=Sum("converted")).order_by()
-    for rep_id, count, won in owned:
-        if rep_id in rows:
-            rows[rep_id].owned, rows[rep_id].converted = count, won
+    for row in per_rep:
+        if row["rep_id"] in rows:
+            rows[row["rep_id"]].assigned = row["assigned"]
+    for group in owned:
+        if group["owner_id"] in rows:
+            rows[group["owner_id"]].owned += group["received"]
+            rows[group["owner_id"]].converted += group["converted"]
     return sorted(rows.values(), key=lambda row: (-row.assigned, row.name))
 
 
-def _rule_rows(lead_days) -> list:
+def _rule_rows(owned) -> list:
     """Leads and conversion by the rule behind each lead's current assignment (its hits, for the leads still owned)."""
-    rows = list(lead_days.filter(owner__isnull=False).values("rule_id").annotate(
-        owned=Sum("leads"), converted=Sum("converted")).order_by())
-    names = dict(RoutingRule.objects.filter(pk__in=[row["rule_id"] for row in rows]).values_list("pk", "name"))
+    per_rule = {}
+    for group in owned:
+        row = per_rule.setdefault(group["rule_id"], {"owned": 0, "converted": 0})
+        row["owned"] += group["received"]
+        row["converted"] += group["converted"]
+    names = dict(RoutingRule.objects.filter(pk__in=per_rule).values_list("pk", "name"))
     rows = [
-        {"name": names.get(row["rule_id"]), "owned": row["owned"], "converted": row["converted"],
+        {"name": names.get(rule_id), "owned": row["owned"], "converted": row["converted"],
          "conversion_rate": row["converted"] / row["owned"] if row["owned"] else None}
-        for row in rows
+        for rule_id, row in per_rule.items()
     ]
     return sorted(rows, key=lambda row: (-row["owned"], row["name"] or ""))
 

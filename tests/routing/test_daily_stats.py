@@ -171,3 +171,56 @@ def test_the_distribution_chart_is_drawn_with_dots_in_german(client, boss, froze
     svg = re.search(r'<svg class="bar-chart".*?</svg>', html, re.S).group(0)
     assert re.findall(r'(?:x|width)="[^"]*,[^"]*"', svg) == []
     assert 'width="133.3"' in svg  # Ben's bar: a third of Anna's 400
+
+
+# --- A team manager's figures against a direct count of their leads -----------------------------------
+
+def test_a_team_managers_figures_equal_a_direct_count_of_their_teams_leads(client, frozen):
+    """Every figure of the dashboard for a manager of one team (and its sub-team) counted from the leads themselves."""
+    from routing.models import Assignment
+    from routing.reassignment import lead_reassign
+
+    north, south = TeamFactory(name="North"), TeamFactory(name="South")
+    north_east = TeamFactory(name="North East", parent=north)
+    reps = {name: rep_named(name) for name in ("Anna", "Bea", "Ben", "Carl")}
+    # Enough reps that ids share digits (1 and 11, 2 and 12...): a set must match a rep, not a digit of one.
+    filler = [rep_named(f"Filler{n}") for n in range(10)]
+    reps["Anna"].teams.add(north)
+    reps["Bea"].teams.add(north_east)
+    reps["Ben"].teams.add(south)
+    filler[-1].teams.add(south)
+    manager = sales_manager(manages=[north])
+    leads = [routed_lead_for(reps[name]) for name in ("Anna", "Anna", "Anna", "Bea", "Bea", "Ben", "Ben", "Carl")]
+    leads += [routed_lead_for(filler[-1]), routed_lead_for(filler[0]), routed_lead_for(reps["Anna"])]
+    lead_reassign(lead_id=leads[3].pk, to_rep=reps["Ben"], actor=manager, reason="Out of the team")
+    lead_reassign(lead_id=leads[5].pk, to_rep=reps["Anna"], actor=manager, reason="Into the team")
+    lead_reassign(lead_id=leads[1].pk, to_rep=reps["Bea"], actor=manager, reason="Within the team")
+    Assignment.objects.filter(lead=leads[1], is_current=True).update(kind=Assignment.Kind.REASSIGN,
+                                                                      cause={"code": "sla_breach"})
+    for minutes, lead in zip((1, 20, 200, 3000, 45), leads[:5]):
+        Lead.objects.filter(pk=lead.pk).update(first_touch_at=lead.created_at + dt.timedelta(minutes=minutes),
+                                               sla_due_at=lead.created_at + dt.timedelta(minutes=30))
+    Lead.objects.filter(pk__in=[leads[0].pk, leads[5].pk]).update(status=Lead.Status.CONVERTED)
+    Lead.objects.filter(pk=leads[2].pk).update(created_at=NOW - dt.timedelta(days=10))
+    Lead.objects.filter(pk=leads[10].pk).update(created_at=NOW - dt.timedelta(days=100))
+    client.force_login(manager)
+    team_reps = [reps["Anna"].pk, reps["Bea"].pk]
+
+    for period, days in (("7d", 7), ("30d", 30), ("12m", 365)):
+        figures = board(client, period=period)
+        theirs = Lead.objects.filter(created_at__gte=figures.since, assignments__rep_id__in=team_reps).distinct()
+        assert figures.received == figures.routed == theirs.count() > 0
+        assert figures.touched == theirs.filter(first_touch_at__isnull=False).count()
+        assert figures.contacted_late == sum(lead.first_touch_at > lead.sla_due_at
+                                             for lead in theirs.filter(first_touch_at__isnull=False))
+        moves = Assignment.objects.filter(created_at__gte=figures.since, rep_id__in=team_reps)
+        assert figures.reassignments == moves.exclude(kind=Assignment.Kind.INITIAL).count() == 2
+        assert figures.sla_reassigned == moves.filter(cause__code="sla_breach").count() == 1
+        assert {row.name: (row.assigned, row.owned, row.converted) for row in figures.reps} == {
+            rep.name: (moves.filter(rep=rep).count(), theirs.filter(owner=rep).count(),
+                       theirs.filter(owner=rep, status=Lead.Status.CONVERTED).count())
+            for rep in (reps["Anna"], reps["Bea"])}
+        current = Assignment.objects.filter(lead__in=theirs, is_current=True)
+        assert sorted((row["name"], row["owned"]) for row in figures.rules) == sorted(
+            (rule.name if rule else None, current.filter(rule=rule).count())
+            for rule in {assignment.rule for assignment in current.select_related("rule")})
