@@ -12,11 +12,14 @@ import math
 from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from leads.models import Lead
-from routing.models import Assignment, DailyAssignmentStats, DailyLeadStats, DailyStatsStaleHour, RepSetMember
+from routing.models import (
+    Assignment, DailyAssignmentStats, DailyLeadStats, DailyStatsStaleHour, MonthlyAssignmentStats, MonthlyLeadStats,
+    RepSetMember, SummedMonth,
+)
 
 # Histogram columns of DailyLeadStats and the time to first touch each one ends at (None: longer than a week).
 FIRST_TOUCH_BUCKETS = [
@@ -28,6 +31,10 @@ FIRST_TOUCH_BUCKETS = [
     ("touched_within_1d", dt.timedelta(days=1)), ("touched_within_2d", dt.timedelta(days=2)),
     ("touched_within_1w", dt.timedelta(weeks=1)), ("touched_later", None),
 ]
+# The figures of the daily and monthly rows (LeadStatsFigures, AssignmentStatsFigures): a month is their sums.
+LEAD_FIGURES = ("leads", "converted", "touched", "contacted_late", "sla_breached",
+                *(column for column, _ in FIRST_TOUCH_BUCKETS))
+ASSIGNMENT_FIGURES = ("assigned", "reassignments", "sla_reassigned")
 # Causes of the moves routing.reassignment.sla_reassign_overdue makes (to a rep or a manager).
 SLA_CAUSES = ("sla_breach", "escalation")
 REASSIGNMENT_KINDS = (Assignment.Kind.REASSIGN, Assignment.Kind.MANUAL)
@@ -44,8 +51,30 @@ def day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_default_timezone())
 
 
-def daily_stats_refresh(*, first_day: dt.date, last_day: dt.date):
-    """Makes the daily figures of first_day..last_day current: recomputes every day marked stale (all on SQLite)."""
+def month_after(day: dt.date) -> dt.date:
+    """The first day of the month after the day's."""
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def months_ended_within(first_day: dt.date, last_day: dt.date) -> list:
+    """The first days of the months wholly within first_day..last_day that ended before last_day.
+
+    The month of last_day (today, for the pages) is left to its days: its figures change all day long.
+    """
+    month, months = (first_day if first_day.day == 1 else month_after(first_day)), []
+    while month_after(month) <= last_day:
+        months.append(month)
+        month = month_after(month)
+    return months
+
+
+def daily_stats_refresh(*, first_day: dt.date, last_day: dt.date, sum_months: bool = False):
+    """Makes the daily figures of first_day..last_day current: recomputes every day marked stale (all on SQLite).
+
+    The months summed (SummedMonth) whose days were recomputed are summed again in the same transaction, so a
+    reader never finds a month summed without them; with sum_months, the months that ended within the period
+    (months_ended_within) are summed too when they are not yet.
+    """
     with transaction.atomic():
         if connection.vendor != "postgresql":
             days = [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
@@ -59,6 +88,28 @@ def daily_stats_refresh(*, first_day: dt.date, last_day: dt.date):
                            for shift in (dt.timedelta(), dt.timedelta(minutes=59, seconds=59))})
         for day in days:
             _recompute_day(day)
+        changed = {day.replace(day=1) for day in days}
+        wanted = set(months_ended_within(first_day, last_day)) if sum_months else set()
+        if changed | wanted:
+            summed = set(SummedMonth.objects.filter(month__in=changed | wanted).values_list("month", flat=True))
+            for month in sorted((changed & summed) | (wanted - summed)):
+                _sum_month(month, first_time=month not in summed)
+
+
+def _sum_month(month: dt.date, *, first_time: bool):
+    days = {"day__gte": month, "day__lt": month_after(month)}
+    MonthlyLeadStats.objects.filter(month=month).delete()
+    MonthlyAssignmentStats.objects.filter(month=month).delete()
+    MonthlyLeadStats.objects.bulk_create([
+        MonthlyLeadStats(month=month, **group) for group in DailyLeadStats.objects.filter(**days)
+        .values("rep_set", "owner_id", "rule_id").annotate(**{name: Sum(name) for name in LEAD_FIGURES}).order_by()
+    ], batch_size=1000)
+    MonthlyAssignmentStats.objects.bulk_create([
+        MonthlyAssignmentStats(month=month, **per_rep) for per_rep in DailyAssignmentStats.objects.filter(**days)
+        .values("rep_id").annotate(**{name: Sum(name) for name in ASSIGNMENT_FIGURES}).order_by()
+    ], batch_size=1000)
+    if first_time:
+        SummedMonth.objects.create(month=month)
 
 
 def _recompute_day(day: dt.date):

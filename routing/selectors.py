@@ -18,7 +18,8 @@ from routing import daily_stats
 from routing.capacity import LAST_HOUR, TODAY, capacity_problem, rep_capacity_problem, rep_loads
 from routing.explain import decision_explanation, exclusion_text, rule_line
 from routing.models import (
-    Assignment, DailyAssignmentStats, DailyLeadStats, Pool, RepSetMember, RoutingDecision, RoutingRule,
+    Assignment, DailyAssignmentStats, DailyLeadStats, MonthlyAssignmentStats, MonthlyLeadStats, Pool, RepSetMember,
+    RoutingDecision, RoutingRule,
 )
 from routing.timeline import cause_text, event_text
 
@@ -205,24 +206,23 @@ class Dashboard:
     unroutable: list = field(default_factory=list)
 
 
-def _daily_stats_in_scope(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime):
-    """The fresh daily rows from first_day to today: of the leads ever routed to the scope's reps, of their assignments."""
-    daily_stats.daily_stats_refresh(first_day=first_day, last_day=daily_stats.local_day(now))
-    lead_days = DailyLeadStats.objects.filter(day__gte=first_day)
-    assignment_days = DailyAssignmentStats.objects.filter(day__gte=first_day)
-    if scope is not None:
-        if not scope.rep_ids:
-            return lead_days.none(), assignment_days.none()
-        # A team's leads are those routed to its reps at some point: one of its reps is in the group's rep set
-        # (a join through the sets' members, index repsetmember_rep_rep_set, not a match of every row's text).
-        rep_sets = RepSetMember.objects.filter(rep_id__in=scope.rep_ids).values("rep_set")
-        lead_days = lead_days.filter(rep_set__in=rep_sets)
-        assignment_days = assignment_days.filter(rep_id__in=scope.rep_ids)
-    return lead_days, assignment_days
+def _lead_rows_in_scope(rows: QuerySet, scope: TeamScope | None) -> QuerySet:
+    """Rows of lead figures (daily or monthly) of the leads ever routed to one of the scope's reps."""
+    if scope is None:
+        return rows
+    if not scope.rep_ids:
+        return rows.none()
+    # One of its reps is in the group's rep set: a join through the sets' members (index repsetmember_rep_rep_set),
+    # not a match of every row's text.
+    return rows.filter(rep_set__in=RepSetMember.objects.filter(rep_id__in=scope.rep_ids).values("rep_set"))
 
 
-# The sums the dashboard reads off the daily lead rows, per owner and rule: the tiles, the reps and the rules
-# are added up from these in Python, so the period's rows are read once instead of once per figure.
+def _assignment_rows_in_scope(rows: QuerySet, scope: TeamScope | None) -> QuerySet:
+    return rows if scope is None else rows.filter(rep_id__in=scope.rep_ids)
+
+
+# The sums the dashboard reads off the lead rows, per owner and rule: the tiles, the reps and the rules are
+# added up from these in Python, so the period's rows are read once instead of once per figure.
 LEAD_SUMS = {
     "received": Sum("leads"), "routed": Sum("leads", filter=~Q(rep_set="")), "converted": Sum("converted"),
     "touched": Sum("touched"), "contacted_late": Sum("contacted_late"),
@@ -230,18 +230,50 @@ LEAD_SUMS = {
 }
 
 
+def _period_rows(*, first_day: dt.date, today: dt.date) -> tuple:
+    """The fresh rows of lead figures and of assignment figures from first_day to today, each as a list of querysets.
+
+    The months that ended within the period are read summed by month (a year is 12 rows a group or a rep, not
+    365), the other days day by day.
+    """
+    daily_stats.daily_stats_refresh(first_day=first_day, last_day=today, sum_months=True)
+    lead_days = DailyLeadStats.objects.filter(day__gte=first_day)
+    assignment_days = DailyAssignmentStats.objects.filter(day__gte=first_day)
+    months = daily_stats.months_ended_within(first_day, today)
+    if not months:
+        return [lead_days], [assignment_days]
+    elsewhere = ~Q(day__gte=months[0], day__lt=daily_stats.month_after(months[-1]))
+    in_months = Q(month__gte=months[0], month__lte=months[-1])
+    return ([lead_days.filter(elsewhere), MonthlyLeadStats.objects.filter(in_months)],
+            [assignment_days.filter(elsewhere), MonthlyAssignmentStats.objects.filter(in_months)])
+
+
+def _lead_groups(lead_rows: list, scope: TeamScope | None) -> list:
+    """LEAD_SUMS of the scope's rows per owner and rule: a list of groups for each queryset of rows, chained."""
+    return list(itertools.chain.from_iterable(
+        _lead_rows_in_scope(rows, scope).values("owner_id", "rule_id").annotate(**LEAD_SUMS).order_by()
+        for rows in lead_rows))
+
+
+def _assignments_per_rep(assignment_rows: list, scope: TeamScope | None) -> list:
+    """The scope's assignment figures per rep: a list for each queryset of rows, chained (a rep can be in each)."""
+    sums = {name: Sum(name) for name in daily_stats.ASSIGNMENT_FIGURES}
+    return list(itertools.chain.from_iterable(
+        _assignment_rows_in_scope(rows, scope).values("rep_id").annotate(**sums).order_by()
+        for rows in assignment_rows))
+
+
 def dashboard(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime, list_limit: int = 25) -> Dashboard:
     """Funnel, speed to lead, SLA, distribution and conversion for leads created since first_day, of the scope's teams."""
-    lead_days, assignment_days = _daily_stats_in_scope(scope=scope, first_day=first_day, now=now)
+    lead_rows, assignment_rows = _period_rows(first_day=first_day, today=daily_stats.local_day(now))
+    groups = _lead_groups(lead_rows, scope)
     board = Dashboard(since=daily_stats.day_start(first_day))
-    groups = list(lead_days.values("owner_id", "rule_id").annotate(**LEAD_SUMS).order_by())
     totals = {name: sum(group[name] or 0 for group in groups) for name in LEAD_SUMS}
     board.received, board.routed = totals["received"], totals["routed"]
     board.touched, board.contacted_late = totals["touched"], totals["contacted_late"]
     board.median_to_first_touch = daily_stats.percentile_from_histogram(totals, 0.5)
     board.p90_to_first_touch = daily_stats.percentile_from_histogram(totals, 0.9)
-    per_rep = list(assignment_days.values("rep_id").annotate(
-        assigned=Sum("assigned"), reassignments=Sum("reassignments"), sla_reassigned=Sum("sla_reassigned")).order_by())
+    per_rep = _assignments_per_rep(assignment_rows, scope)
     board.reassignments = sum(row["reassignments"] for row in per_rep)
     board.sla_reassigned = sum(row["sla_reassigned"] for row in per_rep)
     overdue = Lead.objects.filter(created_at__gte=board.since, status=Lead.Status.ASSIGNED, first_touch_at__isnull=True,
@@ -265,7 +297,7 @@ def _rep_rows(per_rep, owned, scope) -> list:
     rows = {rep.pk: RepRow(rep_id=rep.pk, name=rep.name) for rep in reps}
     for row in per_rep:
         if row["rep_id"] in rows:
-            rows[row["rep_id"]].assigned = row["assigned"]
+            rows[row["rep_id"]].assigned += row["assigned"]
     for group in owned:
         if group["owner_id"] in rows:
             rows[group["owner_id"]].owned += group["received"]
@@ -300,7 +332,8 @@ class TrendDay:
 
 def trends(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime) -> list:
     """Per day from first_day to today: leads received, speed to lead (median first touch), SLA breaches."""
-    lead_days, _ = _daily_stats_in_scope(scope=scope, first_day=first_day, now=now)
+    daily_stats.daily_stats_refresh(first_day=first_day, last_day=daily_stats.local_day(now))
+    lead_days = _lead_rows_in_scope(DailyLeadStats.objects.filter(day__gte=first_day), scope)
     sums = {row["day"]: row for row in lead_days.values("day").annotate(
         leads_sum=Sum("leads"), touched_sum=Sum("touched"), sla_breached_sum=Sum("sla_breached"),
         **{column: Sum(column) for column, _ in daily_stats.FIRST_TOUCH_BUCKETS}).order_by()}

@@ -202,11 +202,14 @@ def test_a_team_managers_figures_equal_a_direct_count_of_their_teams_leads(clien
                                                sla_due_at=lead.created_at + dt.timedelta(minutes=30))
     Lead.objects.filter(pk__in=[leads[0].pk, leads[5].pk]).update(status=Lead.Status.CONVERTED)
     Lead.objects.filter(pk=leads[2].pk).update(created_at=NOW - dt.timedelta(days=10))
+    # A lead of a month already over, moved within the team then: read off the monthly sums for 12 months.
+    lead_reassign(lead_id=leads[10].pk, to_rep=reps["Bea"], actor=manager, reason="Within the team, in March")
     Lead.objects.filter(pk=leads[10].pk).update(created_at=NOW - dt.timedelta(days=100))
+    Assignment.objects.filter(lead=leads[10]).update(created_at=NOW - dt.timedelta(days=100))
     client.force_login(manager)
     team_reps = [reps["Anna"].pk, reps["Bea"].pk]
 
-    for period, days in (("7d", 7), ("30d", 30), ("12m", 365)):
+    for period, moves_made in (("7d", 2), ("30d", 2), ("12m", 3)):
         figures = board(client, period=period)
         theirs = Lead.objects.filter(created_at__gte=figures.since, assignments__rep_id__in=team_reps).distinct()
         assert figures.received == figures.routed == theirs.count() > 0
@@ -214,7 +217,7 @@ def test_a_team_managers_figures_equal_a_direct_count_of_their_teams_leads(clien
         assert figures.contacted_late == sum(lead.first_touch_at > lead.sla_due_at
                                              for lead in theirs.filter(first_touch_at__isnull=False))
         moves = Assignment.objects.filter(created_at__gte=figures.since, rep_id__in=team_reps)
-        assert figures.reassignments == moves.exclude(kind=Assignment.Kind.INITIAL).count() == 2
+        assert figures.reassignments == moves.exclude(kind=Assignment.Kind.INITIAL).count() == moves_made
         assert figures.sla_reassigned == moves.filter(cause__code="sla_breach").count() == 1
         assert {row.name: (row.assigned, row.owned, row.converted) for row in figures.reps} == {
             rep.name: (moves.filter(rep=rep).count(), theirs.filter(owner=rep).count(),
@@ -224,3 +227,37 @@ def test_a_team_managers_figures_equal_a_direct_count_of_their_teams_leads(clien
         assert sorted((row["name"], row["owned"]) for row in figures.rules) == sorted(
             (rule.name if rule else None, current.filter(rule=rule).count())
             for rule in {assignment.rule for assignment in current.select_related("rule")})
+
+
+def test_a_change_to_a_lead_of_a_month_already_summed_shows_on_the_next_12_month_read(client, boss, frozen):
+    from routing.daily_stats import day_start
+    from routing.models import MonthlyLeadStats
+
+    lead = routed_lead_for(rep_named("Anna"))
+    march = day_start(dt.date(2026, 3, 7))
+    Lead.objects.filter(pk=lead.pk).update(created_at=march)
+    assert (board(client, period="12m").received, board(client, period="12m").touched) == (1, 0)
+    assert MonthlyLeadStats.objects.filter(month=dt.date(2026, 3, 1), leads=1).exists()  # read as a month
+
+    Lead.objects.filter(pk=lead.pk).update(first_touch_at=march + dt.timedelta(minutes=3))
+    assert (board(client, period="12m").received, board(client, period="12m").touched) == (1, 1)
+
+    Lead.objects.filter(pk=lead.pk).update(created_at=day_start(dt.date(2025, 11, 30)))  # November: another month
+    assert board(client, period="12m").received == 1
+    assert MonthlyLeadStats.objects.filter(month=dt.date(2026, 3, 1), leads=1).exists() is False
+
+
+def test_the_12_months_start_on_the_same_day_a_year_ago_whatever_the_months(client, boss, frozen):
+    from routing.daily_stats import day_start
+
+    first_day = dt.date(2025, 6, 16)  # 365 days up to 2026-06-15, today included
+    anna = rep_named("Anna")
+    for created in (first_day, first_day - dt.timedelta(days=1), dt.date(2025, 6, 30), dt.date(2025, 7, 1),
+                    dt.date(2026, 5, 31), dt.date(2026, 6, 1)):
+        lead = routed_lead_for(anna)
+        Lead.objects.filter(pk=lead.pk).update(created_at=day_start(created) + dt.timedelta(hours=12))
+
+    figures = board(client, period="12m")
+
+    assert (figures.received, figures.routed) == (5, 5)
+    assert figures.since == day_start(first_day)

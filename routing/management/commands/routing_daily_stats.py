@@ -8,10 +8,11 @@ from routing.daily_stats import daily_stats_refresh, local_day
 
 
 class Command(BaseCommand):
-    help = "Recompute the dashboard's daily figures marked stale (after a migration, an import or a restore)."
+    help = ("Recompute the dashboard's daily figures marked stale and sum the months that ended "
+            "(after a migration, an import or a restore).")
 
     def handle(self, *args, **options):
         first = Lead.objects.order_by("created_at").values_list("created_at", flat=True).first()
         today = local_day(timezone.now())
-        daily_stats_refresh(first_day=local_day(first) if first else today, last_day=today)
+        daily_stats_refresh(first_day=local_day(first) if first else today, last_day=today, sum_months=True)
         self.stdout.write("Daily figures are current.")
