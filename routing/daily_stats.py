@@ -12,7 +12,7 @@ import math
 from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from leads.models import Lead
@@ -97,17 +97,21 @@ def daily_stats_refresh(*, first_day: dt.date, last_day: dt.date, sum_months: bo
 
 
 def _sum_month(month: dt.date, *, first_time: bool):
-    days = {"day__gte": month, "day__lt": month_after(month)}
-    MonthlyLeadStats.objects.filter(month=month).delete()
-    MonthlyAssignmentStats.objects.filter(month=month).delete()
-    MonthlyLeadStats.objects.bulk_create([
-        MonthlyLeadStats(month=month, **group) for group in DailyLeadStats.objects.filter(**days)
-        .values("rep_set", "owner_id", "rule_id").annotate(**{name: Sum(name) for name in LEAD_FIGURES}).order_by()
-    ], batch_size=1000)
-    MonthlyAssignmentStats.objects.bulk_create([
-        MonthlyAssignmentStats(month=month, **per_rep) for per_rep in DailyAssignmentStats.objects.filter(**days)
-        .values("rep_id").annotate(**{name: Sum(name) for name in ASSIGNMENT_FIGURES}).order_by()
-    ], batch_size=1000)
+    """Replaces the month's monthly rows by the sums of its daily rows: one statement a table, rows never leave the
+    database (a month of the 1M-lead organisation is about 11,000 daily rows of 640 groups)."""
+    days = {"month": month, "start": month, "end": month_after(month)}
+    with connection.cursor() as cursor:
+        for monthly, daily, keys, figures in (
+            (MonthlyLeadStats, DailyLeadStats, "rep_set, owner_id, rule_id", LEAD_FIGURES),
+            (MonthlyAssignmentStats, DailyAssignmentStats, "rep_id", ASSIGNMENT_FIGURES),
+        ):
+            cursor.execute(f"DELETE FROM {monthly._meta.db_table} WHERE month = %(month)s", days)
+            cursor.execute(f"""
+                INSERT INTO {monthly._meta.db_table} (month, {keys}, {", ".join(figures)})
+                SELECT %(month)s, {keys}, {", ".join(f"sum({name})" for name in figures)}
+                FROM {daily._meta.db_table} WHERE day >= %(start)s AND day < %(end)s
+                GROUP BY {keys}
+            """, days)
     if first_time:
         SummedMonth.objects.create(month=month)
 
