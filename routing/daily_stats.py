@@ -68,12 +68,12 @@ def months_ended_within(first_day: dt.date, last_day: dt.date) -> list:
     return months
 
 
-def daily_stats_refresh(*, first_day: dt.date, last_day: dt.date, sum_months: bool = False):
+def daily_stats_refresh(*, first_day: dt.date, last_day: dt.date, months=()):
     """Makes the daily figures of first_day..last_day current: recomputes every day marked stale (all on SQLite).
 
     The months summed (SummedMonth) whose days were recomputed are summed again in the same transaction, so a
-    reader never finds a month summed without them; with sum_months, the months that ended within the period
-    (months_ended_within) are summed too when they are not yet.
+    reader never finds a month summed without them; `months` (first days of months that ended) are summed too
+    when they are not yet.
     """
     with transaction.atomic():
         if connection.vendor != "postgresql":
@@ -89,7 +89,7 @@ def daily_stats_refresh(*, first_day: dt.date, last_day: dt.date, sum_months: bo
         for day in days:
             _recompute_day(day)
         changed = {day.replace(day=1) for day in days}
-        wanted = set(months_ended_within(first_day, last_day)) if sum_months else set()
+        wanted = set(months)
         if changed | wanted:
             summed = set(SummedMonth.objects.filter(month__in=changed | wanted).values_list("month", flat=True))
             for month in sorted((changed & summed) | (wanted - summed)):

@@ -7,7 +7,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
-from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
@@ -231,36 +231,63 @@ LEAD_SUMS = {
 
 
 def _period_rows(*, first_day: dt.date, today: dt.date) -> tuple:
-    """The fresh rows of lead figures and of assignment figures from first_day to today, each as a list of querysets.
+    """The fresh rows of lead figures and of assignment figures from first_day to today, each a list of
+    (queryset, sign) to add up (1) or take away (-1).
 
-    The months that ended within the period are read summed by month (a year is 12 rows a group or a rep, not
-    365), the other days day by day.
+    The months that ended are read summed by month (a year is 12 rows a group or a rep, not 365). The month the
+    period starts in, when it ended, is read as the month less its days before the period when those are fewer
+    than its days in it. The month of today is read day by day: it changes all day.
     """
-    daily_stats.daily_stats_refresh(first_day=first_day, last_day=today, sum_months=True)
+    months = daily_stats.months_ended_within(first_day.replace(day=1), today)
+    if months and (first_day - months[0]).days > (daily_stats.month_after(first_day) - first_day).days:
+        months = months[1:]  # the period starts late in its month: its days in the period are fewer
+    daily_stats.daily_stats_refresh(first_day=first_day, last_day=today, months=months)
     lead_days = DailyLeadStats.objects.filter(day__gte=first_day)
     assignment_days = DailyAssignmentStats.objects.filter(day__gte=first_day)
-    months = daily_stats.months_ended_within(first_day, today)
     if not months:
-        return [lead_days], [assignment_days]
-    elsewhere = ~Q(day__gte=months[0], day__lt=daily_stats.month_after(months[-1]))
+        return [(lead_days, 1)], [(assignment_days, 1)]
     in_months = Q(month__gte=months[0], month__lte=months[-1])
-    return ([lead_days.filter(elsewhere), MonthlyLeadStats.objects.filter(in_months)],
-            [assignment_days.filter(elsewhere), MonthlyAssignmentStats.objects.filter(in_months)])
+    elsewhere = ~Q(day__gte=months[0], day__lt=daily_stats.month_after(months[-1]))
+    lead_rows = [(lead_days.filter(elsewhere), 1), (MonthlyLeadStats.objects.filter(in_months), 1)]
+    assignment_rows = [(assignment_days.filter(elsewhere), 1), (MonthlyAssignmentStats.objects.filter(in_months), 1)]
+    if months[0] < first_day:
+        before = Q(day__gte=months[0], day__lt=first_day)
+        lead_rows.append((DailyLeadStats.objects.filter(before), -1))
+        assignment_rows.append((DailyAssignmentStats.objects.filter(before), -1))
+    return lead_rows, assignment_rows
 
 
 def _lead_groups(lead_rows: list, scope: TeamScope | None) -> list:
-    """LEAD_SUMS of the scope's rows per owner and rule: a list of groups for each queryset of rows, chained."""
-    return list(itertools.chain.from_iterable(
-        _lead_rows_in_scope(rows, scope).values("owner_id", "rule_id").annotate(**LEAD_SUMS).order_by()
-        for rows in lead_rows))
+    """LEAD_SUMS of the scope's rows per owner and rule, netted over the (queryset, sign) pairs of lead_rows.
+
+    A group whose leads all fall outside the period nets to no lead: it is left out, as a period without it.
+    """
+    groups = {}
+    for row in _union_all(_lead_rows_in_scope(rows, scope).values("owner_id", "rule_id")
+                          .annotate(**LEAD_SUMS, sign=Value(sign)).order_by() for rows, sign in lead_rows):
+        group = groups.setdefault((row["owner_id"], row["rule_id"]), dict.fromkeys(LEAD_SUMS, 0))
+        group.update(owner_id=row["owner_id"], rule_id=row["rule_id"])
+        for name in LEAD_SUMS:
+            group[name] += row["sign"] * (row[name] or 0)
+    return [group for group in groups.values() if group["received"]]
 
 
 def _assignments_per_rep(assignment_rows: list, scope: TeamScope | None) -> list:
-    """The scope's assignment figures per rep: a list for each queryset of rows, chained (a rep can be in each)."""
+    """The scope's assignment figures per rep, netted over the (queryset, sign) pairs of assignment_rows."""
     sums = {name: Sum(name) for name in daily_stats.ASSIGNMENT_FIGURES}
-    return list(itertools.chain.from_iterable(
-        _assignment_rows_in_scope(rows, scope).values("rep_id").annotate(**sums).order_by()
-        for rows in assignment_rows))
+    per_rep = {}
+    for row in _union_all(_assignment_rows_in_scope(rows, scope).values("rep_id")
+                          .annotate(**sums, sign=Value(sign)).order_by() for rows, sign in assignment_rows):
+        figures = per_rep.setdefault(row["rep_id"], dict.fromkeys(daily_stats.ASSIGNMENT_FIGURES, 0))
+        for name in daily_stats.ASSIGNMENT_FIGURES:
+            figures[name] += row["sign"] * row[name]
+    return [{"rep_id": rep_id, **figures} for rep_id, figures in per_rep.items()]
+
+
+def _union_all(querysets) -> QuerySet:
+    """The querysets' rows in one query (UNION ALL): days, months and days taken away in one round trip."""
+    first, *others = querysets
+    return first.union(*others, all=True) if others else first
 
 
 def dashboard(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime, list_limit: int = 25) -> Dashboard:

@@ -249,15 +249,24 @@ def test_a_change_to_a_lead_of_a_month_already_summed_shows_on_the_next_12_month
 
 def test_the_12_months_start_on_the_same_day_a_year_ago_whatever_the_months(client, boss, frozen):
     from routing.daily_stats import day_start
+    from routing.models import Assignment
 
     first_day = dt.date(2025, 6, 16)  # 365 days up to 2026-06-15, today included
-    anna = rep_named("Anna")
-    for created in (first_day, first_day - dt.timedelta(days=1), dt.date(2025, 6, 30), dt.date(2025, 7, 1),
-                    dt.date(2026, 5, 31), dt.date(2026, 6, 1)):
+    anna, ben = rep_named("Anna"), rep_named("Ben")
+    for created in (first_day, dt.date(2025, 6, 30), dt.date(2025, 7, 1), dt.date(2026, 5, 31), dt.date(2026, 6, 1)):
         lead = routed_lead_for(anna)
         Lead.objects.filter(pk=lead.pk).update(created_at=day_start(created) + dt.timedelta(hours=12))
+    # The day before the period, in the month it starts in: Ben, his rule and his assignment are not in it.
+    too_early = routed_lead_for(ben)
+    Lead.objects.filter(pk=too_early.pk).update(created_at=day_start(first_day) - dt.timedelta(hours=12))
+    Assignment.objects.filter(lead=too_early).update(created_at=day_start(first_day) - dt.timedelta(hours=12))
 
-    figures = board(client, period="12m")
+    for period, since, received in (("12m", first_day, 5), ("30d", dt.date(2026, 5, 17), 2),
+                                    ("7d", dt.date(2026, 6, 9), 0)):
+        figures = board(client, period=period)
 
-    assert (figures.received, figures.routed) == (5, 5)
-    assert figures.since == day_start(first_day)
+        assert figures.since == day_start(since)
+        assert (figures.received, figures.routed) == (received, received)
+        assert [(row["name"], row["owned"]) for row in figures.rules] == ([("To Anna", received)] if received else [])
+        assert {row.name: (row.assigned, row.owned) for row in figures.reps} == {
+            "Anna": (5, received), "Ben": (0, 0)}  # Anna's leads were all assigned today
