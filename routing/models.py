@@ -460,8 +460,11 @@ class LeadStatsFigures(models.Model):
     """
 
     rep_set = models.CharField(max_length=400, blank=True)
-    owner = models.ForeignKey("reps.Rep", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    rule = models.ForeignKey(RoutingRule, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # No index of their own: every read is by day (or month) and groups by owner and rule.
+    owner = models.ForeignKey("reps.Rep", null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                              related_name="+")
+    rule = models.ForeignKey(RoutingRule, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                             related_name="+")
     leads = models.PositiveIntegerField(default=0)
     converted = models.PositiveIntegerField(default=0)
     touched = models.PositiveIntegerField(default=0)
@@ -524,7 +527,9 @@ class MonthlyLeadStats(LeadStatsFigures):
 class AssignmentStatsFigures(models.Model):
     """Assignments made to one rep, counted: the columns DailyAssignmentStats and MonthlyAssignmentStats share."""
 
-    rep = models.ForeignKey("reps.Rep", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # No index of its own: every read is by day (or month), served by the unique (day or month, rep) index.
+    rep = models.ForeignKey("reps.Rep", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                            related_name="+")
     assigned = models.PositiveIntegerField(default=0)
     reassignments = models.PositiveIntegerField(default=0)
     sla_reassigned = models.PositiveIntegerField(default=0)

@@ -1,6 +1,7 @@
 """The daily figures summed by month, so the dashboard's 12 months read about 12 rows per group or rep, not 365.
 
 No backfill: the first read that needs a month (or `manage.py routing_daily_stats`) sums it from the daily rows.
+The daily tables' foreign keys lose the indexes no read uses (every read is by day).
 """
 
 import django.db.models.deletion
@@ -25,6 +26,21 @@ class Migration(migrations.Migration):
                 'default_permissions': (),
             },
         ),
+        migrations.AlterField(
+            model_name='dailyassignmentstats',
+            name='rep',
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reps.rep'),
+        ),
+        migrations.AlterField(
+            model_name='dailyleadstats',
+            name='owner',
+            field=models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reps.rep'),
+        ),
+        migrations.AlterField(
+            model_name='dailyleadstats',
+            name='rule',
+            field=models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='routing.routingrule'),
+        ),
         migrations.CreateModel(
             name='MonthlyAssignmentStats',
             fields=[
@@ -33,7 +49,7 @@ class Migration(migrations.Migration):
                 ('reassignments', models.PositiveIntegerField(default=0)),
                 ('sla_reassigned', models.PositiveIntegerField(default=0)),
                 ('month', models.DateField()),
-                ('rep', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reps.rep')),
+                ('rep', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reps.rep')),
             ],
             options={
                 'default_permissions': (),
@@ -65,8 +81,8 @@ class Migration(migrations.Migration):
                 ('touched_within_1w', models.PositiveIntegerField(default=0)),
                 ('touched_later', models.PositiveIntegerField(default=0)),
                 ('month', models.DateField()),
-                ('owner', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reps.rep')),
-                ('rule', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='routing.routingrule')),
+                ('owner', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reps.rep')),
+                ('rule', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='routing.routingrule')),
             ],
             options={
                 'default_permissions': (),
