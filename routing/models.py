@@ -451,19 +451,20 @@ class RoutingDecision(models.Model):
         return decision_explanation(self.trace, stored=self.explanation)
 
 
-class DailyLeadStats(models.Model):
-    """The dashboard's and the trends' figures for the leads created on one day (site time zone), summed by group.
+class LeadStatsFigures(models.Model):
+    """The figures of a group of leads, summed: the columns DailyLeadStats and MonthlyLeadStats share.
 
-    Kept by routing.daily_stats: triggers mark the hours whose leads changed, a read recomputes those days.
     A group is the set of reps the leads were ever assigned to (`rep_set`, ",3,17,"; "" for never routed), their
     owner now and the rule of their current assignment: a team's leads are those routed to its reps at some point,
     and summing groups counts a lead moved within a team once.
     """
 
-    day = models.DateField()
     rep_set = models.CharField(max_length=400, blank=True)
-    owner = models.ForeignKey("reps.Rep", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    rule = models.ForeignKey(RoutingRule, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # No index of their own: every read is by day (or month) and groups by owner and rule.
+    owner = models.ForeignKey("reps.Rep", null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                              related_name="+")
+    rule = models.ForeignKey(RoutingRule, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                             related_name="+")
     leads = models.PositiveIntegerField(default=0)
     converted = models.PositiveIntegerField(default=0)
     touched = models.PositiveIntegerField(default=0)
@@ -488,6 +489,18 @@ class DailyLeadStats(models.Model):
     touched_later = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyLeadStats(LeadStatsFigures):
+    """The dashboard's and the trends' figures for the leads created on one day (site time zone), summed by group.
+
+    Kept by routing.daily_stats: triggers mark the hours whose leads changed, a read recomputes those days.
+    """
+
+    day = models.DateField()
+
+    class Meta:
         default_permissions = ()  # derived figures, kept by the app: nothing to grant
         indexes = [
             # The dashboard and the trends: "figures of the days from X to Y" (by day, then summed).
@@ -495,18 +508,90 @@ class DailyLeadStats(models.Model):
         ]
 
 
-class DailyAssignmentStats(models.Model):
-    """Assignments made on one day (site time zone) to one rep: the distribution and the reassignment tiles."""
+class MonthlyLeadStats(LeadStatsFigures):
+    """The days of one month (site time zone) of DailyLeadStats summed by group: a year is read as 12 rows per group.
 
-    day = models.DateField()
-    rep = models.ForeignKey("reps.Rep", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    Kept by routing.daily_stats for the months listed in SummedMonth.
+    """
+
+    month = models.DateField()  # its first day
+
+    class Meta:
+        default_permissions = ()  # derived figures, kept by the app: nothing to grant
+        indexes = [
+            # The dashboard: "figures of the months from X to Y" (then summed).
+            models.Index(fields=["month"], name="monthlyleadstats_month"),
+        ]
+
+
+class AssignmentStatsFigures(models.Model):
+    """Assignments made to one rep, counted: the columns DailyAssignmentStats and MonthlyAssignmentStats share."""
+
+    # No index of its own: every read is by day (or month), served by the unique (day or month, rep) index.
+    rep = models.ForeignKey("reps.Rep", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                            related_name="+")
     assigned = models.PositiveIntegerField(default=0)
     reassignments = models.PositiveIntegerField(default=0)
     sla_reassigned = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyAssignmentStats(AssignmentStatsFigures):
+    """Assignments made on one day (site time zone) to one rep: the distribution and the reassignment tiles."""
+
+    day = models.DateField()
+
+    class Meta:
         default_permissions = ()  # derived figures, kept by the app: nothing to grant
         constraints = [models.UniqueConstraint(fields=["day", "rep"], name="dailyassignmentstats_day_rep")]
+
+
+class MonthlyAssignmentStats(AssignmentStatsFigures):
+    """The days of one month of DailyAssignmentStats summed per rep; kept for the months listed in SummedMonth."""
+
+    month = models.DateField()  # its first day
+
+    class Meta:
+        default_permissions = ()  # derived figures, kept by the app: nothing to grant
+        constraints = [
+            # One row per month and rep; its index serves the dashboard's "figures of the months from X to Y".
+            models.UniqueConstraint(fields=["month", "rep"], name="monthlyassignmentstats_month_rep"),
+        ]
+
+
+class SummedMonth(models.Model):
+    """A month (its first day, site time zone) whose daily figures the monthly tables hold summed.
+
+    routing.daily_stats sums a month that ended when a read first needs it, and sums it again in the
+    transaction that recomputes one of its days: a month listed here is always current.
+    """
+
+    month = models.DateField(unique=True)  # its index: "which of these months are summed"
+
+    class Meta:
+        default_permissions = ()  # derived figures, kept by the app: nothing to grant
+
+
+class RepSetMember(models.Model):
+    """One rep of a rep set of DailyLeadStats, kept with the rows by routing.daily_stats.
+
+    A team's groups are "rep sets holding one of its reps": a join through this table instead of
+    matching every row's text, and a set is written once, whatever the days it appears on.
+    """
+
+    rep_set = models.CharField(max_length=400)
+    # No index of its own: the unique constraint's (rep, rep_set) serves every read.
+    rep = models.ForeignKey("reps.Rep", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                            related_name="+")
+
+    class Meta:
+        default_permissions = ()  # derived figures, kept by the app: nothing to grant
+        constraints = [
+            # The dashboard's and the trends' scope: "rep sets of reps X, Y, ..." read off this index alone.
+            models.UniqueConstraint(fields=["rep", "rep_set"], name="repsetmember_rep_rep_set"),
+        ]
 
 
 class DailyStatsStaleHour(models.Model):

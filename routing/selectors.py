@@ -8,7 +8,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent, lead_label
@@ -19,7 +19,8 @@ from routing import daily_stats
 from routing.capacity import LAST_HOUR, TODAY, capacity_problem, rep_capacity_problem, rep_loads
 from routing.explain import decision_explanation, exclusion_text, rule_line
 from routing.models import (
-    Assignment, DailyAssignmentStats, DailyLeadStats, Pool, RoutingDecision, RoutingRule,
+    Assignment, DailyAssignmentStats, DailyLeadStats, MonthlyAssignmentStats, MonthlyLeadStats, Pool, RepSetMember,
+    RoutingDecision, RoutingRule,
 )
 from routing.timeline import cause_text, event_text
 
@@ -206,40 +207,111 @@ class Dashboard:
     unroutable: list = field(default_factory=list)
 
 
-def _daily_stats_in_scope(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime):
-    """The fresh daily rows from first_day to today: of the leads ever routed to the scope's reps, of their assignments."""
-    daily_stats.daily_stats_refresh(first_day=first_day, last_day=daily_stats.local_day(now))
+def _lead_rows_in_scope(rows: QuerySet, scope: TeamScope | None) -> QuerySet:
+    """Rows of lead figures (daily or monthly) of the leads ever routed to one of the scope's reps."""
+    if scope is None:
+        return rows
+    if not scope.rep_ids:
+        return rows.none()
+    # One of its reps is in the group's rep set: a join through the sets' members (index repsetmember_rep_rep_set),
+    # not a match of every row's text.
+    return rows.filter(rep_set__in=RepSetMember.objects.filter(rep_id__in=scope.rep_ids).values("rep_set"))
+
+
+def _assignment_rows_in_scope(rows: QuerySet, scope: TeamScope | None) -> QuerySet:
+    return rows if scope is None else rows.filter(rep_id__in=scope.rep_ids)
+
+
+# The sums the dashboard reads off the lead rows, per owner and rule: the tiles, the reps and the rules are
+# added up from these in Python, so the period's rows are read once instead of once per figure.
+LEAD_SUMS = {
+    "received": Sum("leads"), "routed": Sum("leads", filter=~Q(rep_set="")), "converted": Sum("converted"),
+    "touched": Sum("touched"), "contacted_late": Sum("contacted_late"),
+    **{column: Sum(column) for column, _ in daily_stats.FIRST_TOUCH_BUCKETS},
+}
+
+
+def _period_rows(*, first_day: dt.date, today: dt.date) -> tuple:
+    """The fresh rows of lead figures and of assignment figures from first_day to today, each a list of
+    (queryset, sign) to add up (1) or take away (-1).
+
+    The months that ended are read summed by month (a year is 12 rows a group or a rep, not 365). The month the
+    period starts in, when it ended, is read as the month less its days before the period when those are fewer
+    than its days in it. The month of today is read day by day: it changes all day.
+    """
+    months = daily_stats.months_ended_within(first_day.replace(day=1), today)
+    if months and (first_day - months[0]).days > (daily_stats.month_after(first_day) - first_day).days:
+        months = months[1:]  # the period starts late in its month: its days in the period are fewer
+    daily_stats.daily_stats_refresh(first_day=first_day, last_day=today, months=months)
     lead_days = DailyLeadStats.objects.filter(day__gte=first_day)
     assignment_days = DailyAssignmentStats.objects.filter(day__gte=first_day)
-    if scope is not None:
-        if not scope.rep_ids:
-            return lead_days.none(), assignment_days.none()
-        # A team's leads are those routed to its reps at some point: one of its reps is in the group's rep set.
-        lead_days = lead_days.filter(rep_set__regex=",(%s)," % "|".join(str(pk) for pk in sorted(scope.rep_ids)))
-        assignment_days = assignment_days.filter(rep_id__in=scope.rep_ids)
-    return lead_days, assignment_days
+    if not months:
+        return [(lead_days, 1)], [(assignment_days, 1)]
+    in_months = Q(month__gte=months[0], month__lte=months[-1])
+    elsewhere = ~Q(day__gte=months[0], day__lt=daily_stats.month_after(months[-1]))
+    lead_rows = [(lead_days.filter(elsewhere), 1), (MonthlyLeadStats.objects.filter(in_months), 1)]
+    assignment_rows = [(assignment_days.filter(elsewhere), 1), (MonthlyAssignmentStats.objects.filter(in_months), 1)]
+    if months[0] < first_day:
+        before = Q(day__gte=months[0], day__lt=first_day)
+        lead_rows.append((DailyLeadStats.objects.filter(before), -1))
+        assignment_rows.append((DailyAssignmentStats.objects.filter(before), -1))
+    return lead_rows, assignment_rows
+
+
+def _lead_groups(lead_rows: list, scope: TeamScope | None) -> list:
+    """LEAD_SUMS of the scope's rows per owner and rule, netted over the (queryset, sign) pairs of lead_rows.
+
+    A group whose leads all fall outside the period nets to no lead: it is left out, as a period without it.
+    """
+    groups = {}
+    for row in _union_all(_lead_rows_in_scope(rows, scope).values("owner_id", "rule_id")
+                          .annotate(**LEAD_SUMS, sign=Value(sign)).order_by() for rows, sign in lead_rows):
+        group = groups.setdefault((row["owner_id"], row["rule_id"]), dict.fromkeys(LEAD_SUMS, 0))
+        group.update(owner_id=row["owner_id"], rule_id=row["rule_id"])
+        for name in LEAD_SUMS:
+            group[name] += row["sign"] * (row[name] or 0)
+    return [group for group in groups.values() if group["received"]]
+
+
+def _assignments_per_rep(assignment_rows: list, scope: TeamScope | None) -> list:
+    """The scope's assignment figures per rep, netted over the (queryset, sign) pairs of assignment_rows."""
+    sums = {name: Sum(name) for name in daily_stats.ASSIGNMENT_FIGURES}
+    per_rep = {}
+    for row in _union_all(_assignment_rows_in_scope(rows, scope).values("rep_id")
+                          .annotate(**sums, sign=Value(sign)).order_by() for rows, sign in assignment_rows):
+        figures = per_rep.setdefault(row["rep_id"], dict.fromkeys(daily_stats.ASSIGNMENT_FIGURES, 0))
+        for name in daily_stats.ASSIGNMENT_FIGURES:
+            figures[name] += row["sign"] * row[name]
+    return [{"rep_id": rep_id, **figures} for rep_id, figures in per_rep.items()]
+
+
+def _union_all(querysets) -> QuerySet:
+    """The querysets' rows in one query (UNION ALL): days, months and days taken away in one round trip."""
+    first, *others = querysets
+    return first.union(*others, all=True) if others else first
 
 
 def dashboard(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime, list_limit: int = 25) -> Dashboard:
     """Funnel, speed to lead, SLA, distribution and conversion for leads created since first_day, of the scope's teams."""
-    lead_days, assignment_days = _daily_stats_in_scope(scope=scope, first_day=first_day, now=now)
+    lead_rows, assignment_rows = _period_rows(first_day=first_day, today=daily_stats.local_day(now))
+    groups = _lead_groups(lead_rows, scope)
     board = Dashboard(since=daily_stats.day_start(first_day))
-    totals = lead_days.aggregate(
-        received=Sum("leads"), routed=Sum("leads", filter=~Q(rep_set="")), touched=Sum("touched"),
-        contacted_late=Sum("contacted_late"), **{column: Sum(column) for column, _ in daily_stats.FIRST_TOUCH_BUCKETS})
-    board.received, board.routed = totals["received"] or 0, totals["routed"] or 0
-    board.touched, board.contacted_late = totals["touched"] or 0, totals["contacted_late"] or 0
+    totals = {name: sum(group[name] or 0 for group in groups) for name in LEAD_SUMS}
+    board.received, board.routed = totals["received"], totals["routed"]
+    board.touched, board.contacted_late = totals["touched"], totals["contacted_late"]
     board.median_to_first_touch = daily_stats.percentile_from_histogram(totals, 0.5)
     board.p90_to_first_touch = daily_stats.percentile_from_histogram(totals, 0.9)
-    moves = assignment_days.aggregate(reassignments=Sum("reassignments"), sla_reassigned=Sum("sla_reassigned"))
-    board.reassignments, board.sla_reassigned = moves["reassignments"] or 0, moves["sla_reassigned"] or 0
+    per_rep = _assignments_per_rep(assignment_rows, scope)
+    board.reassignments = sum(row["reassignments"] for row in per_rep)
+    board.sla_reassigned = sum(row["sla_reassigned"] for row in per_rep)
     overdue = Lead.objects.filter(created_at__gte=board.since, status=Lead.Status.ASSIGNED, first_touch_at__isnull=True,
                                   sla_due_at__lt=now)
     if scope is not None:
         overdue = overdue.filter(pk__in=Assignment.objects.filter(rep_id__in=scope.rep_ids).values("lead_id"))
     board.overdue_now = overdue.count()
-    board.reps = _rep_rows(lead_days, assignment_days, scope)
-    board.rules = _rule_rows(lead_days)
+    owned = [group for group in groups if group["owner_id"] is not None]
+    board.reps = _rep_rows(per_rep, owned, scope)
+    board.rules = _rule_rows(owned)
     waiting = leads_in_scope(Lead.objects.filter(owner__isnull=True, pool__isnull=False), scope)
     board.waiting = list(waiting.select_related("pool").order_by("created_at")[:list_limit])
     unroutable = leads_in_scope(Lead.objects.filter(status=Lead.Status.UNROUTABLE), scope)
@@ -247,29 +319,32 @@ def dashboard(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime, 
     return board
 
 
-def _rep_rows(lead_days, assignment_days, scope) -> list:
+def _rep_rows(per_rep, owned, scope) -> list:
+    """The scope's active reps: assignments received, leads owned and converted (`owned`: groups per owner and rule)."""
     reps = reps_in_scope(Rep.objects.filter(is_active=True).select_related("user"), scope)
     rows = {rep.pk: RepRow(rep_id=rep.pk, name=rep.name) for rep in reps}
-    for rep_id, count in assignment_days.values_list("rep_id").annotate(n=Sum("assigned")).order_by():
-        if rep_id in rows:
-            rows[rep_id].assigned = count
-    owned = lead_days.filter(owner__isnull=False).values_list("owner_id").annotate(
-        n=Sum("leads"), won=Sum("converted")).order_by()
-    for rep_id, count, won in owned:
-        if rep_id in rows:
-            rows[rep_id].owned, rows[rep_id].converted = count, won
+    for row in per_rep:
+        if row["rep_id"] in rows:
+            rows[row["rep_id"]].assigned += row["assigned"]
+    for group in owned:
+        if group["owner_id"] in rows:
+            rows[group["owner_id"]].owned += group["received"]
+            rows[group["owner_id"]].converted += group["converted"]
     return sorted(rows.values(), key=lambda row: (-row.assigned, row.name))
 
 
-def _rule_rows(lead_days) -> list:
+def _rule_rows(owned) -> list:
     """Leads and conversion by the rule behind each lead's current assignment (its hits, for the leads still owned)."""
-    rows = list(lead_days.filter(owner__isnull=False).values("rule_id").annotate(
-        owned=Sum("leads"), converted=Sum("converted")).order_by())
-    names = dict(RoutingRule.objects.filter(pk__in=[row["rule_id"] for row in rows]).values_list("pk", "name"))
+    per_rule = {}
+    for group in owned:
+        row = per_rule.setdefault(group["rule_id"], {"owned": 0, "converted": 0})
+        row["owned"] += group["received"]
+        row["converted"] += group["converted"]
+    names = dict(RoutingRule.objects.filter(pk__in=per_rule).values_list("pk", "name"))
     rows = [
-        {"name": names.get(row["rule_id"]), "owned": row["owned"], "converted": row["converted"],
+        {"name": names.get(rule_id), "owned": row["owned"], "converted": row["converted"],
          "conversion_rate": row["converted"] / row["owned"] if row["owned"] else None}
-        for row in rows
+        for rule_id, row in per_rule.items()
     ]
     return sorted(rows, key=lambda row: (-row["owned"], row["name"] or ""))
 
@@ -285,7 +360,8 @@ class TrendDay:
 
 def trends(*, scope: TeamScope | None, first_day: dt.date, now: dt.datetime) -> list:
     """Per day from first_day to today: leads received, speed to lead (median first touch), SLA breaches."""
-    lead_days, _ = _daily_stats_in_scope(scope=scope, first_day=first_day, now=now)
+    daily_stats.daily_stats_refresh(first_day=first_day, last_day=daily_stats.local_day(now))
+    lead_days = _lead_rows_in_scope(DailyLeadStats.objects.filter(day__gte=first_day), scope)
     sums = {row["day"]: row for row in lead_days.values("day").annotate(
         leads_sum=Sum("leads"), touched_sum=Sum("touched"), sla_breached_sum=Sum("sla_breached"),
         **{column: Sum(column) for column, _ in daily_stats.FIRST_TOUCH_BUCKETS}).order_by()}

@@ -171,3 +171,102 @@ def test_the_distribution_chart_is_drawn_with_dots_in_german(client, boss, froze
     svg = re.search(r'<svg class="bar-chart".*?</svg>', html, re.S).group(0)
     assert re.findall(r'(?:x|width)="[^"]*,[^"]*"', svg) == []
     assert 'width="133.3"' in svg  # Ben's bar: a third of Anna's 400
+
+
+# --- A team manager's figures against a direct count of their leads -----------------------------------
+
+def test_a_team_managers_figures_equal_a_direct_count_of_their_teams_leads(client, frozen):
+    """Every figure of the dashboard for a manager of one team (and its sub-team) counted from the leads themselves."""
+    from routing.models import Assignment
+    from routing.reassignment import lead_reassign
+
+    north, south = TeamFactory(name="North"), TeamFactory(name="South")
+    north_east = TeamFactory(name="North East", parent=north)
+    reps = {name: rep_named(name) for name in ("Anna", "Bea", "Ben", "Carl")}
+    # Enough reps that ids share digits (1 and 11, 2 and 12...): a set must match a rep, not a digit of one.
+    filler = [rep_named(f"Filler{n}") for n in range(10)]
+    reps["Anna"].teams.add(north)
+    reps["Bea"].teams.add(north_east)
+    reps["Ben"].teams.add(south)
+    filler[-1].teams.add(south)
+    manager = sales_manager(manages=[north])
+    leads = [routed_lead_for(reps[name]) for name in ("Anna", "Anna", "Anna", "Bea", "Bea", "Ben", "Ben", "Carl")]
+    leads += [routed_lead_for(filler[-1]), routed_lead_for(filler[0]), routed_lead_for(reps["Anna"])]
+    lead_reassign(lead_id=leads[3].pk, to_rep=reps["Ben"], actor=manager, reason="Out of the team")
+    lead_reassign(lead_id=leads[5].pk, to_rep=reps["Anna"], actor=manager, reason="Into the team")
+    lead_reassign(lead_id=leads[1].pk, to_rep=reps["Bea"], actor=manager, reason="Within the team")
+    Assignment.objects.filter(lead=leads[1], is_current=True).update(kind=Assignment.Kind.REASSIGN,
+                                                                      cause={"code": "sla_breach"})
+    for minutes, lead in zip((1, 20, 200, 3000, 45), leads[:5]):
+        Lead.objects.filter(pk=lead.pk).update(first_touch_at=lead.created_at + dt.timedelta(minutes=minutes),
+                                               sla_due_at=lead.created_at + dt.timedelta(minutes=30))
+    Lead.objects.filter(pk__in=[leads[0].pk, leads[5].pk]).update(status=Lead.Status.CONVERTED)
+    Lead.objects.filter(pk=leads[2].pk).update(created_at=NOW - dt.timedelta(days=10))
+    # A lead of a month already over, moved within the team then: read off the monthly sums for 12 months.
+    lead_reassign(lead_id=leads[10].pk, to_rep=reps["Bea"], actor=manager, reason="Within the team, in March")
+    Lead.objects.filter(pk=leads[10].pk).update(created_at=NOW - dt.timedelta(days=100))
+    Assignment.objects.filter(lead=leads[10]).update(created_at=NOW - dt.timedelta(days=100))
+    client.force_login(manager)
+    team_reps = [reps["Anna"].pk, reps["Bea"].pk]
+
+    for period, moves_made in (("7d", 2), ("30d", 2), ("12m", 3)):
+        figures = board(client, period=period)
+        theirs = Lead.objects.filter(created_at__gte=figures.since, assignments__rep_id__in=team_reps).distinct()
+        assert figures.received == figures.routed == theirs.count() > 0
+        assert figures.touched == theirs.filter(first_touch_at__isnull=False).count()
+        assert figures.contacted_late == sum(lead.first_touch_at > lead.sla_due_at
+                                             for lead in theirs.filter(first_touch_at__isnull=False))
+        moves = Assignment.objects.filter(created_at__gte=figures.since, rep_id__in=team_reps)
+        assert figures.reassignments == moves.exclude(kind=Assignment.Kind.INITIAL).count() == moves_made
+        assert figures.sla_reassigned == moves.filter(cause__code="sla_breach").count() == 1
+        assert {row.name: (row.assigned, row.owned, row.converted) for row in figures.reps} == {
+            rep.name: (moves.filter(rep=rep).count(), theirs.filter(owner=rep).count(),
+                       theirs.filter(owner=rep, status=Lead.Status.CONVERTED).count())
+            for rep in (reps["Anna"], reps["Bea"])}
+        current = Assignment.objects.filter(lead__in=theirs, is_current=True)
+        assert sorted((row["name"], row["owned"]) for row in figures.rules) == sorted(
+            (rule.name if rule else None, current.filter(rule=rule).count())
+            for rule in {assignment.rule for assignment in current.select_related("rule")})
+
+
+def test_a_change_to_a_lead_of_a_month_already_summed_shows_on_the_next_12_month_read(client, boss, frozen):
+    from routing.daily_stats import day_start
+    from routing.models import MonthlyLeadStats
+
+    lead = routed_lead_for(rep_named("Anna"))
+    march = day_start(dt.date(2026, 3, 7))
+    Lead.objects.filter(pk=lead.pk).update(created_at=march)
+    assert (board(client, period="12m").received, board(client, period="12m").touched) == (1, 0)
+    assert MonthlyLeadStats.objects.filter(month=dt.date(2026, 3, 1), leads=1).exists()  # read as a month
+
+    Lead.objects.filter(pk=lead.pk).update(first_touch_at=march + dt.timedelta(minutes=3))
+    assert (board(client, period="12m").received, board(client, period="12m").touched) == (1, 1)
+
+    Lead.objects.filter(pk=lead.pk).update(created_at=day_start(dt.date(2025, 11, 30)))  # November: another month
+    assert board(client, period="12m").received == 1
+    assert MonthlyLeadStats.objects.filter(month=dt.date(2026, 3, 1), leads=1).exists() is False
+
+
+def test_the_12_months_start_on_the_same_day_a_year_ago_whatever_the_months(client, boss, frozen):
+    from routing.daily_stats import day_start
+    from routing.models import Assignment
+
+    first_day = dt.date(2025, 6, 16)  # 365 days up to 2026-06-15, today included
+    anna, ben = rep_named("Anna"), rep_named("Ben")
+    for created in (first_day, dt.date(2025, 6, 30), dt.date(2025, 7, 1), dt.date(2026, 5, 31), dt.date(2026, 6, 1)):
+        lead = routed_lead_for(anna)
+        Lead.objects.filter(pk=lead.pk).update(created_at=day_start(created) + dt.timedelta(hours=12))
+    # The day before the period, in the month it starts in: Ben, his rule and his assignment are not in it.
+    too_early = routed_lead_for(ben)
+    Lead.objects.filter(pk=too_early.pk).update(created_at=day_start(first_day) - dt.timedelta(hours=12))
+    Assignment.objects.filter(lead=too_early).update(created_at=day_start(first_day) - dt.timedelta(hours=12))
+
+    for period, since, received in (("12m", first_day, 5), ("30d", dt.date(2026, 5, 17), 2),
+                                    ("7d", dt.date(2026, 6, 9), 0)):
+        figures = board(client, period=period)
+
+        assert figures.since == day_start(since)
+        assert (figures.received, figures.routed) == (received, received)
+        assert [(row["name"], row["owned"]) for row in figures.rules] == ([("To Anna", received)] if received else [])
+        assert {row.name: (row.assigned, row.owned) for row in figures.reps} == {
+            "Anna": (5, received), "Ben": (0, 0)}  # Anna's leads were all assigned today
