@@ -15,7 +15,7 @@ from statistics import NormalDist
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import (
     Aggregate, BooleanField, Count, DurationField, ExpressionWrapper, F, Func, Q, Subquery,
 )
@@ -190,15 +190,21 @@ def experiment_results(*, experiment: RoutingExperiment, scope: TeamScope | None
 
 def _group_figures(experiment, group, scope) -> GroupFigures:
     leads = leads_in_scope(Lead.objects.filter(_is_a_lead_of(experiment, group)), scope)
+    to_first_touch = ExpressionWrapper(F("first_touch_at") - F("created_at"), output_field=DurationField())
+    in_one_pass = connections[leads.db].vendor == "postgresql"
+    median = {"median_to_first_touch": NearestRankMedian(to_first_touch, filter=Q(first_touch_at__isnull=False))}
     figures = leads.aggregate(
         leads=Count("pk"),
         assigned=Count("pk", filter=Q(assigned_at__isnull=False)),
         contacted=Count("pk", filter=Q(first_touch_at__isnull=False)),
         converted=Count("pk", filter=Q(status=Lead.Status.CONVERTED)),
-        median_to_first_touch=NearestRankMedian(
-            ExpressionWrapper(F("first_touch_at") - F("created_at"), output_field=DurationField()),
-            filter=Q(first_touch_at__isnull=False)),
+        **(median if in_one_pass else {}),
     )
+    if not in_one_pass:  # SQLite (the demo) has no percentile_disc: the value at the median's rank, in order
+        touched = leads.filter(first_touch_at__isnull=False).annotate(to_first_touch=to_first_touch)
+        rank = math.ceil(figures["contacted"] / 2)
+        figures["median_to_first_touch"] = (
+            touched.order_by("to_first_touch").values_list("to_first_touch", flat=True)[rank - 1] if rank else None)
     return GroupFigures(group=group, share=group_share(experiment, group), rule=placing_rule(experiment, group),
                         **figures)
 
@@ -221,6 +227,10 @@ class _InArrayOf(Func):
     arg_joiner = " = ANY(ARRAY"
     template = "%(expressions)s)"
     output_field = BooleanField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite (the demo) has no arrays: a plain IN (subquery), which its planner reads the same way.
+        return self.as_sql(compiler, connection, arg_joiner=" IN (", template="%(expressions)s)", **extra_context)
 
 
 class NearestRankMedian(Aggregate):

@@ -4,8 +4,10 @@
 
 import django.contrib.postgres.indexes
 import django.db.models.functions.text
-from django.contrib.postgres.operations import AddIndexConcurrently, TrigramExtension
+from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
+
+from leadrouting.migration_operations import AddIndexWithoutLocking
 
 
 def _trigram_index(column):
@@ -26,13 +28,13 @@ class Migration(migrations.Migration):
         # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it.
         TrigramExtension(),
         # The admin's lead search (leads.selectors.lead_search_q): a word anywhere in the email, name or company.
-        *[AddIndexConcurrently(model_name="lead", index=_trigram_index(column))
+        *[AddIndexWithoutLocking(model_name="lead", index=_trigram_index(column))
           for column in ("email", "first_name", "last_name", "company")],
         # The admin's country and source filters (leads.selectors.lead_column_values): the values leads have,
         # by skipping along the index.
-        AddIndexConcurrently(model_name="lead", index=models.Index(fields=["country"], name="lead_country")),
-        AddIndexConcurrently(model_name="lead", index=models.Index(fields=["source"], name="lead_source")),
+        AddIndexWithoutLocking(model_name="lead", index=models.Index(fields=["country"], name="lead_country")),
+        AddIndexWithoutLocking(model_name="lead", index=models.Index(fields=["source"], name="lead_source")),
         # The admin's lead events list in its default order, and its date filter.
-        AddIndexConcurrently(model_name="leadevent",
+        AddIndexWithoutLocking(model_name="leadevent",
                              index=models.Index(fields=["created_at", "id"], name="leadevent_created")),
     ]

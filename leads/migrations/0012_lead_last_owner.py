@@ -5,8 +5,9 @@
 # hence not atomic.
 
 import django.db.models.deletion
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
+
+from leadrouting.migration_operations import AddIndexWithoutLocking
 
 # The rep of each lead's latest assignment, as reps.scoping read it before: newest created_at, then id.
 POSTGRESQL_BACKFILL = """
@@ -45,7 +46,7 @@ class Migration(migrations.Migration):
                                     verbose_name="last owner"),
         ),
         migrations.RunPython(backfill_last_owner, migrations.RunPython.noop, elidable=True),
-        AddIndexConcurrently(
+        AddIndexWithoutLocking(
             model_name="lead",
             index=models.Index(condition=models.Q(("owner__isnull", True)), fields=["last_owner"],
                                name="lead_left_by_rep"),

@@ -2,8 +2,9 @@
 # compacted yet through this partial index; it shrinks as decisions are compacted. CONCURRENTLY,
 # so an upgrade does not lock the decisions table while it builds, hence not atomic.
 
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
+
+from leadrouting.migration_operations import AddIndexWithoutLocking
 
 
 class Migration(migrations.Migration):
@@ -14,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        AddIndexConcurrently(
+        AddIndexWithoutLocking(
             model_name="routingdecision",
             index=models.Index(fields=["created_at"], name="decision_trace_to_compact",
                                condition=~models.Q(trace__has_key="compacted")),
