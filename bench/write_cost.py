@@ -21,7 +21,9 @@ WAL includes full-page images after a checkpoint (reported apart as `fpi`): comp
 
 import argparse
 import json
+import os
 import re
+import time
 from collections import Counter, defaultdict
 
 import _common as bench
@@ -79,6 +81,12 @@ def _wal_by_relation(cursor, start, end):
     return per_relation
 
 
+def _backend_cpu_seconds(pid):
+    """CPU time of this connection's PostgreSQL process: unlike wall time, it hardly moves with the machine's load."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class QueryCount:
     def __init__(self):
         self.count = 0
@@ -98,14 +106,19 @@ def measure(name, steps):
 
     with connection.cursor() as cursor:
         before_stats = _table_stats(cursor)
+        pid = _sql(cursor, "SELECT pg_backend_pid()")[0][0]
+    backend_cpu = client_cpu = 0.0
     queries = QueryCount()
     wal = defaultdict(lambda: [0, 0, 0])
     leads = lost = 0
     for step, step_leads in steps:
         with connection.cursor() as cursor:
             start = _lsn(cursor)
+        started_backend, started_client = _backend_cpu_seconds(pid), time.process_time()
         with connection.execute_wrapper(queries):
             step()
+        backend_cpu += _backend_cpu_seconds(pid) - started_backend
+        client_cpu += time.process_time() - started_client
         with connection.cursor() as cursor:
             try:
                 for relation, values in _wal_by_relation(cursor, start, _lsn(cursor)).items():
@@ -119,6 +132,8 @@ def measure(name, steps):
     all_leads = leads + lost
     print(f"\n## {name}: {all_leads} leads, {queries.count / all_leads:.2f} queries per lead"
           + (f" (WAL of {lost} leads recycled before it was read: not counted)" if lost else ""))
+    print(f"CPU per lead: PostgreSQL backend {backend_cpu / all_leads * 1e6:,.0f} us, "
+          f"this process {client_cpu / all_leads * 1e6:,.0f} us")
     print(f"WAL per lead: {total[0] / leads:.1f} records, {total[1] / leads:,.0f} bytes "
           f"({total[2] / leads:,.0f} of them full-page images; {(total[1] - total[2]) / leads:,.0f} without)")
     print(f"{'relation':<48} {'records':>8} {'bytes':>9} {'fpi':>8}   (per lead)")
