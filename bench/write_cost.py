@@ -1,6 +1,6 @@
 """What a lead costs the database to write, counted rather than timed: WAL bytes per relation, rows, HOT updates, triggers.
 
-    .venv/bin/python bench/write_cost.py [--leads 200] [--explain-leads 20]
+    .venv/bin/python bench/write_cost.py [--leads 200] [--explain-leads 20] [--quick]
 
 The latency and throughput figures are wall-clock times on a shared machine; these are counts
 that do not depend on the load, so two commits can be compared on a busy machine.
@@ -207,7 +207,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=200)
     parser.add_argument("--explain-leads", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="50 leads, 5 under EXPLAIN")
     args = parser.parse_args()
+    if args.quick:
+        args.leads, args.explain_leads = 50, 5
     bench.setup_django()
     bench.reset_data()
     bench.create_round_robin_org(10)
