@@ -17,6 +17,8 @@ queries sent. Then a few more leads with each INSERT/UPDATE/DELETE first run und
 EXPLAIN (ANALYZE, BUFFERS, WAL) in a savepoint that is rolled back: per statement, the buffers it
 dirtied, its WAL, and the time and calls of every trigger it fired.
 WAL includes full-page images after a checkpoint (reported apart as `fpi`): compare `bytes - fpi`.
+Needs a superuser connection (pg_walinspect reads the server's WAL files) and PostgreSQL on this machine
+(the backend's CPU is read from /proc).
 """
 
 import argparse
