@@ -4,8 +4,9 @@ import re
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.lookups import IContains
 
-from leads.models import LEAD_SEARCH_COLUMNS, ApiSubmission, ApiToken, Lead
+from leads.models import ApiSubmission, ApiToken, Lead, lead_search_text
 
 # Ids above this are not in a bigint column: answered "not found" instead of asking the database.
 MAX_LEAD_ID = 2**63 - 1
@@ -21,7 +22,7 @@ def lead_search_q(term: str) -> Q | None:
     """Leads matching every word of `term`: a number is a lead's id, an address its email, other words appear in
     its email, name or company.
 
-    Only indexed columns are read (Lead.Meta: lead_email, the trigram indexes). Words shorter than
+    Only indexed columns are read (Lead.Meta: lead_email, lead_search_trgm). Words shorter than
     MIN_SEARCH_WORD are left out ("Kunde AG" looks for "Kunde"); None when no word is left.
     """
     found, searched = Q(), False
@@ -31,7 +32,7 @@ def lead_search_q(term: str) -> Q | None:
         elif EMAIL_ADDRESS.fullmatch(word):
             found &= Q(email__in=sorted({word, word.lower()}))  # stored lower-cased (leads.normalise), or as typed
         elif len(word) >= MIN_SEARCH_WORD:
-            found &= Q.create([(f"{column}__icontains", word) for column in LEAD_SEARCH_COLUMNS], connector=Q.OR)
+            found &= Q(IContains(lead_search_text(), word))
         else:
             continue
         searched = True

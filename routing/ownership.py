@@ -186,9 +186,13 @@ def _rep_loads_lock(rep_ids) -> None:
     The triggers on leads_lead move a counter row per lead, in whatever order the UPDATE meets the
     leads; two workers meeting the same two reps in opposite orders would deadlock. Locked here
     first, in one order for every writer, the triggers then only update rows this transaction holds.
+    A change that moves one rep's counter (a lead routed alone, as workers do under a steady trickle)
+    takes no lock here: holding a single counter, it cannot wait for a second one while holding the
+    first, and the trigger locks (or creates) that counter itself. That saves the statement and a new
+    version of the counter's row per transaction.
     """
     connection = connections[router.db_for_write(Lead)]
-    if not rep_ids or connection.vendor != "postgresql":
+    if len(rep_ids) < 2 or connection.vendor != "postgresql":
         return  # SQLite locks the whole database for a write
     with connection.cursor() as cursor:
         cursor.execute(
