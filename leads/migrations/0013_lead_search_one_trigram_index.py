@@ -8,21 +8,21 @@
 
 import django.contrib.postgres.indexes
 import django.db.models.functions.text
-from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations
 
 import leads.models
+from leadrouting.migration_operations import AddIndexWithoutLocking, RemoveIndexWithoutLocking
 
 
 class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("leads", "0011_queue_and_pool_indexes"),
+        ("leads", "0012_lead_last_owner"),
     ]
 
     operations = [
-        AddIndexConcurrently(
+        AddIndexWithoutLocking(
             model_name="lead",
             index=django.contrib.postgres.indexes.GinIndex(
                 django.contrib.postgres.indexes.OpClass(
@@ -32,6 +32,6 @@ class Migration(migrations.Migration):
                 name="lead_search_trgm",
             ),
         ),
-        *[RemoveIndexConcurrently(model_name="lead", name=f"lead_{column}_trgm")
+        *[RemoveIndexWithoutLocking(model_name="lead", name=f"lead_{column}_trgm")
           for column in ("email", "first_name", "last_name", "company")],
     ]

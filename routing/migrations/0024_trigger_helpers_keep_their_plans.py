@@ -50,6 +50,6 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("routing", "0021_sales_managers_see_simulation_runs")]
+    dependencies = [("routing", "0023_monthly_stats")]
 
     operations = [migrations.RunPython(forward, backward)]
