@@ -129,7 +129,7 @@ def _skill_problems(rule, reps, batch: RoutingBatch) -> dict:
     if not requirements:
         return {}
     known = batch.skill_problems.setdefault(rule.pk, {})
-    missing = [rep for rep in reps if rep.pk not in known]
+    missing = [rep for rep in reps if rep.id not in known]
     if missing:
         problems = _skill_levels_below(requirements, missing)
         known.update({rep.pk: problems.get(rep.pk) for rep in missing})
@@ -154,7 +154,7 @@ def _skill_levels_below(requirements, reps) -> dict:
 
 def count_loads(batch: RoutingBatch, reps, *, queryset=None, again=False):
     """Reads the reps' open leads and today's leads into the batch (only reps it has not counted, unless `again`)."""
-    missing = reps if again else [rep for rep in reps if rep.pk not in batch.open_base]
+    missing = reps if again else [rep for rep in reps if rep.id not in batch.open_base]
     if not missing:
         return
     whole_set = queryset is not None and len(missing) == len(reps)
@@ -183,10 +183,12 @@ def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candi
         if skills.get(rep_id) is not None:
             candidates.excluded[rep_id] = skills[rep_id]
             continue
-        cap = capacity_problem(rep, candidates.open_counts[rep_id], batch.today_count(rep_id), batch.hour_count(rep_id))
-        if cap is not None:
-            candidates.excluded[rep_id] = cap
-            continue
+        if has_capacity_limits(rep):  # most reps have no cap: their day's and hour's counts are not needed
+            cap = capacity_problem(rep, candidates.open_counts[rep_id], batch.today_count(rep_id),
+                                   batch.hour_count(rep_id))
+            if cap is not None:
+                candidates.excluded[rep_id] = cap
+                continue
         candidates.eligible.append(rep)
     return candidates
 
@@ -200,7 +202,8 @@ def eligible_team_reps(team_id: int, *, at, exclude_rep_ids=()) -> list:
 
 
 def has_capacity_limits(rep) -> bool:
-    return any(cap is not None for cap in (rep.max_open_leads, rep.max_new_leads_per_day, rep.max_new_leads_per_hour))
+    return (rep.max_open_leads is not None or rep.max_new_leads_per_day is not None
+            or rep.max_new_leads_per_hour is not None)
 
 
 def recheck_capacity(rep, batch: RoutingBatch):
