@@ -44,7 +44,9 @@ class RoutingBatch:
     worker: str = ""
     # Rep facts, read once per batch.
     target_reps_cache: dict = field(default_factory=dict)  # target key -> TargetReps
+    rule_targets: dict = field(default_factory=dict)  # rule.pk -> TargetReps, for targets that do not follow the lead
     unavailable: dict = field(default_factory=dict)  # rep.pk -> Unavailable | None at `now`
+    skill_requirements: dict = field(default_factory=dict)  # rule.pk -> [RuleSkillRequirement]
     skill_problems: dict = field(default_factory=dict)  # rule.pk -> {rep.pk: (code, params) | None}
     accounts: dict = field(default_factory=dict)  # domain -> Account | None
     lead_accounts: dict = field(default_factory=dict)  # lead.pk -> its account found by domain (`prefetch_accounts`)
@@ -104,6 +106,11 @@ class RoutingBatch:
 
     def open_count(self, rep_id) -> int:
         return self.open_base.get(rep_id, 0) + self.picked.get(rep_id, 0)
+
+    def open_counts(self, reps) -> dict:
+        """rep.pk -> `open_count`, for every rep of a candidate set at once (this runs for every lead)."""
+        base, picked = self.open_base, self.picked
+        return {rep.id: base.get(rep.id, 0) + picked.get(rep.id, 0) for rep in reps}
 
     def today_count(self, rep_id) -> int:
         return self.today_base.get(rep_id, 0) + self.picked.get(rep_id, 0)

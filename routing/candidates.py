@@ -33,11 +33,20 @@ def _candidates(condition, note: dict | None) -> TargetReps:
 SUBQUERY_FROM = 50  # candidate sets larger than this are passed to later queries as a subquery
 
 
+# Targets that follow from the rule alone, not the lead: found once per batch and rule, not worked out per lead.
+RULE_ONLY_TARGETS = (Target.REP, Target.TEAM, Target.SKILLS)
+
+
 def candidate_reps(rule: RoutingRule, facts, *, team_children: dict, batch: RoutingBatch) -> Candidates:
     """The rule's target as a list of reps, before availability and capacity (read once per batch and target)."""
-    key, build = _target(rule, facts, team_children)
-    found = batch.target_reps(key, build)
+    found = batch.rule_targets.get(rule.pk)
+    if found is None:
+        key, build = _target(rule, facts, team_children)
+        found = batch.target_reps(key, build)
+        if rule.target_type in RULE_ONLY_TARGETS:
+            batch.rule_targets[rule.pk] = found
     return Candidates(list(found.reps), note=found.note, queryset=found.queryset)
+
 
 
 def _target(rule, facts, team_children) -> tuple:
@@ -125,7 +134,11 @@ def _account_owner(rule, account) -> TargetReps:
 
 def _skill_problems(rule, reps, batch: RoutingBatch) -> dict:
     """rep.pk -> (code, params) for reps below the rule's skill levels; each rep checked once per batch and rule."""
-    requirements = list(rule.skill_requirements.all()) if rule is not None else []
+    if rule is None:
+        return {}
+    requirements = batch.skill_requirements.get(rule.pk)
+    if requirements is None:  # prefetched with the rule; still, `.all()` builds a manager and a queryset each time
+        requirements = batch.skill_requirements[rule.pk] = list(rule.skill_requirements.all())
     if not requirements:
         return {}
     known = batch.skill_problems.setdefault(rule.pk, {})
@@ -173,7 +186,7 @@ def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candi
     skills = _skill_problems(rule, reps, batch)
     count_loads(batch, reps, queryset=candidates.queryset)
     # `rep.id`, not `rep.pk`: this runs for every rep of every lead, and `pk` goes through Django's model machinery.
-    candidates.open_counts = {rep.id: batch.open_count(rep.id) for rep in reps}
+    candidates.open_counts = batch.open_counts(reps)
     for rep in reps:
         rep_id = rep.id
         reason = unavailable.get(rep_id)

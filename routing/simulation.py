@@ -72,6 +72,10 @@ class SimulationBatch(RoutingBatch):
     def open_count(self, rep_id) -> int:
         return super().open_count(rep_id) - self.replayed_open.get(rep_id, 0)
 
+    def open_counts(self, reps) -> dict:
+        replayed = self.replayed_open
+        return {rep_id: count - replayed.get(rep_id, 0) for rep_id, count in super().open_counts(reps).items()}
+
     def today_count(self, rep_id) -> int:
         return super().today_count(rep_id) - self.replayed_today.get(rep_id, 0)
 
