@@ -21,6 +21,7 @@ load the simulation builds rather than the replayed leads twice.
 import datetime as dt
 import gc
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -517,8 +518,13 @@ def _latest_decisions(leads) -> dict:
     """lead.pk -> (rule id, outcome) of the lead's latest routing decision, for a whole batch in one query;
     a lead never routed is missing."""
     rows = (RoutingDecision.objects.filter(lead_id__in=_id_array(lead.pk for lead in leads))
-            .order_by("lead_id", "-created_at", "-pk").distinct("lead_id").values_list("lead_id", "rule_id", "outcome"))
-    return {lead_id: (rule_id, outcome) for lead_id, rule_id, outcome in rows}
+            .order_by("lead_id", "-created_at", "-pk").values_list("lead_id", "rule_id", "outcome"))
+    if _on_postgresql():
+        rows = rows.distinct("lead_id")  # only the latest row of each lead leaves the database (DISTINCT ON)
+    latest = {}
+    for lead_id, rule_id, outcome in rows:
+        latest.setdefault(lead_id, (rule_id, outcome))
+    return latest
 
 
 def _draft_ruleset(switch_on, switch_off) -> RuleSet:
@@ -538,15 +544,25 @@ def _draft_ruleset(switch_on, switch_off) -> RuleSet:
 
 def _replayed_loads(lead_ids, at) -> dict:
     """What the replayed leads add to their current owners' loads, so the simulation counts each lead once."""
-    loads = replayed_loads(_id_array(lead_ids), at=at)
-    return {"replayed_open": loads.open, "replayed_today": loads.new[TODAY.name],
-            "replayed_hour": loads.new[LAST_HOUR.name]}
+    open_, today, hour = Counter(), Counter(), Counter()
+    for start in range(0, len(lead_ids), REPLAY_BATCH):
+        loads = replayed_loads(_id_array(lead_ids[start:start + REPLAY_BATCH]), at=at)
+        open_.update(loads.open)
+        today.update(loads.new[TODAY.name])
+        hour.update(loads.new[LAST_HOUR.name])
+    return {"replayed_open": dict(open_), "replayed_today": dict(today), "replayed_hour": dict(hour)}
 
 
-def _id_array(ids) -> RawSQL:
-    """`ids` for `pk__in` as one array parameter: sent as a thousand parameters, they cost the client more than
-    the query takes to run (psycopg caches the parsing of short statements only)."""
-    return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+def _id_array(ids):
+    """`ids` for `pk__in`, on PostgreSQL as one array parameter: sent as a thousand parameters, they cost the
+    client more than the query takes to run (psycopg caches the parsing of short statements only). Elsewhere
+    (the demo's SQLite) the list itself."""
+    ids = list(ids)
+    return RawSQL("SELECT unnest(%s::bigint[])", (ids,)) if _on_postgresql() else ids
+
+
+def _on_postgresql() -> bool:
+    return connections[router.db_for_read(Lead)].vendor == "postgresql"
 
 
 def _simulate_one(lead, ruleset, batch, *, now_rule, now_outcome, now_owner, now_pool) -> SimulatedLead:
