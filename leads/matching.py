@@ -77,7 +77,12 @@ def account_by_domain(*, domain: str, email: str, known: dict | None = None):
     candidates = account_domains(domain=domain, email=email)
     known = {} if known is None else known
     accounts_look_up([name for name in candidates if name not in known], known=known)
-    return next((known[name] for name in candidates if known[name] is not None), None)
+    return first_known_account(candidates, known)
+
+
+def first_known_account(domains, known: dict):
+    """The account listing the first of `domains` (most specific first) that has one, from `known`, or None."""
+    return next((known[name] for name in domains if known[name] is not None), None)
 
 
 def account_by_name(company: str, *, threshold: float):

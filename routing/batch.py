@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import OuterRef, Subquery
 
-from leads.matching import account_by_domain, account_domains, accounts_look_up
+from leads.matching import account_by_domain, account_domains, accounts_look_up, first_known_account
 from reps.availability import unavailability
 from reps.models import Rep
 from routing import strategies
@@ -44,9 +44,13 @@ class RoutingBatch:
     worker: str = ""
     # Rep facts, read once per batch.
     target_reps_cache: dict = field(default_factory=dict)  # target key -> TargetReps
+    rule_targets: dict = field(default_factory=dict)  # rule.pk -> TargetReps, for targets that do not follow the lead
     unavailable: dict = field(default_factory=dict)  # rep.pk -> Unavailable | None at `now`
+    skill_requirements: dict = field(default_factory=dict)  # rule.pk -> [RuleSkillRequirement]
     skill_problems: dict = field(default_factory=dict)  # rule.pk -> {rep.pk: (code, params) | None}
     accounts: dict = field(default_factory=dict)  # domain -> Account | None
+    lead_accounts: dict = field(default_factory=dict)  # lead.pk -> its account found by domain (`prefetch_accounts`)
+    rep_names: dict = field(default_factory=dict)  # rep.pk -> name, as every trace of the batch lists it
     # Known outcomes per (rule, segment) for performance based rules; the batch's own picks are not known yet.
     segment_records: dict = field(default_factory=dict)
     # Loads: counted in the database (`*_base`) plus this batch's own picks, not yet written.
@@ -72,23 +76,41 @@ class RoutingBatch:
         return self.target_reps_cache[key]
 
     def unavailability(self, reps) -> dict:
-        missing = [rep for rep in reps if rep.pk not in self.unavailable]
+        missing = [rep for rep in reps if rep.id not in self.unavailable]
         if missing:
             self.unavailable.update(unavailability(missing, self.now))
         return self.unavailable
 
     def account_for(self, lead):
         """The account of a lead saved without one (leads.matching), its domains looked up once per batch."""
+        if lead.pk in self.lead_accounts:
+            return self.lead_accounts[lead.pk]
         return account_by_domain(domain=lead.domain, email=lead.email, known=self.accounts)
 
     def prefetch_accounts(self, leads):
-        """Looks up, in one query, the domains of every lead without an account."""
-        domains = {name for lead in leads if not lead.account_id
-                   for name in account_domains(domain=lead.domain, email=lead.email)}
-        accounts_look_up(domains - self.accounts.keys(), known=self.accounts)
+        """Looks up, in one query, the domains of every lead without an account, and finds each one's account."""
+        domains = [(lead.pk, account_domains(domain=lead.domain, email=lead.email))
+                   for lead in leads if not lead.account_id]
+        accounts_look_up({name for _pk, names in domains for name in names} - self.accounts.keys(),
+                         known=self.accounts)
+        # As `account_by_domain` finds it, without working out the lead's domains a second time.
+        self.lead_accounts.update((pk, first_known_account(names, self.accounts))
+                                  for pk, names in domains if pk is not None)
+
+    def rep_name(self, rep) -> str:
+        """The rep's name, worked out once per batch rather than for every trace that lists the rep."""
+        name = self.rep_names.get(rep.id)
+        if name is None:
+            name = self.rep_names[rep.id] = rep.name
+        return name
 
     def open_count(self, rep_id) -> int:
         return self.open_base.get(rep_id, 0) + self.picked.get(rep_id, 0)
+
+    def open_counts(self, reps) -> dict:
+        """rep.pk -> `open_count`, for every rep of a candidate set at once (this runs for every lead)."""
+        base, picked = self.open_base, self.picked
+        return {rep.id: base.get(rep.id, 0) + picked.get(rep.id, 0) for rep in reps}
 
     def today_count(self, rep_id) -> int:
         return self.today_base.get(rep_id, 0) + self.picked.get(rep_id, 0)
@@ -135,7 +157,7 @@ class RoutingBatch:
 
     def rule_picked(self, rule, rep, state):
         """Remembers a pick's moves: the rep's load, the rep's rotation state, the rule's sequence."""
-        self.picked[rep.pk] = self.picked.get(rep.pk, 0) + 1
+        self.picked[rep.id] = self.picked.get(rep.id, 0) + 1
         self.state_moved(state)
         self.moved_rules[rule.pk] = rule.rotation_seq
 

@@ -33,11 +33,20 @@ def _candidates(condition, note: dict | None) -> TargetReps:
 SUBQUERY_FROM = 50  # candidate sets larger than this are passed to later queries as a subquery
 
 
+# Targets that follow from the rule alone, not the lead: found once per batch and rule, not worked out per lead.
+RULE_ONLY_TARGETS = (Target.REP, Target.TEAM, Target.SKILLS)
+
+
 def candidate_reps(rule: RoutingRule, facts, *, team_children: dict, batch: RoutingBatch) -> Candidates:
     """The rule's target as a list of reps, before availability and capacity (read once per batch and target)."""
-    key, build = _target(rule, facts, team_children)
-    found = batch.target_reps(key, build)
+    found = batch.rule_targets.get(rule.pk)
+    if found is None:
+        key, build = _target(rule, facts, team_children)
+        found = batch.target_reps(key, build)
+        if rule.target_type in RULE_ONLY_TARGETS:
+            batch.rule_targets[rule.pk] = found
     return Candidates(list(found.reps), note=found.note, queryset=found.queryset)
+
 
 
 def _target(rule, facts, team_children) -> tuple:
@@ -125,11 +134,15 @@ def _account_owner(rule, account) -> TargetReps:
 
 def _skill_problems(rule, reps, batch: RoutingBatch) -> dict:
     """rep.pk -> (code, params) for reps below the rule's skill levels; each rep checked once per batch and rule."""
-    requirements = list(rule.skill_requirements.all()) if rule is not None else []
+    if rule is None:
+        return {}
+    requirements = batch.skill_requirements.get(rule.pk)
+    if requirements is None:  # prefetched with the rule; still, `.all()` builds a manager and a queryset each time
+        requirements = batch.skill_requirements[rule.pk] = list(rule.skill_requirements.all())
     if not requirements:
         return {}
     known = batch.skill_problems.setdefault(rule.pk, {})
-    missing = [rep for rep in reps if rep.pk not in known]
+    missing = [rep for rep in reps if rep.id not in known]
     if missing:
         problems = _skill_levels_below(requirements, missing)
         known.update({rep.pk: problems.get(rep.pk) for rep in missing})
@@ -154,7 +167,7 @@ def _skill_levels_below(requirements, reps) -> dict:
 
 def count_loads(batch: RoutingBatch, reps, *, queryset=None, again=False):
     """Reads the reps' open leads and today's leads into the batch (only reps it has not counted, unless `again`)."""
-    missing = reps if again else [rep for rep in reps if rep.pk not in batch.open_base]
+    missing = reps if again else [rep for rep in reps if rep.id not in batch.open_base]
     if not missing:
         return
     whole_set = queryset is not None and len(missing) == len(reps)
@@ -173,7 +186,7 @@ def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candi
     skills = _skill_problems(rule, reps, batch)
     count_loads(batch, reps, queryset=candidates.queryset)
     # `rep.id`, not `rep.pk`: this runs for every rep of every lead, and `pk` goes through Django's model machinery.
-    candidates.open_counts = {rep.id: batch.open_count(rep.id) for rep in reps}
+    candidates.open_counts = batch.open_counts(reps)
     for rep in reps:
         rep_id = rep.id
         reason = unavailable.get(rep_id)
@@ -183,10 +196,12 @@ def with_eligibility(candidates: Candidates, rule, batch: RoutingBatch) -> Candi
         if skills.get(rep_id) is not None:
             candidates.excluded[rep_id] = skills[rep_id]
             continue
-        cap = capacity_problem(rep, candidates.open_counts[rep_id], batch.today_count(rep_id), batch.hour_count(rep_id))
-        if cap is not None:
-            candidates.excluded[rep_id] = cap
-            continue
+        if has_capacity_limits(rep):  # most reps have no cap: their day's and hour's counts are not needed
+            cap = capacity_problem(rep, candidates.open_counts[rep_id], batch.today_count(rep_id),
+                                   batch.hour_count(rep_id))
+            if cap is not None:
+                candidates.excluded[rep_id] = cap
+                continue
         candidates.eligible.append(rep)
     return candidates
 
@@ -200,7 +215,8 @@ def eligible_team_reps(team_id: int, *, at, exclude_rep_ids=()) -> list:
 
 
 def has_capacity_limits(rep) -> bool:
-    return any(cap is not None for cap in (rep.max_open_leads, rep.max_new_leads_per_day, rep.max_new_leads_per_hour))
+    return (rep.max_open_leads is not None or rep.max_new_leads_per_day is not None
+            or rep.max_new_leads_per_hour is not None)
 
 
 def recheck_capacity(rep, batch: RoutingBatch):

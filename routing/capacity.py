@@ -106,14 +106,15 @@ def rep_loads(reps, *, at: dt.datetime, open_rep_ids=None) -> RepLoads:
     )
 
 
-def replayed_loads(leads, *, at: dt.datetime) -> RepLoads:
-    """What `leads` add to their current owners' loads now: their open ones, and their assignments in each window."""
+def replayed_loads(lead_ids, *, at: dt.datetime) -> RepLoads:
+    """What the leads `lead_ids` (a list or a subquery of ids) add to their current owners' loads now: their open
+    ones, and their assignments in each window; two queries however many leads."""
     loads = RepLoads(new={window.name: {} for window in WINDOWS})
-    for lead in leads:
-        if lead.owner_id and lead.status in Lead.OPEN_STATUSES:
-            loads.open[lead.owner_id] = loads.open.get(lead.owner_id, 0) + 1
+    open_leads = (Lead.objects.filter(pk__in=lead_ids, owner__isnull=False, status__in=Lead.OPEN_STATUSES)
+                  .values_list("owner_id").annotate(count=Count("id")).order_by())
+    loads.open = dict(open_leads)
     longest = max(window.longest for window in WINDOWS)
-    recent = Assignment.objects.filter(lead_id__in=[lead.pk for lead in leads], created_at__gte=at - longest)
+    recent = Assignment.objects.filter(lead_id__in=lead_ids, created_at__gte=at - longest)
     for rep_id, created_at, time_zone in recent.values_list("rep_id", "created_at", "rep__time_zone"):
         for window in WINDOWS:
             if window.contains(created_at, at=at, time_zone=time_zone):

@@ -167,7 +167,7 @@ def _apply_rule(rule, facts, entry, *, placed_by, exclude_rep_ids, team_children
             candidates.open_counts.update({rep.pk: batch.open_count(rep.pk) for rep in candidates.eligible})
     chosen, ranked = _pick(placed_by, candidates, facts, batch)
     entry["strategy"] = placed_by.strategy
-    entry["candidates"], entry["more_excluded"], entry["more_eligible"] = _candidate_trace(candidates, ranked)
+    entry["candidates"], entry["more_excluded"], entry["more_eligible"] = _candidate_trace(candidates, ranked, batch)
     if chosen is not None:
         entry["result"] = "assigned"
         entry["chosen_rep_id"] = chosen.pk
@@ -179,29 +179,34 @@ def _apply_rule(rule, facts, entry, *, placed_by, exclude_rep_ids, team_children
     return None
 
 
-def _candidate_trace(candidates, ranked):
+def _candidate_trace(candidates, ranked, batch):
     """Every excluded rep with the reason (up to a limit), the chosen rep and a few runners-up.
 
     A rule over a thousand reps would otherwise store a thousand entries per lead; the
     reps left out are counted, by exclusion reason, so the explanation stays complete.
     """
+    excluded_why = candidates.excluded
+    why = ranked.why if ranked else {}
+
     def entry(rep):
         # Only the keys that say something: this list is most of a decision's trace.
-        found = {"rep_id": rep.pk, "name": rep.name}
-        if rep.pk in candidates.excluded:
-            found["excluded"], params = candidates.excluded[rep.pk]
+        rep_id = rep.id
+        found = {"rep_id": rep_id, "name": batch.rep_name(rep)}
+        if rep_id in excluded_why:
+            found["excluded"], params = excluded_why[rep_id]
             if params:
                 found["why"] = params
-        elif ranked and rep.pk in ranked.why:
-            found["state"] = ranked.why[rep.pk]
+        elif rep_id in why:
+            found["state"] = why[rep_id]
         return found
 
-    excluded = [rep for rep in candidates.reps if rep.pk in candidates.excluded]
+    # `rep.id`, not `rep.pk`, here and below: this runs for every rep of every lead (see `with_eligibility`).
+    excluded = [rep for rep in candidates.reps if rep.id in excluded_why]
     more_excluded = {}
     for rep in excluded[MAX_EXCLUDED_LISTED:]:
-        code = candidates.excluded[rep.pk][0]
+        code = excluded_why[rep.id][0]
         more_excluded[code] = more_excluded.get(code, 0) + 1
-    eligible = [rep for rep in (ranked.reps if ranked else []) if rep.pk not in candidates.excluded]
+    eligible = [rep for rep in (ranked.reps if ranked else []) if rep.id not in excluded_why]
     listed = excluded[:MAX_EXCLUDED_LISTED] + eligible[: RUNNERS_UP_LISTED + 1]
     return [entry(rep) for rep in listed], more_excluded, max(0, len(eligible) - RUNNERS_UP_LISTED - 1)
 

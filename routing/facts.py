@@ -4,7 +4,9 @@ from leads.matching import account_by_domain
 from leads.models import Lead
 from routing.conditions import ATTRIBUTE_PREFIX, FIELD_TYPES
 
-LEAD_FIELDS = [name for name in FIELD_TYPES if hasattr(Lead, name) and "." not in name and name not in ("account",)]
+# The country is read apart: its field builds a Country object at every read, and the facts need only its code.
+LEAD_FIELDS = [name for name in FIELD_TYPES
+               if hasattr(Lead, name) and "." not in name and name not in ("account", "country")]
 
 
 class AttributeFacts(dict):
@@ -40,7 +42,8 @@ def matched_account(lead: Lead, accounts=None):
 def lead_facts(lead: Lead, territory_index, accounts=None) -> AttributeFacts:
     """Everything conditions may test, computed once per routing run."""
     values = {name: getattr(lead, name) for name in LEAD_FIELDS}
-    values["country"] = lead.country.code if lead.country else ""
+    country = lead.country
+    values["country"] = country.code if country else ""
     territory = territory_index.match(country=values["country"], region=lead.region, postal_code=lead.postal_code)
     values["territory"] = territory.name if territory else ""
     values["territory_id"] = territory.pk if territory else None

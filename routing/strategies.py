@@ -60,7 +60,7 @@ def rotation_states(rule, reps, batch) -> dict:
     if states is None:
         # All of the rule's states (about its candidate set): no list of a thousand rep ids to send.
         states = batch.rotation[rule.pk] = _read_states(RotationState.objects.filter(rule=rule), None)
-    missing = [rep for rep in reps if rep.pk not in states]
+    missing = [rep for rep in reps if rep.id not in states]
     if missing:
         start_pass = min((s.virtual_pass for s in states.values()), default=0.0)
         states.update(batch.join_rotation(rule, missing, start_pass=start_pass))
@@ -86,6 +86,7 @@ def _utc_text(at: dt.datetime) -> str:
 
 
 def rank(rule, reps, *, open_counts, facts, batch) -> Ranked:
+    # The strategies read `rep.id`, not `rep.pk`: they run for every rep of every lead (see `with_eligibility`).
     states = rotation_states(rule, reps, batch)
     ranker = {
         Strategy.ROUND_ROBIN: _round_robin,
@@ -97,14 +98,14 @@ def rank(rule, reps, *, open_counts, facts, batch) -> Ranked:
 
 
 def _round_robin(rule, reps, states, **_):
-    ordered = sorted(reps, key=lambda rep: (_last(states[rep.pk]), rep.pk))
-    return Ranked(ordered, states, {rep.pk: _describe_last(states[rep.pk]) for rep in reps})
+    ordered = sorted(reps, key=lambda rep: (_last(states[rep.id]), rep.id))
+    return Ranked(ordered, states, {rep.id: _describe_last(states[rep.id]) for rep in reps})
 
 
 def effective_pass(rep, states, reps, *, floor: float | None = None) -> float:
     """A rep back from leave resumes near the others' pass instead of catching up with a flood of leads."""
     floor = _pass_floor(states, reps) if floor is None else floor
-    return max(states[rep.pk].virtual_pass, floor)
+    return max(states[rep.id].virtual_pass, floor)
 
 
 def _pass_floor(states, reps) -> float:
@@ -115,15 +116,15 @@ def _weighted(rule, reps, states, **_):
     # Stride scheduling: the lowest pass goes next; each lead adds 1/weight to the rep's pass,
     # so weights 1:3 give exactly 1:3 over every full cycle of four leads.
     floor = _pass_floor(states, reps)  # the same for every rep: computed once, not once per rep
-    passes = {rep.pk: effective_pass(rep, states, reps, floor=floor) for rep in reps}
-    ordered = sorted(reps, key=lambda rep: (passes[rep.pk], -rep.weight, _last(states[rep.pk]), rep.pk))
-    why = {rep.pk: {"weight": str(rep.weight), "pass": round(passes[rep.pk], 3)} for rep in reps}
+    passes = {rep.id: effective_pass(rep, states, reps, floor=floor) for rep in reps}
+    ordered = sorted(reps, key=lambda rep: (passes[rep.id], -rep.weight, _last(states[rep.id]), rep.id))
+    why = {rep.id: {"weight": str(rep.weight), "pass": round(passes[rep.id], 3)} for rep in reps}
     return Ranked(ordered, states, why)
 
 
 def _least_loaded(rule, reps, states, *, open_counts, **_):
-    ordered = sorted(reps, key=lambda rep: (open_counts.get(rep.pk, 0), _last(states[rep.pk]), rep.pk))
-    why = {rep.pk: {"open": open_counts.get(rep.pk, 0), **_describe_last(states[rep.pk])} for rep in reps}
+    ordered = sorted(reps, key=lambda rep: (open_counts.get(rep.id, 0), _last(states[rep.id]), rep.id))
+    why = {rep.id: {"open": open_counts.get(rep.id, 0), **_describe_last(states[rep.id])} for rep in reps}
     return Ranked(ordered, states, why)
 
 
@@ -223,16 +224,16 @@ def _performance(rule, reps, states, *, facts, batch, **_):
     # most credit takes it and gives one lead's worth back. Shares follow conversion, and the picks
     # interleave (40 % and 10 % converters alternate about four to one) instead of coming in blocks.
     records = segment_records(rule, facts, batch)
-    known = {rep.pk: records.by_rep.get(rep.pk, Record()) for rep in reps}
-    rates = {rep.pk: smoothed_rate(known[rep.pk], records.rate) for rep in reps}
-    new_reps = {rep.pk for rep in reps if known[rep.pk].known < NEW_REP_OUTCOMES}
+    known = {rep.id: records.by_rep.get(rep.id, Record()) for rep in reps}
+    rates = {rep.id: smoothed_rate(known[rep.id], records.rate) for rep in reps}
+    new_reps = {rep.id for rep in reps if known[rep.id].known < NEW_REP_OUTCOMES}
     shares = performance_shares(rates, new_reps, rule.performance_new_rep_share / 100)
-    credit = {rep.pk: states[rep.pk].performance_credit + shares[rep.pk] for rep in reps}
-    ordered = sorted(reps, key=lambda rep: (-credit[rep.pk], _last(states[rep.pk]), rep.pk))
+    credit = {rep.id: states[rep.id].performance_credit + shares[rep.id] for rep in reps}
+    ordered = sorted(reps, key=lambda rep: (-credit[rep.id], _last(states[rep.id]), rep.id))
     why = {
-        rep.pk: {"rate": round(rates[rep.pk], 4), "converted": known[rep.pk].converted, "known": known[rep.pk].known,
-                 **({"new": True} if rep.pk in new_reps else {}), "share": round(shares[rep.pk], 4),
-                 "credit": round(credit[rep.pk], 2)}
+        rep.id: {"rate": round(rates[rep.id], 4), "converted": known[rep.id].converted, "known": known[rep.id].known,
+                 **({"new": True} if rep.id in new_reps else {}), "share": round(shares[rep.id], 4),
+                 "credit": round(credit[rep.id], 2)}
         for rep in reps
     }
     return Ranked(ordered, states, why, shares)

@@ -19,6 +19,7 @@ from routing.simulation import SimulationResult, routing_replay, routing_simulat
 from tests.factories import (
     LeadFactory,
     PoolFactory,
+    RoutingDecisionFactory,
     RoutingRuleFactory,
     RuleConditionFactory,
     TeamFactory,
@@ -231,6 +232,33 @@ def test_a_lead_that_makes_the_engine_fail_is_unroutable_with_the_error_and_the_
     assert [(lead.lead, lead.outcome) for lead in simulation.leads] == [(poison, Outcome.UNROUTABLE),
                                                                          (fine, Outcome.ASSIGNED)]
     assert "Error: ValueError: broken attributes" in simulation.leads[0].explanation
+
+
+def test_each_lead_is_compared_with_its_latest_routing_decision(monkeypatch):
+    monkeypatch.setattr(simulation_module, "REPLAY_BATCH", 2)  # the decisions of every batch are read apart
+    team, _ = team_of("Anna")
+    RoutingRuleFactory(name="Everyone", target_team=team)
+    old = RoutingRuleFactory(name="Old rule", target_team=team, is_active=False)
+    pooled_again, kept, routed_once = LeadFactory.create_batch(3)
+    route_all()
+    never_routed = LeadFactory()
+    # Decided at the same instant as the first: the later one (by id) is the latest.
+    RoutingDecisionFactory(lead=pooled_again, rule=old, outcome=Outcome.POOLED)
+    # Written after the first but dated before it: the date decides, not the id.
+    earlier = RoutingDecisionFactory(lead=kept, rule=None, outcome=Outcome.UNROUTABLE)
+    RoutingDecision.objects.filter(pk=earlier.pk).update(created_at=NOW - dt.timedelta(days=1))
+
+    simulation = routing_simulate(leads=Lead.objects.all(), at=timezone.now())
+
+    assert [(lead.lead, lead.now_rule.name if lead.now_rule else None, lead.now_outcome)
+            for lead in simulation.leads] == [
+        (pooled_again, "Old rule", Outcome.POOLED), (kept, "Everyone", Outcome.ASSIGNED),
+        (routed_once, "Everyone", Outcome.ASSIGNED), (never_routed, None, None),
+    ]
+    assert tallies(simulation.by_outcome) == {"Assigned": (2, 4), "Waiting in pool": (1, 0), "never routed": (1, 0)}
+    assert tallies(simulation.by_rule) == {"Everyone": (2, 4), "Old rule": (1, 0),
+                                           "no rule (unroutable or never routed)": (1, 0)}
+    assert (simulation.rule_changes, simulation.outcome_changes, simulation.owner_changes) == (2, 2, 1)
 
 
 def test_a_rule_cannot_be_switched_on_and_off_at_once():
