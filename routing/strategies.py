@@ -54,7 +54,8 @@ def _read_states(queryset, wanted) -> dict:
 def rotation_states(rule, reps, batch) -> dict:
     """State per rep, created at the rule's current virtual time so newcomers join fairly.
 
-    Read once per batch, under the rule's lock; the batch's picks move the same objects.
+    Read once per batch, under the rule's lock (with it, by `batch.lock_rule`, when routing on PostgreSQL);
+    the batch's picks move the same objects.
     """
     states = batch.rotation.get(rule.pk)
     if states is None:
