@@ -196,8 +196,8 @@ def _test(operator, value, fact):
 
 def load_rules(cur):
     """Active rules in priority order with their conditions, target team or pool, and running experiment."""
-    cur.execute("SELECT id, match_mode, target_type, target_team_id, pool_id, strategy, is_active FROM routing_routingrule"
-                " ORDER BY priority, id")
+    cur.execute("SELECT id, match_mode, target_type, target_team_id, pool_id, strategy, is_active"
+                " FROM routing_routingrule ORDER BY priority, id")
     every = [dict(zip(("id", "mode", "target", "team", "pool", "strategy", "active"), row)) for row in cur.fetchall()]
     cur.execute("SELECT rule_id, field, operator, value FROM routing_rulecondition ORDER BY id")
     conditions = {}
@@ -314,8 +314,9 @@ def route_batch_rules(cur, rules, template, worker, size) -> int:
     assignment_ids = {}
     if assigned:
         sql, params = _values(
-            [(lead["id"], owners[lead["id"]], rule["id"], placed_by["strategy"], _sample(template, lead["id"])["reason"],
-              Jsonb(_sample(template, lead["id"]).get("cause", {})), experiment_id, group)
+            [(lead["id"], owners[lead["id"]], rule["id"], placed_by["strategy"],
+              _sample(template, lead["id"])["reason"], Jsonb(_sample(template, lead["id"]).get("cause", {})),
+              experiment_id, group)
              for lead, rule, placed_by, experiment_id, group in assigned],
             ["bigint", "bigint", "bigint", "text", "text", "jsonb", "bigint", "text"])
         cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, cause, experiment_id,"
@@ -351,7 +352,8 @@ def route_batch_rules(cur, rules, template, worker, size) -> int:
     rows = []
     for (lead, *_), decision_id in zip(matched, decision_ids):
         sample = _sample(template, lead["id"])
-        rows.append((lead["id"], sample["message"], Jsonb({**sample.get("event_data", {}), "decision_id": decision_id})))
+        data = {**sample.get("event_data", {}), "decision_id": decision_id}
+        rows.append((lead["id"], sample["message"], Jsonb(data)))
     sql, params = _values(rows, ["bigint", "text", "jsonb"])
     cur.execute("INSERT INTO leads_leadevent (lead_id, message, data, kind, created_at)"
                 f" SELECT v.*, 'routed', clock_timestamp() FROM (VALUES {sql}) AS v", params)

@@ -463,8 +463,8 @@ def throughput_rows(count, rounds):
         floor_ratios.append(found["empty"]["rate"] / found["floor"]["rate"])
         print(f"  throughput round {n + 1}: big {found['big']['rate']:,.0f}, empty {found['empty']['rate']:,.0f},"
               f" floor {found['floor']['rate']:,.0f} leads/s; big ÷ empty {size_ratios[-1]:.2f},"
-              f" empty ÷ floor {floor_ratios[-1]:.0%}; trace bytes per decision app {found['empty']['trace_bytes']:,.0f},"
-              f" floor {found['floor']['trace_bytes']:,.0f}", flush=True)
+              f" empty ÷ floor {floor_ratios[-1]:.0%}; trace bytes per decision app"
+              f" {found['empty']['trace_bytes']:,.0f}, floor {found['floor']['trace_bytes']:,.0f}", flush=True)
     median = {name: statistics.median(r["rate"] for r in found) for name, found in results.items()}
     ratio, floor_ratio = statistics.median(size_ratios), statistics.median(floor_ratios)
     spread = f"{count:,} leads per run after {WARM_UP_LEADS} warm-up, median of {rounds} round(s)"
