@@ -80,7 +80,7 @@ class RoutingBatch:
         return self.target_reps_cache[key]
 
     def unavailability(self, reps) -> dict:
-        missing = [rep for rep in reps if rep.id not in self.unavailable]  # per rep of every lead: no `pk`
+        missing = [rep for rep in reps if rep.id not in self.unavailable]
         if missing:
             self.unavailable.update(unavailability(missing, self.now))
         return self.unavailable

@@ -155,7 +155,7 @@ def _skill_levels_below(requirements, reps) -> dict:
 
 def count_loads(batch: RoutingBatch, reps, *, queryset=None, again=False):
     """Reads the reps' open leads and today's leads into the batch (only reps it has not counted, unless `again`)."""
-    missing = reps if again else [rep for rep in reps if rep.id not in batch.open_base]  # per lead: no `pk`
+    missing = reps if again else [rep for rep in reps if rep.id not in batch.open_base]
     if not missing:
         return
     whole_set = queryset is not None and len(missing) == len(reps)
