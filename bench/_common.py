@@ -398,23 +398,35 @@ def verdict(ok: bool) -> str:
 
 # --- the raw-SQL floor ----------------------------------------------------
 
-def capture_floor_template(path):
-    """Saves one real routed lead's trace, explanation, reason and event message, so the floor writes as many bytes."""
+def capture_floor_template(path, samples=500):
+    """Saves real routed leads' traces, explanations, reasons and event messages, so the floor writes as many bytes.
+
+    The first (latest) at the top level, for the one-rule floors; the last `samples` leads under "samples", for the
+    rules floor: with 50 rules a trace's size follows the rule and its team (1 to 4 kB), so one would not do.
+    """
     import json
 
     from leads.models import LeadEvent
     from routing.models import RoutingDecision
 
-    decision = RoutingDecision.objects.filter(outcome="assigned").select_related("assignment").order_by("-id").first()
-    event = LeadEvent.objects.filter(kind="routed").order_by("-id").first()
-    template = {
-        "trace": decision.trace,
-        "explanation": decision.explanation,
-        "reason": decision.assignment.reason,
-        "cause": decision.assignment.cause,
-        "message": event.message,
-        "event_data": {key: value for key, value in event.data.items() if key != "decision_id"},
-    }
+    decisions = list(RoutingDecision.objects.select_related("assignment").order_by("-id")[:samples])
+    events = {event.data.get("decision_id"): event
+              for event in LeadEvent.objects.filter(kind="routed", lead__in=[d.lead_id for d in decisions])}
+    found = []  # (outcome, sample)
+    for decision in decisions:
+        event = events.get(decision.pk)
+        if event is None:
+            continue
+        found.append((decision.outcome, {
+            "trace": decision.trace,
+            "explanation": decision.explanation,
+            "reason": decision.assignment.reason if decision.assignment else "",
+            "cause": decision.assignment.cause if decision.assignment else {},
+            "message": event.message,
+            "event_data": {key: value for key, value in event.data.items() if key != "decision_id"},
+        }))
+    assigned = next(sample for outcome, sample in found if outcome == "assigned")
+    template = {**assigned, "samples": [sample for _outcome, sample in found]}
     Path(path).write_text(json.dumps(template))
     return template
 

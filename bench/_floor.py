@@ -2,7 +2,8 @@
 
 Run by throughput.py and latency.py as `python bench/_floor.py <dsn> <rule_id> <template.json> [leads per transaction]`;
 stopped with SIGTERM. With `rules` instead of a rule id (organisation_scale.py), `route_batch_rules`: every active
-rule of the database, in priority order, as the engine would pick them.
+rule of the database, in priority order, as the engine would pick them, its running experiments, and each rule's
+strategy; the decisions and events copy the app's, sample by sample (`_common.capture_floor_template`).
 
 With more than one lead per transaction (`route_batch`), it does what routing.batch does for a
 batch, in the best SQL we know: the claim, the same per-batch reads (accounts, reps, time off,
@@ -17,6 +18,7 @@ Rows get clock_timestamp() as created_at, as the app stamps each row with timezo
 It waits for work on LISTEN lr_bench_leads (the inserter NOTIFYs on commit), like a worker woken by Redis.
 """
 
+import hashlib
 import json
 import os
 import socket
@@ -193,17 +195,23 @@ def _test(operator, value, fact):
 
 
 def load_rules(cur):
-    """Active rules in priority order with their conditions, target team or pool; a compiled predicate each."""
-    cur.execute("SELECT id, match_mode, target_type, target_team_id, pool_id, strategy FROM routing_routingrule"
-                " WHERE is_active ORDER BY priority, id")
-    rules = [dict(zip(("id", "mode", "target", "team", "pool", "strategy"), row)) for row in cur.fetchall()]
+    """Active rules in priority order with their conditions, target team or pool, and running experiment."""
+    cur.execute("SELECT id, match_mode, target_type, target_team_id, pool_id, strategy, is_active"
+                " FROM routing_routingrule ORDER BY priority, id")
+    every = [dict(zip(("id", "mode", "target", "team", "pool", "strategy", "active"), row)) for row in cur.fetchall()]
     cur.execute("SELECT rule_id, field, operator, value FROM routing_rulecondition ORDER BY id")
     conditions = {}
     for rule_id, field, operator, value in cur.fetchall():
         conditions.setdefault(rule_id, []).append((field, operator, value))
-    for rule in rules:
+    by_id = {rule["id"]: rule for rule in every}
+    for rule in every:
         rule["conditions"] = conditions.get(rule["id"], [])
-    return rules
+        rule["experiment"] = None
+    cur.execute("SELECT id, control_rule_id, variant_rule_id, test_share FROM routing_routingexperiment"
+                " WHERE status = 'running'")
+    for experiment_id, control_id, variant_id, share in cur.fetchall():
+        by_id[control_id]["experiment"] = {"id": experiment_id, "share": share, "variant": by_id[variant_id]}
+    return [rule for rule in every if rule["active"]]
 
 
 def _fact(lead, field):
@@ -220,85 +228,144 @@ def first_rule(rules, lead):
     return None
 
 
+def experiment_group(experiment, lead_id) -> str:
+    """routing.experiment_split.experiment_group_for: a hash of the experiment's and the lead's ids."""
+    digest = hashlib.blake2b(f"{experiment['id']}:{lead_id}".encode(), digest_size=8).digest()
+    return "test" if int.from_bytes(digest, "big") % 100 < experiment["share"] else "control"
+
+
+def _pick(strategy, states, weights, opens):
+    """The rep the rule's strategy gives the next lead (routing.strategies, without the trace): its state moves."""
+    if strategy == "least_loaded":
+        rep_id = min(states, key=lambda r: (opens.get(r, 0), states[r][1], r))
+    elif strategy == "weighted":  # stride scheduling: the lowest pass, a rep back from leave resumes near the others
+        floor = max(s[3] for s in states.values()) - max(1 / weights[r] for r in states)
+        rep_id = min(states, key=lambda r: (max(states[r][3], floor), -weights[r], states[r][1], r))
+        states[rep_id][3] = max(states[rep_id][3], floor) + 1 / weights[rep_id]
+    else:  # round robin: the least recently assigned
+        rep_id = min(states, key=lambda r: (states[r][1], r))
+    opens[rep_id] = opens.get(rep_id, 0) + 1
+    return rep_id
+
+
+def _sample(template, n):
+    """The n-th of the app's decisions the template holds (their traces' sizes vary with the rule and team)."""
+    samples = template.get("samples") or [template]
+    return samples[n % len(samples)]
+
+
 def route_batch_rules(cur, rules, template, worker, size) -> int:
-    """Up to `size` leads in one transaction; per rule used in the batch, the reads routing.batch makes once per rule."""
+    """Up to `size` leads in one transaction: what routing.batch does for the organisation's rules, in raw SQL.
+
+    Per batch: the claim, the accounts, time off; each lead's first matching rule and, under a running
+    experiment, its group and the rule that places it; per rule used: the team's reps, the rule's lock,
+    the open-lead counters (read under the lock, as least loaded needs), the rotation state; the pick by
+    the rule's strategy (round robin, weighted, least loaded); then one statement per table: assignments,
+    the open-lead counters' lock (routing.ownership._rep_loads_lock), leads, decisions (with the app's
+    traces, sample by sample), events, rotation state, rule sequences.
+    """
     started = time.perf_counter()
     leads = _lock_pending_leads_and_read_accounts(cur, size)
     if not leads:
         return 0
     cur.execute('SELECT rep_id, "end", reason FROM reps_timeoff WHERE start <= now() AND "end" > now()')
     cur.fetchall()
-    matched = [(lead, first_rule(rules, lead)) for lead in leads]
+    matched = []  # (lead, the rule that matched, the rule that places it, experiment id, group)
+    for lead in leads:
+        rule = first_rule(rules, lead)
+        placed_by, experiment, group = rule, None, ""
+        if rule is not None and rule["experiment"] is not None:
+            experiment = rule["experiment"]
+            group = experiment_group(experiment, lead["id"])
+            placed_by = experiment["variant"] if group == "test" else rule
+        matched.append((lead, rule, placed_by, experiment["id"] if experiment else None, group))
     by_rule = {}
-    for lead, rule in matched:
-        if rule is not None and rule["target"] == "team":
-            by_rule.setdefault(rule["id"], (rule, []))[1].append(lead)
+    for lead, _rule, placed_by, _experiment, _group in matched:
+        if placed_by is not None and placed_by["target"] == "team":
+            by_rule.setdefault(placed_by["id"], (placed_by, []))[1].append(lead)
     owners, sequences = {}, {}
     moved = []
     for rule_id, (rule, rule_leads) in sorted(by_rule.items()):
         cur.execute("SELECT DISTINCT r.* FROM reps_rep r JOIN reps_rep_teams t ON t.rep_id = r.id WHERE t.team_id = %s",
                     (rule["team"],))
-        rep_ids = [row[0] for row in cur.fetchall()]
-        cur.execute("SELECT owner_id, count(*) FROM leads_lead WHERE owner_id = ANY(%s) AND status = ANY(%s) GROUP BY 1",
-                    (rep_ids, list(OPEN_STATUSES)))
-        cur.fetchall()
+        columns = [c.name for c in cur.description]
+        reps = [dict(zip(columns, row)) for row in cur.fetchall()]
+        weights = {rep["id"]: float(rep["weight"]) for rep in reps}
         cur.execute("SELECT rotation_seq FROM routing_routingrule WHERE id = %s FOR UPDATE", (rule_id,))
         sequence = cur.fetchone()[0]
-        cur.execute("SELECT id, rep_id, last_assigned_seq, assigned_count FROM routing_rotationstate WHERE rule_id = %s",
-                    (rule_id,))
-        states = {rep_id: [state_id, seq, count] for state_id, rep_id, seq, count in cur.fetchall()}
-        for lead in rule_leads:  # round robin whatever the strategy: the floor's cheapest fair pick
-            rep_id = min(states, key=lambda r: (states[r][1], r))
+        cur.execute("SELECT rep_id, open_leads FROM routing_repload WHERE rep_id = ANY(%s)", (list(weights),))
+        opens = dict(cur.fetchall())
+        cur.execute("SELECT id, rep_id, last_assigned_seq, assigned_count, virtual_pass FROM routing_rotationstate"
+                    " WHERE rule_id = %s", (rule_id,))
+        states = {rep_id: [state_id, seq, count, virtual_pass]
+                  for state_id, rep_id, seq, count, virtual_pass in cur.fetchall() if rep_id in weights}
+        picked = set()
+        for lead in rule_leads:
+            rep_id = _pick(rule["strategy"], states, weights, opens)
             sequence += 1
             states[rep_id][1] = sequence
             states[rep_id][2] += 1
             owners[lead["id"]] = rep_id
+            picked.add(rep_id)
         sequences[rule_id] = sequence
-        moved += [(state_id, seq, count) for state_id, seq, count in states.values()]
-    assigned = [(lead, rule) for lead, rule in matched if lead["id"] in owners]
-    pooled = [(lead, rule) for lead, rule in matched if lead["id"] not in owners]
-    cause = Jsonb(template.get("cause", {}))
+        moved += [tuple(states[rep_id]) for rep_id in picked]  # as the app: the states its picks moved
+    assigned = [item for item in matched if item[0]["id"] in owners]
+    pooled = [item for item in matched if item[0]["id"] not in owners]
     assignment_ids = {}
     if assigned:
-        sql, params = _values([(lead["id"], owners[lead["id"]], rule["id"], rule["strategy"], template["reason"], cause)
-                               for lead, rule in assigned], ["bigint", "bigint", "bigint", "text", "text", "jsonb"])
-        cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, cause, kind, is_current,"
-                    " experiment_group, created_at)"
-                    f" SELECT v.*, 'initial', true, '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id, lead_id",
+        sql, params = _values(
+            [(lead["id"], owners[lead["id"]], rule["id"], placed_by["strategy"],
+              _sample(template, lead["id"])["reason"], Jsonb(_sample(template, lead["id"]).get("cause", {})),
+              experiment_id, group)
+             for lead, rule, placed_by, experiment_id, group in assigned],
+            ["bigint", "bigint", "bigint", "text", "text", "jsonb", "bigint", "text"])
+        cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, cause, experiment_id,"
+                    " experiment_group, kind, is_current, created_at)"
+                    f" SELECT v.*, 'initial', true, clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id, lead_id",
                     params)
         assignment_ids = {lead_id: assignment_id for assignment_id, lead_id in cur.fetchall()}
-        sql, params = _values([(lead["id"], owners[lead["id"]]) for lead, _rule in assigned], ["bigint", "bigint"])
+        cur.execute("INSERT INTO routing_repload (rep_id, open_leads) SELECT id, 0 FROM unnest(%s::bigint[]) AS id"
+                    " ORDER BY id ON CONFLICT (rep_id) DO UPDATE SET open_leads = routing_repload.open_leads",
+                    (sorted(set(owners.values())),))
+        sql, params = _values([(lead["id"], owners[lead["id"]]) for lead, *_ in assigned], ["bigint", "bigint"])
         cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), owner_id = v.owner,"
                     " status = 'assigned', assigned_at = now(), pool_id = NULL,"
                     " sla_due_at = now() + interval '15 minutes'"
                     f" FROM (VALUES {sql}) AS v(id, owner) WHERE l.id = v.id", params)
     if pooled:
-        sql, params = _values([(lead["id"], rule["pool"] if rule else None) for lead, rule in pooled],
+        sql, params = _values([(lead["id"], rule["pool"] if rule else None) for lead, rule, *_ in pooled],
                               ["bigint", "bigint"])
         cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), pool_id = v.pool"
                     f" FROM (VALUES {sql}) AS v(id, pool) WHERE l.id = v.id", params)
     duration = (time.perf_counter() - started) * 1000 / len(leads)
     sql, params = _values(
         [(lead["id"], rule["id"] if rule else None, owners.get(lead["id"]), assignment_ids.get(lead["id"]),
-          "assigned" if lead["id"] in owners else "pooled", Jsonb(template["trace"]), template["explanation"],
-          duration, worker) for lead, rule in matched],
-        ["bigint", "bigint", "bigint", "bigint", "text", "jsonb", "text", "float8", "text"],
+          "assigned" if lead["id"] in owners else "pooled", Jsonb(_sample(template, lead["id"])["trace"]),
+          template["explanation"], duration, worker, experiment_id, group)
+         for lead, rule, _placed_by, experiment_id, group in matched],
+        ["bigint", "bigint", "bigint", "bigint", "text", "jsonb", "text", "float8", "text", "bigint", "text"],
     )
     cur.execute("INSERT INTO routing_routingdecision (lead_id, rule_id, chosen_rep_id, assignment_id, outcome, trace,"
-                " explanation, duration_ms, worker, experiment_group, created_at)"
-                f" SELECT v.*, '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
+                " explanation, duration_ms, worker, experiment_id, experiment_group, created_at)"
+                f" SELECT v.*, clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
     decision_ids = [row[0] for row in cur.fetchall()]
-    event_data = template.get("event_data", {})
-    sql, params = _values([(lead["id"], template["message"], Jsonb({**event_data, "decision_id": decision_id}))
-                           for (lead, _rule), decision_id in zip(matched, decision_ids)], ["bigint", "text", "jsonb"])
+    rows = []
+    for (lead, *_), decision_id in zip(matched, decision_ids):
+        sample = _sample(template, lead["id"])
+        data = {**sample.get("event_data", {}), "decision_id": decision_id}
+        rows.append((lead["id"], sample["message"], Jsonb(data)))
+    sql, params = _values(rows, ["bigint", "text", "jsonb"])
     cur.execute("INSERT INTO leads_leadevent (lead_id, message, data, kind, created_at)"
                 f" SELECT v.*, 'routed', clock_timestamp() FROM (VALUES {sql}) AS v", params)
     if moved:
-        sql, params = _values(moved, ["bigint", "bigint", "integer"])
+        sql, params = _values(moved, ["bigint", "bigint", "integer", "float8"])
         cur.execute("UPDATE routing_rotationstate AS s SET last_assigned_at = now(), last_assigned_seq = v.seq,"
-                    f" assigned_count = v.n FROM (VALUES {sql}) AS v(id, seq, n) WHERE s.id = v.id", params)
-    for rule_id, sequence in sequences.items():
-        cur.execute("UPDATE routing_routingrule SET rotation_seq = %s WHERE id = %s", (sequence, rule_id))
+                    f" assigned_count = v.n, virtual_pass = v.pass FROM (VALUES {sql}) AS v(id, seq, n, pass)"
+                    " WHERE s.id = v.id", params)
+    if sequences:
+        sql, params = _values(list(sequences.items()), ["bigint", "bigint"])
+        cur.execute(f"UPDATE routing_routingrule AS r SET rotation_seq = v.seq FROM (VALUES {sql}) AS v(id, seq)"
+                    " WHERE r.id = v.id", params)
     return len(leads)
 
 

@@ -20,6 +20,7 @@ A single decision (a reassignment, a manager's "route again") is a batch of one 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import connections, router
 from django.db.models import OuterRef, Subquery
 
 from leads.matching import account_by_domain, account_domains, accounts_look_up, first_known_account
@@ -27,6 +28,13 @@ from reps.availability import unavailability
 from reps.models import Rep
 from routing import strategies
 from routing.models import RepLoad, RoutingRule
+
+
+# A rule's rotation states, as `strategies.State` holds them.
+ROTATION_STATES_SQL = (
+    "SELECT id, rep_id, last_assigned_at, last_assigned_seq, assigned_count, virtual_pass, performance_credit"
+    " FROM routing_rotationstate WHERE rule_id = %s"
+)
 
 
 @dataclass
@@ -121,12 +129,26 @@ class RoutingBatch:
     # --- Locks ------------------------------------------------------------------------------
 
     def lock_rule(self, rule) -> bool:
-        """Locks the rule's row once per batch and reads its sequence; True the first time."""
+        """Locks the rule's row once per batch and reads its sequence, then its rotation states; True the first time.
+
+        Two statements, not a join: a statement that waited for the lock would see the states as they were
+        before the other worker's batch committed (READ COMMITTED refreshes only the locked row). Written out
+        on PostgreSQL: with 20 rules in a batch, Django spent more time compiling these two queries than
+        PostgreSQL running them.
+        """
         if rule.pk in self.locked_rules:
             return False
-        locked = RoutingRule.objects.select_for_update().only("pk", "rotation_seq").get(pk=rule.pk)
-        rule.rotation_seq = locked.rotation_seq
         self.locked_rules.add(rule.pk)
+        connection = connections[router.db_for_write(RoutingRule)]
+        if connection.vendor != "postgresql":  # SQLite locks the whole database; `strategies` reads the states
+            rule.rotation_seq = RoutingRule.objects.only("pk", "rotation_seq").get(pk=rule.pk).rotation_seq
+            return True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rotation_seq FROM routing_routingrule WHERE id = %s FOR UPDATE", [rule.pk])
+            rule.rotation_seq = cursor.fetchone()[0]
+            if rule.pk not in self.rotation:
+                cursor.execute(ROTATION_STATES_SQL, [rule.pk])
+                self.rotation[rule.pk] = {row[1]: strategies.State(*row) for row in cursor.fetchall()}
         return True
 
     def lock_rep(self, rep) -> int | None:

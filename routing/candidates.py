@@ -102,7 +102,8 @@ def team_targets_prefetch(ruleset, batch: RoutingBatch) -> None:
         teams_of.setdefault(membership.rep_id, set()).add(membership.team_id)
     for key, note in targets.items():
         team_ids = set(key[1])
-        found = [rep for rep in reps.values() if teams_of[rep.pk] & team_ids]
+        # 20 targets x 200 reps per batch: the ids of the dict, not `rep.pk` (Django's model machinery).
+        found = [rep for rep_id, rep in reps.items() if teams_of[rep_id] & team_ids]
         queryset = Rep.objects.filter(teams__in=team_ids).distinct().values("pk") if len(found) > SUBQUERY_FROM else None
         batch.target_reps_cache[key] = TargetReps(found, note=note, queryset=queryset)
     batch.unavailability(reps.values())

@@ -1,6 +1,8 @@
 """The raw-SQL floor of bench/throughput.py writes the app's tables by hand: it must keep up with the schema."""
 
 import importlib.util
+from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -8,8 +10,9 @@ import pytest
 from django.db import connection
 
 from leads.models import Lead
-from routing.models import Assignment, RotationState, RoutingDecision
-from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, rep_named
+from routing.experiment_split import experiment_group_for
+from routing.models import Assignment, RotationState, RoutingDecision, RoutingExperiment, RoutingRule
+from tests.factories import LeadFactory, RoutingExperimentFactory, RoutingRuleFactory, TeamFactory, rep_named
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FLOOR = Path(__file__).resolve().parents[1] / "bench" / "_floor.py"
@@ -69,3 +72,33 @@ def test_the_floor_in_rules_mode_routes_each_lead_by_the_first_matching_rule():
     small_german.refresh_from_db()
     assert (big_german.owner, small_german.owner) == (anna, ben)
     assert RoutingDecision.objects.get(lead=small_german).rule_id == catch_all.pk
+
+
+def test_the_rules_floor_picks_by_each_rules_strategy_and_places_an_experiments_test_group_by_its_variant():
+    floor = floor_module()
+    weighted_team, variant_team = TeamFactory(name="Weighted"), TeamFactory(name="Variant")
+    light = rep_named("Light", teams=[weighted_team], weight=Decimal("1"))
+    heavy = rep_named("Heavy", teams=[weighted_team], weight=Decimal("3"))
+    variant_rep = rep_named("Vera", teams=[variant_team])
+    rule = RoutingRuleFactory(name="Weighted", priority=1, target_team=weighted_team,
+                              strategy=RoutingRule.Strategy.WEIGHTED)
+    variant = RoutingRuleFactory(name="Variant", priority=2, target_team=variant_team, is_active=False)
+    RotationState.objects.bulk_create([RotationState(rule=rule, rep=light), RotationState(rule=rule, rep=heavy),
+                                       RotationState(rule=variant, rep=variant_rep)])
+    LeadFactory.create_batch(8)
+    settings = connection.settings_dict
+    dsn = f"postgresql://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    with psycopg.connect(dsn) as raw, raw.cursor() as cursor:
+        assert floor.route_batch_rules(cursor, floor.load_rules(cursor), TEMPLATE, "floor-test", 50) == 8
+    assert Counter(Lead.objects.values_list("owner", flat=True)) == {light.pk: 2, heavy.pk: 6}
+
+    experiment = RoutingExperimentFactory(control_rule=rule, variant_rule=variant, test_share=50,
+                                          status=RoutingExperiment.Status.RUNNING)
+    leads = LeadFactory.create_batch(20)
+    with psycopg.connect(dsn) as raw, raw.cursor() as cursor:
+        assert floor.route_batch_rules(cursor, floor.load_rules(cursor), TEMPLATE, "floor-test", 50) == 20
+    for lead in leads:
+        lead.refresh_from_db()
+        group = experiment_group_for(experiment, lead.pk)
+        assert (lead.owner == variant_rep) == (group == "test")
+        assert RoutingDecision.objects.get(lead=lead).experiment_group == group
