@@ -61,9 +61,9 @@ def route_one(cur, rule_id, template, worker) -> bool:
     )
     assignment_id = cur.fetchone()[0]
     cur.execute(
-        "UPDATE leads_lead SET routing_requested_at = NULL, updated_at = now(), owner_id = %s, status = 'assigned',"
-        " assigned_at = now(), pool_id = NULL WHERE id = %s",
-        (rep_id, lead_id),
+        "UPDATE leads_lead SET routing_requested_at = NULL, updated_at = now(), owner_id = %s, last_owner_id = %s,"
+        " status = 'assigned', assigned_at = now(), pool_id = NULL WHERE id = %s",
+        (rep_id, rep_id, lead_id),
     )
     cur.execute(
         "INSERT INTO routing_routingdecision (lead_id, outcome, rule_id, chosen_rep_id, assignment_id, trace,"
@@ -150,7 +150,7 @@ def route_batch(cur, rule_id, template, worker, size) -> int:
     assignment_ids = [row[0] for row in cur.fetchall()]
     sql, params = _values([(lead["id"], rep_id) for lead, rep_id in zip(leads, owners)], ["bigint", "bigint"])
     cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), owner_id = v.owner,"
-                " status = 'assigned', assigned_at = now(), pool_id = NULL, sla_due_at = now() + interval '15 minutes'"
+                " last_owner_id = v.owner, status = 'assigned', assigned_at = now(), pool_id = NULL, sla_due_at = now() + interval '15 minutes'"
                 f" FROM (VALUES {sql}) AS v(id, owner) WHERE l.id = v.id", params)
     duration = (time.perf_counter() - started) * 1000 / len(leads)
     sql, params = _values(
@@ -329,7 +329,7 @@ def route_batch_rules(cur, rules, template, worker, size) -> int:
                     (sorted(set(owners.values())),))
         sql, params = _values([(lead["id"], owners[lead["id"]]) for lead, *_ in assigned], ["bigint", "bigint"])
         cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), owner_id = v.owner,"
-                    " status = 'assigned', assigned_at = now(), pool_id = NULL,"
+                    " last_owner_id = v.owner, status = 'assigned', assigned_at = now(), pool_id = NULL,"
                     " sla_due_at = now() + interval '15 minutes'"
                     f" FROM (VALUES {sql}) AS v(id, owner) WHERE l.id = v.id", params)
     if pooled:
