@@ -78,7 +78,8 @@ def test_a_prospects_lead_reaches_the_rep_who_sees_why_and_marks_it_contacted(ne
     prospect.get_by_label("Email").fill("giulia@bianchi.example")
     prospect.get_by_label("Company").fill("Bianchi SpA")
     prospect.locator("form button[type=submit], form input[type=submit]").first.click()
-    prospect.wait_for_load_state()
+    # The thank-you page, not just a loaded state: under load the click's navigation had not begun yet.
+    expect(prospect).to_have_url(f"{live_server.url}/f/contact/thanks/")
     lead = Lead.objects.get(email="giulia@bianchi.example")
     # No RQ worker runs here: drain the routing queue as a worker would.
     route_pending_leads(limit=100, worker="test")
