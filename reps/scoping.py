@@ -7,7 +7,7 @@ lists through these functions, so the rule lives in one place: `manager_scope`.
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from leads.models import Lead
 from reps.models import Rep, Team
@@ -89,6 +89,17 @@ def _leads_in_scope_q(scope: TeamScope) -> Q:
     )
 
 
+def _its_lead_in_scope(scope: TeamScope) -> Exists:
+    """For an assignment or a decision: its lead is one of the scope's leads.
+
+    An EXISTS on the row's own lead, tested after the cheaper conditions on the row: as
+    `lead__in=<the scope's leads>` PostgreSQL worked out the scope over every lead first
+    (the reassignment log filtered by a cause: 2.3 s on a year of leads), and as a join
+    on the lead's columns it read every lead to count the log (0.6 s).
+    """
+    return Exists(Lead.objects.filter(_leads_in_scope_q(scope), pk=OuterRef("lead_id")))
+
+
 def leads_in_scope(leads: QuerySet, scope: TeamScope | None) -> QuerySet:
     return leads if scope is None else leads.filter(_leads_in_scope_q(scope))
 
@@ -136,7 +147,7 @@ def assignments_in_scope(assignments: QuerySet, scope: TeamScope | None) -> Quer
         return assignments
     return assignments.alias(scope_from_rep_id=previous_owner_id()).filter(
         Q(rep_id__in=scope.rep_ids) | Q(scope_from_rep_id__in=scope.rep_ids)
-        | Q(lead__in=leads_in_scope(Lead.objects.all(), scope))
+        | _its_lead_in_scope(scope)
     )
 
 
@@ -144,4 +155,4 @@ def decisions_in_scope(decisions: QuerySet, scope: TeamScope | None) -> QuerySet
     """Routing decisions of the scope's leads, or that chose one of its reps."""
     if scope is None:
         return decisions
-    return decisions.filter(Q(chosen_rep_id__in=scope.rep_ids) | Q(lead__in=leads_in_scope(Lead.objects.all(), scope)))
+    return decisions.filter(Q(chosen_rep_id__in=scope.rep_ids) | _its_lead_in_scope(scope))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from leadrouting.admin_lists import CappedCountPaginator
 from leadrouting.csv_export import csv_stream
 from leads import lifecycle
 from leads.models import Lead
@@ -45,6 +46,7 @@ LEAD_ACTIONS = {
 }
 # Rows the reassignment CSV reads from the database's cursor at a time (and looks up their previous reps for).
 CSV_CHUNK = 1000
+REASSIGNMENT_PAGE_SIZE = 50
 QUEUE_PAGE_SIZE, POOL_PAGE_SIZE, CAPACITY_PAGE_SIZE = 25, 50, 50
 # Distribution chart, in SVG units: one row per rep, names left of the bars.
 CHART_ROW_HEIGHT, CHART_LABEL_WIDTH, CHART_BAR_MAX = 28, 180, 400
@@ -286,7 +288,8 @@ def reassignments(request):
     scope = scoping.manager_scope(request.user)
     form = ReassignmentFilterForm(request.GET or None, scope=scope)
     log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
-    page = Paginator(log, 50).get_page(request.GET.get("page"))
+    # A year of moves is counted up to a cap: an exact count joined every move to its lead (0.6 s on a year).
+    page = CappedCountPaginator(log, REASSIGNMENT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "routing/reassignments.html", {
         "form": form, "page": page, "entries": selectors.with_from_reps(page.object_list),
         "query": _query_without_page(request),

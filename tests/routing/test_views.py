@@ -337,6 +337,20 @@ def test_the_reassignment_log_shows_old_and_new_owner_and_filters_by_cause(clien
     assert "Anna → Ben" in response.content.decode()
 
 
+def test_a_log_longer_than_the_count_cap_says_more_than_and_pages_on(client, moves, monkeypatch):
+    """A year of moves is counted up to a cap (10,000): the page says "more than" and still offers older pages."""
+    from leadrouting.admin_lists import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "COUNT_CAP", 1)
+    monkeypatch.setattr("routing.views.REASSIGNMENT_PAGE_SIZE", 1)
+    client.force_login(moves["boss"])
+
+    html = client.get(reverse("routing:reassignments")).content.decode()
+
+    assert "Page 1 of more than 1 moves: choose dates to reach older ones" in html
+    assert "page=2" in html
+
+
 def test_an_unknown_cause_in_the_reassignment_url_says_so_and_lists_everything(client, moves):
     client.force_login(moves["boss"])
 
