@@ -56,6 +56,16 @@ def redis_connection(clean_redis):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache_for_each_test():
+    """The rate limits count in the cache (local memory here): one test's intake posts never use up the next one's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def site_language_after_each_test():
     """A request leaves its language active in the thread: the next test starts in the site's language again."""
     yield
