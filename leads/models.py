@@ -29,6 +29,7 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The accounts admin list and the account pickers, both in their default order (by name).
         indexes = [models.Index(fields=["name"], name="account_name")]
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
@@ -200,6 +201,8 @@ class Lead(models.Model):
             models.Index(fields=["email"], name="lead_email"),
             # Intake dedupe: "open leads with this phone number" (leads.dedupe).
             models.Index(fields=["phone"], name="lead_phone", condition=~models.Q(phone="")),
+            # The dashboard's "unroutable leads, oldest first" (routing.selectors), and the admin's leads list
+            # filtered by a status in its default order (newest first).
             models.Index(fields=["status", "created_at"], name="lead_status_created"),
             # The admin's lead search (leads, assignments, routing decisions; leads.selectors.lead_search_q): a word
             # anywhere in the email, name or company, `UPPER(search text) LIKE '%WORD%'` as Django's icontains writes it.
