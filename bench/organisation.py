@@ -319,13 +319,13 @@ def generate_history(leads_count, *, profiles, now=None, echo=print):
         c.execute(_copy_sql(c, "routing_assignment", "a", {
             "id": f"{assignment0} + g.i", "lead_id": f"{lead0} + g.i", "rep_id": "g.first_owner",
             "created_at": "g.created + interval '2 seconds'", "is_current": "NOT g.reassigned",
-            "ended_at": "CASE WHEN g.reassigned THEN g.created + interval '1 day' END",
+            "ended_at": "CASE WHEN g.reassigned THEN g.created + interval '1 day' END", "from_rep_id": "NULL",
         }, "bench_gen g JOIN bench_profile pr ON pr.p = g.p JOIN routing_assignment a ON a.id = pr.assignment_id"
            " WHERE g.first_owner IS NOT NULL ORDER BY g.i"))
         c.execute(_copy_sql(c, "routing_assignment", "a", {
             "id": f"{assignment0} + {leads_count} + g.i", "lead_id": f"{lead0} + g.i", "rep_id": "g.owner",
             "rule_id": "ia.rule_id", "created_at": "g.created + interval '1 day'", "is_current": "true",
-            "ended_at": "NULL", "experiment_id": "NULL", "experiment_group": "''",
+            "ended_at": "NULL", "experiment_id": "NULL", "experiment_group": "''", "from_rep_id": "g.first_owner",
         }, "bench_gen g JOIN bench_profile pr ON pr.p = g.p JOIN routing_assignment ia ON ia.id = pr.assignment_id"
            " JOIN bench_reassign br ON br.r = g.r JOIN routing_assignment a ON a.id = br.assignment_id"
            " WHERE g.reassigned ORDER BY g.i"))

@@ -7,7 +7,7 @@ lists through these functions, so the rule lives in one place: `manager_scope`.
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from leads.models import Lead
 from reps.models import Rep, Team
@@ -135,18 +135,12 @@ def lead_for_viewer(user: AbstractBaseUser, lead_id: int, leads: QuerySet | None
     return leads_visible_to(user, leads.filter(pk=lead_id)).first()
 
 
-def previous_owner_id() -> Subquery:
-    """For an assignment: the rep of the lead's assignment just before it (who had the lead before)."""
-    previous = Assignment.objects.filter(lead=OuterRef("lead"), pk__lt=OuterRef("pk")).order_by("-pk")
-    return Subquery(previous.values("rep_id")[:1])
-
-
 def assignments_in_scope(assignments: QuerySet, scope: TeamScope | None) -> QuerySet:
     """Assignments of the scope's leads, or to or from one of its reps."""
     if scope is None:
         return assignments
-    return assignments.alias(scope_from_rep_id=previous_owner_id()).filter(
-        Q(rep_id__in=scope.rep_ids) | Q(scope_from_rep_id__in=scope.rep_ids)
+    return assignments.filter(
+        Q(rep_id__in=scope.rep_ids) | Q(from_rep_id__in=scope.rep_ids)
         | _its_lead_in_scope(scope)
     )
 

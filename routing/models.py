@@ -336,6 +336,12 @@ class Assignment(models.Model):
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="assignments", verbose_name=_("lead"))
     rep = models.ForeignKey("reps.Rep", on_delete=models.PROTECT, related_name="assignments", verbose_name=_("rep"))
+    # Who had the lead before: its owner when it moved, else the rep of its previous assignment (a lead moved out of
+    # a pool). Written with the row by routing.ownership; the reassignment log's "from" and a manager's "moves from
+    # one of your reps" read it instead of looking up each row's previous assignment. No index: both read it from
+    # rows another index found.
+    from_rep = models.ForeignKey("reps.Rep", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 db_index=False, verbose_name=_("from rep"))
     rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments",
                              verbose_name=_("rule"))
     strategy = models.CharField(_("strategy"), max_length=20, blank=True)

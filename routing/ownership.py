@@ -136,6 +136,8 @@ def lead_owner_changes_record(changes: list, *, now: dt.datetime) -> None:
 def _apply(change, now):
     """Sets the lead's new values in memory and builds its assignment and event."""
     lead, rep = change.lead, change.rep
+    # Who had it before: its owner, or (moved out of a pool) the rep of its latest assignment.
+    had_it_before = lead.owner_id if lead.owner_id is not None else lead.last_owner_id
     previous_owner = lead.owner if lead.owner_id is not None else None
     change.previous_owner_id = lead.owner_id
     lead.routing_requested_at, lead.updated_at = None, now
@@ -147,7 +149,8 @@ def _apply(change, now):
         if rep is not None:
             lead.assigned_at = now
             change.assignment = Assignment(
-                lead=lead, rep=rep, rule=change.rule, strategy=change.strategy, kind=change.kind, actor=change.actor,
+                lead=lead, rep=rep, from_rep_id=had_it_before, rule=change.rule, strategy=change.strategy, kind=change.kind,
+                actor=change.actor,
                 reason=cause_text(change.cause), cause=change.cause,
                 experiment_id=change.experiment_id, experiment_group=change.experiment_group,
             )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from leads.models import Lead, LeadEvent, lead_label
 from reps.availability import next_available_at, next_available_times, rep_unavailability, unavailability
 from reps.models import Rep, Team, rep_name
-from reps.scoping import TeamScope, assignments_in_scope, leads_in_scope, previous_owner_id, reps_in_scope, team_scope
+from reps.scoping import TeamScope, assignments_in_scope, leads_in_scope, reps_in_scope, team_scope
 from routing import daily_stats
 from routing.capacity import LAST_HOUR, TODAY, capacity_problem, rep_capacity_problem, rep_loads
 from routing.explain import decision_explanation, exclusion_text, rule_line
@@ -419,7 +419,7 @@ def reps_for_capacity_board(scope: TeamScope | None) -> QuerySet:
 # --- The reassignment log ----------------------------------------------------
 
 LOG_FIELDS = (
-    "created_at", "kind", "cause", "reason", "lead_id", "rep_id", "rule_id", "actor_id",
+    "created_at", "kind", "cause", "reason", "lead_id", "rep_id", "from_rep_id", "rule_id", "actor_id",
     "lead__first_name", "lead__last_name", "lead__email", "lead__company",
     "rep__user__first_name", "rep__user__last_name", "rep__user__username", "rule__name",
     "actor__username", "actor__first_name", "actor__last_name",
@@ -437,7 +437,6 @@ def reassignment_log(*, scope: TeamScope | None, date_from: dt.date | None = Non
         .select_related("lead", "rep__user", "rule", "actor")
         # Only what the log page shows (the CSV reads its own columns, LOG_ROW_COLUMNS): not five tables' every column.
         .only(*LOG_FIELDS)
-        .annotate(from_rep_id=previous_owner_id())
         .order_by("-created_at", "-pk")
     )
     # Bounds on created_at itself (not its date in a time zone), so the index of the log serves them.

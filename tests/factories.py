@@ -242,6 +242,12 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     rep = factory.SubFactory(RepFactory)
     kind = Assignment.Kind.INITIAL
 
+    @factory.lazy_attribute
+    def from_rep(self):
+        """As routing.ownership writes it: the rep of the lead's previous assignment, if it had one."""
+        previous = Assignment.objects.filter(lead=self.lead).order_by("-pk").first() if self.lead.pk else None
+        return previous.rep if previous else None
+
 
 class RoutingDecisionFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -13,7 +13,9 @@ from routing.events import OWNER_CHANGED, subscribe, unsubscribe
 from routing.models import Assignment, RoutingRule
 from routing.reassignment import lead_reassign, rep_deactivate, sla_reassign_overdue
 from routing.services import route_pending_leads
-from tests.factories import LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named
+from tests.factories import (
+    AssignmentFactory, LeadFactory, PoolFactory, RoutingRuleFactory, TeamFactory, UserFactory, rep_named,
+)
 from tests.routing.support import lead_waiting_in_a_pool
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +132,44 @@ def test_a_lead_moved_to_a_pool_keeps_the_rep_who_had_it_as_its_last_owner(sales
 
     lead = Lead.objects.get(pk=sales["lead"].pk)
     assert (lead.owner, lead.last_owner) == (None, sales["anna"])
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_every_move_records_who_had_the_lead_before(path, sales, settings):
+    PATHS[path](sales, settings)
+
+    current = Assignment.objects.get(lead=sales["lead"], is_current=True)
+    assert current.from_rep == sales["anna"]
+
+
+def test_a_lead_taken_out_of_a_pool_was_last_had_by_the_rep_who_left_it_there(sales, settings):
+    sla_breach(sales, settings, sla_breach_action=Breach.POOL, sla_escalation_pool=PoolFactory(name="Rescue"))
+
+    lead_reassign(lead_id=sales["lead"].pk, to_rep=sales["ben"], actor=UserFactory(), reason="Ben has time")
+
+    current = Assignment.objects.get(lead=sales["lead"], is_current=True)
+    assert (current.rep, current.from_rep) == (sales["ben"], sales["anna"])
+
+
+def test_assignments_before_the_column_get_the_rep_of_the_previous_assignment():
+    """routing 0025's backfill: as the reassignment log worked it out from the previous assignment."""
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("routing.migrations.0025_assignment_from_rep")
+    anna, ben, carla = rep_named("Anna"), rep_named("Ben"), rep_named("Carla")
+    lead = LeadFactory(routing_requested_at=None)
+    first = AssignmentFactory(lead=lead, rep=anna, is_current=False)
+    second = AssignmentFactory(lead=lead, rep=ben, is_current=False, kind=Assignment.Kind.MANUAL)
+    third = AssignmentFactory(lead=lead, rep=carla, kind=Assignment.Kind.REASSIGN)
+    Assignment.objects.update(from_rep=None)
+
+    with connection.cursor() as cursor:
+        cursor.execute(migration.BACKFILL)
+
+    from_reps = dict(Assignment.objects.values_list("pk", "from_rep_id"))
+    assert [from_reps[a.pk] for a in (first, second, third)] == [None, anna.pk, ben.pk]
 
 
 def test_routing_a_batch_publishes_one_event_for_all_of_its_leads(published, django_capture_on_commit_callbacks):
