@@ -159,8 +159,9 @@ def test_the_pool_shows_50_leads_a_page_longest_waiting_first(client, pool_of_an
 
 def test_the_pool_searches_company_name_and_email(client, pool_of_anna):
     anna, pool, _ = pool_of_anna
-    waiting(pool, first_name="Giulia", company="Bianchi SpA", email="g@bianchi.example")
-    waiting(pool, first_name="Hans", company="Müller GmbH", email="hans@mueller.example")
+    # Every searched field set: a random last name ("Hansen") would match "HANS" too.
+    waiting(pool, first_name="Giulia", last_name="Bianchi", company="Bianchi SpA", email="g@bianchi.example")
+    waiting(pool, first_name="Hans", last_name="Müller", company="Müller GmbH", email="hans@mueller.example")
     client.force_login(anna.user)
 
     def found(q):
