@@ -56,6 +56,14 @@ def redis_connection(clean_redis):
 
 
 @pytest.fixture(autouse=True)
+def seeded_factories(request):
+    """Factory Boy's Faker draws the same names, e-mails and companies for a test on every run, alone or in the suite."""
+    import factory.random
+
+    factory.random.reseed_random(request.node.nodeid)
+
+
+@pytest.fixture(autouse=True)
 def empty_cache_for_each_test():
     """The rate limits count in the cache (local memory here): one test's intake posts never use up the next one's."""
     from django.core.cache import cache
