@@ -135,12 +135,18 @@ def _search_start(rep, after: dt.datetime) -> dt.datetime | None:
     return after
 
 
-def _week_plans(calendars: dict, after: dt.datetime, limit: dt.datetime) -> dict:
-    """calendar id -> WeekPlan with the holidays around [after, limit): one query for hours, one for holidays."""
-    hours, holidays = {}, {}
+def _working_hours_of(calendars) -> dict:
+    """calendar id -> [(weekday, start, end)] of these calendars, in one query."""
+    hours = {}
     rows = WorkingHours.objects.filter(calendar_id__in=calendars).order_by().values_list("calendar_id", "weekday", "start", "end")
     for calendar_id, weekday, start, end in rows:
         hours.setdefault(calendar_id, []).append((weekday, start, end))
+    return hours
+
+
+def _week_plans(calendars: dict, after: dt.datetime, limit: dt.datetime) -> dict:
+    """calendar id -> WeekPlan with the holidays around [after, limit): one query for hours, one for holidays."""
+    hours, holidays = _working_hours_of(calendars), {}
     # Local dates differ from UTC ones by at most a day either way; a day more for yesterday's overnight shift.
     dates = (after.date() - dt.timedelta(days=2), limit.date() + dt.timedelta(days=1))
     rows = Holiday.objects.filter(calendar_id__in=calendars, date__range=dates).values_list("calendar_id", "date")
@@ -275,10 +281,7 @@ def _calendars_of(reps) -> dict:
 
 def _calendar_verdicts(calendars: dict, at) -> dict:
     """calendar id -> Unavailable or None at `at`: one query for working hours, one for holidays."""
-    hours = {}
-    rows = WorkingHours.objects.filter(calendar_id__in=calendars).order_by().values_list("calendar_id", "weekday", "start", "end")
-    for calendar_id, weekday, start, end in rows:
-        hours.setdefault(calendar_id, []).append((weekday, start, end))
+    hours = _working_hours_of(calendars)
     plans = {pk: WeekPlan(calendar, hours.get(pk, ())) for pk, calendar in calendars.items()}
     local = {pk: at.astimezone(plan.zone) for pk, plan in plans.items() if plan.zone is not None}
 
