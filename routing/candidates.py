@@ -9,6 +9,7 @@ from reps.selectors import team_ids_below
 from routing.batch import RoutingBatch, TargetReps
 from routing.capacity import LAST_HOUR, TODAY, capacity_problem, new_lead_counts, rep_loads
 from routing.models import RoutingRule
+from routing.roster import team_roster
 
 Target = RoutingRule.TargetType
 
@@ -77,10 +78,11 @@ def _team_target(rule, team_children) -> tuple:
 
 
 def team_targets_prefetch(ruleset, batch: RoutingBatch) -> None:
-    """Reads every team target of the rules with its reps, their time off and loads: a few queries per batch.
+    """Every team target of the rules with its reps, their time off and loads: a few queries per batch.
 
     Read one target at a time, a batch spread over 20 teams paid the reps, time off and loads
     queries 20 times; this reads them once for all the teams any rule (or experiment variant) targets.
+    The reps themselves come from the worker's `routing.roster`, read again only when one changed.
     """
     rules = [compiled.rule for compiled in ruleset.rules] + [e.variant_rule for e in ruleset.experiments.values()]
     targets = {}
@@ -91,23 +93,18 @@ def team_targets_prefetch(ruleset, batch: RoutingBatch) -> None:
                 targets.setdefault(key, note)
     if not targets:
         return
-    memberships = (
-        Rep.teams.through.objects.filter(team_id__in={team_id for key in targets for team_id in key[1]})
-        .select_related("rep__user", "rep__calendar")
-        .order_by(*(f"rep__{name}" for name in Rep._meta.ordering), "rep_id")
-    )
-    reps, teams_of = {}, {}
-    for membership in memberships:
-        reps.setdefault(membership.rep_id, membership.rep)
-        teams_of.setdefault(membership.rep_id, set()).add(membership.team_id)
+    roster = team_roster({team_id for key in targets for team_id in key[1]})
+    reps, teams_of = roster.reps, roster.teams_of
+    members = {}  # rep id -> Rep, for the reps of these targets only (the roster may hold more teams)
     for key, note in targets.items():
         team_ids = set(key[1])
         # 20 targets x 200 reps per batch: the ids of the dict, not `rep.pk` (Django's model machinery).
         found = [rep for rep_id, rep in reps.items() if teams_of[rep_id] & team_ids]
+        members.update((rep.id, rep) for rep in found)
         queryset = Rep.objects.filter(teams__in=team_ids).distinct().values("pk") if len(found) > SUBQUERY_FROM else None
         batch.target_reps_cache[key] = TargetReps(found, note=note, queryset=queryset)
-    batch.unavailability(reps.values())
-    count_loads(batch, list(reps.values()))
+    batch.unavailability(members.values())
+    count_loads(batch, list(members.values()))
 
 
 def _territory_reps(territory_chain) -> TargetReps:

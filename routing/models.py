@@ -198,6 +198,20 @@ class RoutingConfigVersion(models.Model):
     version = models.PositiveBigIntegerField(default=0)
 
 
+class RosterVersion(models.Model):
+    """One row whose token changes on every write to the reps workers keep between batches (`routing.roster`).
+
+    Written only by triggers in the database (migration 0026), on every write to reps, their team
+    memberships, their users and their calendars: reading it costs a worker one row per batch instead of
+    rebuilding the 200 reps of a mid-size organisation's teams.
+    """
+
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()  # nobody edits it, not even a superuser: the triggers do
+
+
 class RepLoad(models.Model):
     """How many open leads a rep holds, so the capacity checks read one row instead of counting a year of leads.
 
