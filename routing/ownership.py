@@ -28,6 +28,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from leadrouting.i18n import site_language
+from leadrouting.row_writes import insert_rows, update_rows
 from leads.models import Lead, LeadEvent
 from routing.events import OWNER_CHANGED, publish_on_commit
 from routing.models import Assignment, RoutingDecision
@@ -202,66 +203,4 @@ def _rep_loads_lock(rep_ids) -> None:
             "INSERT INTO routing_repload (rep_id, open_leads) SELECT id, 0 FROM unnest(%s::bigint[]) AS id ORDER BY id "
             "ON CONFLICT (rep_id) DO UPDATE SET open_leads = routing_repload.open_leads",
             [sorted(rep_ids)],
-        )
-
-
-def insert_rows(model, objs) -> None:
-    """Inserts new objects and sets their primary keys: one statement on PostgreSQL, as bulk_create.
-
-    Django's bulk_create on PostgreSQL sends each column as one array (UNNEST), and psycopg's
-    client-side binding escapes every array element in Python, with regular expressions: for a
-    batch's decisions (about 2 kB of JSON trace each) that was most of the time the batch spent
-    writing. A VALUES list sends each value as a parameter of its own, escaped by libpq in C.
-    PostgreSQL casts each value of an INSERT's VALUES to its column's type, so none is written.
-    """
-    if not objs:
-        return
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs)
-        return
-    meta = model._meta
-    fields = [field for field in meta.concrete_fields if field is not meta.pk and not field.generated]
-    params = []
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="insert_rows")
-        params += [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
-    quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
-            f" VALUES {', '.join([row] * len(objs))} RETURNING {quote(meta.pk.column)}",
-            params,
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
-            obj._state.adding, obj._state.db = False, connection.alias
-
-
-def update_rows(model, objs, field_names):
-    """Writes each object's values of `field_names` to its row: one statement on PostgreSQL.
-
-    Django's bulk_update builds a CASE per field and row, which costs more to build than the
-    statements it saves; PostgreSQL joins the new values in as a VALUES list instead.
-    """
-    if not objs:
-        return
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
-        model.objects.bulk_update(objs, field_names)
-        return
-    fields = [model._meta.pk] + [model._meta.get_field(name) for name in field_names]
-    casts = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
-    plain = ", ".join(["%s"] * len(fields))
-    rows = ", ".join([f"({casts})"] + [f"({plain})"] * (len(objs) - 1))
-    params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs for field in fields]
-    quote = connection.ops.quote_name
-    columns = [quote(field.column) for field in fields]
-    assignments = ", ".join(f"{column} = v.{column}" for column in columns[1:])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} FROM (VALUES {rows}) AS v({', '.join(columns)})"
-            f" WHERE t.{columns[0]} = v.{columns[0]}",
-            params,
         )

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from routing.explain import COMPACTED_KEY, trace_compact
 from routing.models import RoutingDecision
-from routing.ownership import update_rows
+from leadrouting.row_writes import update_rows
 
 COMPACT_BATCH = 500
 
