@@ -6,8 +6,9 @@ rule of the database, in priority order, as the engine would pick them, its runn
 strategy; the decisions and events copy the app's, sample by sample (`_common.capture_floor_template`).
 
 With more than one lead per transaction (`route_batch`), it does what routing.batch does for a
-batch, in the best SQL we know: the claim, the same per-batch reads (accounts, reps, time off,
-open leads, rule lock, rotation state), then one multi-row statement per table.
+batch, in the best SQL we know: the claim, the same per-batch reads (accounts, the roster's token, and the
+team's reps only when it moved, time off, open-lead counters, rule lock, rotation state), then one statement
+per table, its rows as one JSON parameter (as leadrouting.row_writes writes them).
 
 With one lead per transaction (`route_one`), how the app routed before it batched:
   claim the oldest pending lead (FOR UPDATE SKIP LOCKED), lock the rule row, read the rotation state,
@@ -87,11 +88,34 @@ def route_one(cur, rule_id, template, worker) -> bool:
     return True
 
 
-def _values(rows, casts):
-    """A VALUES list for rows of params, the first row cast so PostgreSQL knows the column types."""
-    first = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
-    rest = "(" + ", ".join(["%s"] * len(casts)) + ")"
-    return ", ".join([first] + [rest] * (len(rows) - 1)), [value for row in rows for value in row]
+def _records(rows, columns):
+    """Rows as one JSON parameter that jsonb_to_recordset unpacks into typed columns, as leadrouting.row_writes does.
+
+    Returns (the FROM item, its columns as `v.name, ...`, the parameters); ORDER BY v.position keeps the rows' order.
+    """
+    names = [name for name, _cast in columns]
+    definitions = ", ".join(f"{name} {cast}" for name, cast in columns)
+    source = (f"ROWS FROM (jsonb_to_recordset(%s::jsonb) AS ({definitions}))"
+              f" WITH ORDINALITY AS v({', '.join(names)}, position)")
+    payload = json.dumps([dict(zip(names, row)) for row in rows], separators=(",", ":"))
+    return source, ", ".join(f"v.{name}" for name in names), [payload]
+
+
+def team_reps(cur, team_ids, kept):
+    """team id -> {rep id: weight}, kept between batches while the roster's token stays (routing.roster)."""
+    cur.execute("SELECT version FROM routing_rosterversion ORDER BY id LIMIT 1")
+    row = cur.fetchone()
+    version = row[0] if row else 0
+    if kept.get("version") != version or not set(team_ids) <= kept.get("teams", {}).keys():
+        cur.execute("SELECT t.team_id, r.* FROM reps_rep r JOIN reps_rep_teams t ON t.rep_id = r.id"
+                    " WHERE t.team_id = ANY(%s)", (sorted(set(team_ids) | kept.get("teams", {}).keys()),))
+        columns = [c.name for c in cur.description]
+        teams = {team_id: {} for team_id in set(team_ids) | kept.get("teams", {}).keys()}
+        for row in cur.fetchall():
+            rep = dict(zip(columns[1:], row[1:]))
+            teams[row[0]][rep["id"]] = float(rep["weight"])
+        kept.update(version=version, teams=teams)
+    return kept["teams"]
 
 
 def _lock_pending_leads_and_read_accounts(cur, size) -> list:
@@ -111,21 +135,21 @@ def _lock_pending_leads_and_read_accounts(cur, size) -> list:
     return leads
 
 
-def route_batch(cur, rule_id, template, worker, size) -> int:
-    """Up to `size` leads in one transaction: the reads and writes routing.batch does, each once per batch."""
+def route_batch(cur, rule_id, template, worker, size, kept=None) -> int:
+    """Up to `size` leads in one transaction: the reads and writes routing.batch does, each once per batch.
+
+    `kept` holds the team's reps between batches, as a worker's routing.roster does.
+    """
     started = time.perf_counter()
     leads = _lock_pending_leads_and_read_accounts(cur, size)
     if not leads:
         return 0
     cur.execute("SELECT target_team_id, strategy FROM routing_routingrule WHERE id = %s", (rule_id,))
     team_id, strategy = cur.fetchone()
-    cur.execute("SELECT DISTINCT r.* FROM reps_rep r JOIN reps_rep_teams t ON t.rep_id = r.id WHERE t.team_id = %s",
-                (team_id,))
-    rep_ids = [row[0] for row in cur.fetchall()]
+    rep_ids = sorted(team_reps(cur, [team_id], kept if kept is not None else {})[team_id])
     cur.execute('SELECT rep_id, "end", reason FROM reps_timeoff WHERE start <= now() AND "end" > now()')
     cur.fetchall()
-    cur.execute("SELECT owner_id, count(*) FROM leads_lead WHERE owner_id = ANY(%s) AND status = ANY(%s) GROUP BY 1",
-                (rep_ids, list(OPEN_STATUSES)))
+    cur.execute("SELECT rep_id, open_leads FROM routing_repload WHERE rep_id = ANY(%s)", (rep_ids,))
     cur.fetchall()
     cur.execute("SELECT rotation_seq FROM routing_routingrule WHERE id = %s FOR UPDATE", (rule_id,))
     sequence = cur.fetchone()[0]
@@ -140,39 +164,54 @@ def route_batch(cur, rule_id, template, worker, size) -> int:
         states[rep_id][1] = sequence
         states[rep_id][2] += 1
         owners.append(rep_id)
-    cause = Jsonb(template.get("cause", {}))
-    sql, params = _values([(lead["id"], rep_id, rule_id, strategy, template["reason"], cause)
-                           for lead, rep_id in zip(leads, owners)],
-                          ["bigint", "bigint", "bigint", "text", "text", "jsonb"])
+    cause = template.get("cause", {})
+    source, values, params = _records(
+        [(lead["id"], rep_id, rule_id, strategy, template["reason"], cause) for lead, rep_id in zip(leads, owners)],
+        [("lead_id", "bigint"), ("rep_id", "bigint"), ("rule_id", "bigint"), ("strategy", "text"), ("reason", "text"),
+         ("cause", "jsonb")])
     cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, cause, kind, is_current,"
                 " experiment_group, created_at)"
-                f" SELECT v.*, 'initial', true, '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
+                f" SELECT {values}, 'initial', true, '', clock_timestamp() FROM {source} ORDER BY v.position"
+                " RETURNING id", params)
     assignment_ids = [row[0] for row in cur.fetchall()]
-    sql, params = _values([(lead["id"], rep_id) for lead, rep_id in zip(leads, owners)], ["bigint", "bigint"])
+    _lock_open_lead_counters(cur, owners)
+    source, _values, params = _records([(lead["id"], rep_id) for lead, rep_id in zip(leads, owners)],
+                                       [("id", "bigint"), ("owner", "bigint")])
     cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), owner_id = v.owner,"
-                " last_owner_id = v.owner, status = 'assigned', assigned_at = now(), pool_id = NULL, sla_due_at = now() + interval '15 minutes'"
-                f" FROM (VALUES {sql}) AS v(id, owner) WHERE l.id = v.id", params)
+                " last_owner_id = v.owner, status = 'assigned', assigned_at = now(), pool_id = NULL,"
+                f" sla_due_at = now() + interval '15 minutes' FROM {source} WHERE l.id = v.id", params)
     duration = (time.perf_counter() - started) * 1000 / len(leads)
-    sql, params = _values(
-        [(lead["id"], rule_id, rep_id, assignment_id, Jsonb(template["trace"]), template["explanation"], duration, worker)
+    source, values, params = _records(
+        [(lead["id"], rule_id, rep_id, assignment_id, template["trace"], template["explanation"], duration, worker)
          for lead, rep_id, assignment_id in zip(leads, owners, assignment_ids)],
-        ["bigint", "bigint", "bigint", "bigint", "jsonb", "text", "float8", "text"],
-    )
+        [("lead_id", "bigint"), ("rule_id", "bigint"), ("chosen_rep_id", "bigint"), ("assignment_id", "bigint"),
+         ("trace", "jsonb"), ("explanation", "text"), ("duration_ms", "float8"), ("worker", "text")])
     cur.execute("INSERT INTO routing_routingdecision (lead_id, rule_id, chosen_rep_id, assignment_id, trace,"
                 " explanation, duration_ms, worker, outcome, experiment_group, created_at)"
-                f" SELECT v.*, 'assigned', '', clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
+                f" SELECT {values}, 'assigned', '', clock_timestamp() FROM {source} ORDER BY v.position RETURNING id",
+                params)
     decision_ids = [row[0] for row in cur.fetchall()]
     event_data = template.get("event_data", {})
-    sql, params = _values([(lead["id"], template["message"], Jsonb({**event_data, "decision_id": decision_id}))
-                           for lead, decision_id in zip(leads, decision_ids)], ["bigint", "text", "jsonb"])
+    source, values, params = _records(
+        [(lead["id"], template["message"], {**event_data, "decision_id": decision_id})
+         for lead, decision_id in zip(leads, decision_ids)],
+        [("lead_id", "bigint"), ("message", "text"), ("data", "jsonb")])
     cur.execute("INSERT INTO leads_leadevent (lead_id, message, data, kind, created_at)"
-                f" SELECT v.*, 'routed', clock_timestamp() FROM (VALUES {sql}) AS v", params)
-    moved = [(state_id, seq, count) for state_id, seq, count in states.values()]
-    sql, params = _values(moved, ["bigint", "bigint", "integer"])
+                f" SELECT {values}, 'routed', clock_timestamp() FROM {source} ORDER BY v.position", params)
+    source, _values, params = _records([tuple(state) for state in states.values()],
+                                       [("id", "bigint"), ("seq", "bigint"), ("n", "integer")])
     cur.execute("UPDATE routing_rotationstate AS s SET last_assigned_at = now(), last_assigned_seq = v.seq,"
-                f" assigned_count = v.n FROM (VALUES {sql}) AS v(id, seq, n) WHERE s.id = v.id", params)
+                f" assigned_count = v.n FROM {source} WHERE s.id = v.id", params)
     cur.execute("UPDATE routing_routingrule SET rotation_seq = %s WHERE id = %s", (sequence, rule_id))
     return len(leads)
+
+
+def _lock_open_lead_counters(cur, rep_ids):
+    """routing.ownership._rep_loads_lock: the counters of two reps or more, locked in rep order before the UPDATE."""
+    if len(set(rep_ids)) > 1:
+        cur.execute("INSERT INTO routing_repload (rep_id, open_leads) SELECT id, 0 FROM unnest(%s::bigint[]) AS id"
+                    " ORDER BY id ON CONFLICT (rep_id) DO UPDATE SET open_leads = routing_repload.open_leads",
+                    (sorted(set(rep_ids)),))
 
 
 # --- rules mode: the organisation's rules, evaluated in plain Python --------------------------------
@@ -254,22 +293,30 @@ def _sample(template, n):
     return samples[n % len(samples)]
 
 
-def route_batch_rules(cur, rules, template, worker, size) -> int:
+def route_batch_rules(cur, rules, template, worker, size, kept=None) -> int:
     """Up to `size` leads in one transaction: what routing.batch does for the organisation's rules, in raw SQL.
 
-    Per batch: the claim, the accounts, time off; each lead's first matching rule and, under a running
-    experiment, its group and the rule that places it; per rule used: the team's reps, the rule's lock,
-    the open-lead counters (read under the lock, as least loaded needs), the rotation state; the pick by
-    the rule's strategy (round robin, weighted, least loaded); then one statement per table: assignments,
-    the open-lead counters' lock (routing.ownership._rep_loads_lock), leads, decisions (with the app's
-    traces, sample by sample), events, rotation state, rule sequences.
+    Per batch: the claim, the accounts, the roster's token (the teams' reps are read again only when it moved,
+    as a worker's routing.roster keeps them in `kept`), time off and the open-lead counters of every rep of the
+    rules' teams; each lead's first matching rule and, under a running experiment, its group and the rule that
+    places it; per rule used: the rule's lock, the rotation state, and for least loaded the counters again under
+    the lock; the pick by the rule's strategy (round robin, weighted, least loaded); then one statement per
+    table, its rows as one JSON parameter: assignments, the open-lead counters' lock
+    (routing.ownership._rep_loads_lock), leads, decisions (with the app's traces, sample by sample), events,
+    rotation state, rule sequences.
     """
     started = time.perf_counter()
     leads = _lock_pending_leads_and_read_accounts(cur, size)
     if not leads:
         return 0
-    cur.execute('SELECT rep_id, "end", reason FROM reps_timeoff WHERE start <= now() AND "end" > now()')
+    every_team = {rule["team"] for rule in _rules_and_variants(rules) if rule["target"] == "team"}
+    teams = team_reps(cur, every_team, kept if kept is not None else {})
+    every_rep = sorted({rep_id for team_id in every_team for rep_id in teams[team_id]})
+    cur.execute('SELECT rep_id, "end", reason FROM reps_timeoff WHERE start <= now() AND "end" > now()'
+                " AND rep_id = ANY(%s)", (every_rep,))
     cur.fetchall()
+    cur.execute("SELECT rep_id, open_leads FROM routing_repload WHERE rep_id = ANY(%s)", (every_rep,))
+    open_base, picked = dict(cur.fetchall()), {}
     matched = []  # (lead, the rule that matched, the rule that places it, experiment id, group)
     for lead in leads:
         rule = first_rule(rules, lead)
@@ -286,87 +333,91 @@ def route_batch_rules(cur, rules, template, worker, size) -> int:
     owners, sequences = {}, {}
     moved = []
     for rule_id, (rule, rule_leads) in sorted(by_rule.items()):
-        cur.execute("SELECT DISTINCT r.* FROM reps_rep r JOIN reps_rep_teams t ON t.rep_id = r.id WHERE t.team_id = %s",
-                    (rule["team"],))
-        columns = [c.name for c in cur.description]
-        reps = [dict(zip(columns, row)) for row in cur.fetchall()]
-        weights = {rep["id"]: float(rep["weight"]) for rep in reps}
+        weights = teams[rule["team"]]
         cur.execute("SELECT rotation_seq FROM routing_routingrule WHERE id = %s FOR UPDATE", (rule_id,))
         sequence = cur.fetchone()[0]
-        cur.execute("SELECT rep_id, open_leads FROM routing_repload WHERE rep_id = ANY(%s)", (list(weights),))
-        opens = dict(cur.fetchall())
         cur.execute("SELECT id, rep_id, last_assigned_seq, assigned_count, virtual_pass FROM routing_rotationstate"
                     " WHERE rule_id = %s", (rule_id,))
         states = {rep_id: [state_id, seq, count, virtual_pass]
                   for state_id, rep_id, seq, count, virtual_pass in cur.fetchall() if rep_id in weights}
-        picked = set()
+        if rule["strategy"] == "least_loaded":  # counted before the lock: another worker may have picked since
+            cur.execute("SELECT rep_id, open_leads FROM routing_repload WHERE rep_id = ANY(%s)", (sorted(weights),))
+            open_base.update(cur.fetchall())
+        opens = {rep_id: open_base.get(rep_id, 0) + picked.get(rep_id, 0) for rep_id in weights}
+        chosen = set()
         for lead in rule_leads:
             rep_id = _pick(rule["strategy"], states, weights, opens)
+            picked[rep_id] = picked.get(rep_id, 0) + 1
             sequence += 1
             states[rep_id][1] = sequence
             states[rep_id][2] += 1
             owners[lead["id"]] = rep_id
-            picked.add(rep_id)
+            chosen.add(rep_id)
         sequences[rule_id] = sequence
-        moved += [tuple(states[rep_id]) for rep_id in picked]  # as the app: the states its picks moved
+        moved += [tuple(states[rep_id]) for rep_id in chosen]  # as the app: the states its picks moved
     assigned = [item for item in matched if item[0]["id"] in owners]
     pooled = [item for item in matched if item[0]["id"] not in owners]
     assignment_ids = {}
     if assigned:
-        sql, params = _values(
+        source, values, params = _records(
             [(lead["id"], owners[lead["id"]], rule["id"], placed_by["strategy"],
-              _sample(template, lead["id"])["reason"], Jsonb(_sample(template, lead["id"]).get("cause", {})),
+              _sample(template, lead["id"])["reason"], _sample(template, lead["id"]).get("cause", {}),
               experiment_id, group)
              for lead, rule, placed_by, experiment_id, group in assigned],
-            ["bigint", "bigint", "bigint", "text", "text", "jsonb", "bigint", "text"])
+            [("lead_id", "bigint"), ("rep_id", "bigint"), ("rule_id", "bigint"), ("strategy", "text"),
+             ("reason", "text"), ("cause", "jsonb"), ("experiment_id", "bigint"), ("experiment_group", "text")])
         cur.execute("INSERT INTO routing_assignment (lead_id, rep_id, rule_id, strategy, reason, cause, experiment_id,"
                     " experiment_group, kind, is_current, created_at)"
-                    f" SELECT v.*, 'initial', true, clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id, lead_id",
-                    params)
+                    f" SELECT {values}, 'initial', true, clock_timestamp() FROM {source} ORDER BY v.position"
+                    " RETURNING id, lead_id", params)
         assignment_ids = {lead_id: assignment_id for assignment_id, lead_id in cur.fetchall()}
-        cur.execute("INSERT INTO routing_repload (rep_id, open_leads) SELECT id, 0 FROM unnest(%s::bigint[]) AS id"
-                    " ORDER BY id ON CONFLICT (rep_id) DO UPDATE SET open_leads = routing_repload.open_leads",
-                    (sorted(set(owners.values())),))
-        sql, params = _values([(lead["id"], owners[lead["id"]]) for lead, *_ in assigned], ["bigint", "bigint"])
+        _lock_open_lead_counters(cur, owners.values())
+        source, _values, params = _records([(lead["id"], owners[lead["id"]]) for lead, *_ in assigned],
+                                           [("id", "bigint"), ("owner", "bigint")])
         cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), owner_id = v.owner,"
                     " last_owner_id = v.owner, status = 'assigned', assigned_at = now(), pool_id = NULL,"
-                    " sla_due_at = now() + interval '15 minutes'"
-                    f" FROM (VALUES {sql}) AS v(id, owner) WHERE l.id = v.id", params)
+                    f" sla_due_at = now() + interval '15 minutes' FROM {source} WHERE l.id = v.id", params)
     if pooled:
-        sql, params = _values([(lead["id"], rule["pool"] if rule else None) for lead, rule, *_ in pooled],
-                              ["bigint", "bigint"])
+        source, _values, params = _records([(lead["id"], rule["pool"] if rule else None) for lead, rule, *_ in pooled],
+                                           [("id", "bigint"), ("pool", "bigint")])
         cur.execute("UPDATE leads_lead AS l SET routing_requested_at = NULL, updated_at = now(), pool_id = v.pool"
-                    f" FROM (VALUES {sql}) AS v(id, pool) WHERE l.id = v.id", params)
+                    f" FROM {source} WHERE l.id = v.id", params)
     duration = (time.perf_counter() - started) * 1000 / len(leads)
-    sql, params = _values(
+    source, values, params = _records(
         [(lead["id"], rule["id"] if rule else None, owners.get(lead["id"]), assignment_ids.get(lead["id"]),
-          "assigned" if lead["id"] in owners else "pooled", Jsonb(_sample(template, lead["id"])["trace"]),
+          "assigned" if lead["id"] in owners else "pooled", _sample(template, lead["id"])["trace"],
           template["explanation"], duration, worker, experiment_id, group)
          for lead, rule, _placed_by, experiment_id, group in matched],
-        ["bigint", "bigint", "bigint", "bigint", "text", "jsonb", "text", "float8", "text", "bigint", "text"],
+        [("lead_id", "bigint"), ("rule_id", "bigint"), ("chosen_rep_id", "bigint"), ("assignment_id", "bigint"),
+         ("outcome", "text"), ("trace", "jsonb"), ("explanation", "text"), ("duration_ms", "float8"),
+         ("worker", "text"), ("experiment_id", "bigint"), ("experiment_group", "text")],
     )
     cur.execute("INSERT INTO routing_routingdecision (lead_id, rule_id, chosen_rep_id, assignment_id, outcome, trace,"
                 " explanation, duration_ms, worker, experiment_id, experiment_group, created_at)"
-                f" SELECT v.*, clock_timestamp() FROM (VALUES {sql}) AS v RETURNING id", params)
+                f" SELECT {values}, clock_timestamp() FROM {source} ORDER BY v.position RETURNING id", params)
     decision_ids = [row[0] for row in cur.fetchall()]
     rows = []
     for (lead, *_), decision_id in zip(matched, decision_ids):
         sample = _sample(template, lead["id"])
-        data = {**sample.get("event_data", {}), "decision_id": decision_id}
-        rows.append((lead["id"], sample["message"], Jsonb(data)))
-    sql, params = _values(rows, ["bigint", "text", "jsonb"])
+        rows.append((lead["id"], sample["message"], {**sample.get("event_data", {}), "decision_id": decision_id}))
+    source, values, params = _records(rows, [("lead_id", "bigint"), ("message", "text"), ("data", "jsonb")])
     cur.execute("INSERT INTO leads_leadevent (lead_id, message, data, kind, created_at)"
-                f" SELECT v.*, 'routed', clock_timestamp() FROM (VALUES {sql}) AS v", params)
+                f" SELECT {values}, 'routed', clock_timestamp() FROM {source} ORDER BY v.position", params)
     if moved:
-        sql, params = _values(moved, ["bigint", "bigint", "integer", "float8"])
+        source, _values, params = _records(moved, [("id", "bigint"), ("seq", "bigint"), ("n", "integer"),
+                                                   ("pass", "float8")])
         cur.execute("UPDATE routing_rotationstate AS s SET last_assigned_at = now(), last_assigned_seq = v.seq,"
-                    f" assigned_count = v.n, virtual_pass = v.pass FROM (VALUES {sql}) AS v(id, seq, n, pass)"
-                    " WHERE s.id = v.id", params)
+                    f" assigned_count = v.n, virtual_pass = v.pass FROM {source} WHERE s.id = v.id", params)
     if sequences:
-        sql, params = _values(list(sequences.items()), ["bigint", "bigint"])
-        cur.execute(f"UPDATE routing_routingrule AS r SET rotation_seq = v.seq FROM (VALUES {sql}) AS v(id, seq)"
-                    " WHERE r.id = v.id", params)
+        source, _values, params = _records(list(sequences.items()), [("id", "bigint"), ("seq", "bigint")])
+        cur.execute(f"UPDATE routing_routingrule AS r SET rotation_seq = v.seq FROM {source} WHERE r.id = v.id",
+                    params)
     return len(leads)
+
+
+def _rules_and_variants(rules):
+    """The active rules and their running experiments' variants: every rule the engine may place a lead by."""
+    return rules + [rule["experiment"]["variant"] for rule in rules if rule["experiment"] is not None]
 
 
 def main():
@@ -379,7 +430,7 @@ def main():
     listener = psycopg.connect(dsn, autocommit=True)
     listener.execute(f"LISTEN {CHANNEL}")
     conn = psycopg.connect(dsn)
-    rules = None
+    rules, kept = None, {}  # kept: the teams' reps, between batches (routing.roster)
     if rule_id is None:
         with conn.cursor() as cur:
             rules = load_rules(cur)  # once, as a worker compiles the ruleset once per configuration version
@@ -388,11 +439,11 @@ def main():
     while True:
         with conn.cursor() as cur:
             if rules is not None:
-                routed = route_batch_rules(cur, rules, template, worker, leads_per_transaction)
+                routed = route_batch_rules(cur, rules, template, worker, leads_per_transaction, kept)
             elif leads_per_transaction == 1:
                 routed = route_one(cur, rule_id, template, worker)
             else:
-                routed = route_batch(cur, rule_id, template, worker, leads_per_transaction)
+                routed = route_batch(cur, rule_id, template, worker, leads_per_transaction, kept)
         conn.commit()
         if not routed:
             # Nothing claimable: sleep until the next NOTIFY (or 100 ms, in case one was missed).
