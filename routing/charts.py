@@ -57,4 +57,13 @@ def trend_charts(days: list) -> dict:
     for chart, values in zip(charts.values(), ([day.leads for day in days], minutes, [day.sla_breached for day in days])):
         for bar, day, value in zip(chart["bars"], days, values):
             bar["day"], bar["value"] = day.day.isoformat(), "" if value is None else svg_number(value).removesuffix(".0")
+        chart["axis"] = _axis(values, days)
     return charts
+
+
+def _axis(values, days) -> dict:
+    """What the labels around a trend chart say: the largest value at the top (None when there is none but
+    zeros: the bars' scale then means nothing), and the first, middle and last days under the bars."""
+    largest = max((value for value in values if value is not None), default=0)
+    ticks = [days[0].day, days[len(days) // 2].day, days[-1].day] if len(days) >= 3 else [day.day for day in days]
+    return {"top": largest or None, "days": ticks}

@@ -113,6 +113,22 @@ def test_the_trend_charts_are_drawn_with_dots_in_german(client, boss, frozen):
     assert re.search(r'width="\d+\.\d"', svg)
 
 
+def test_each_trend_chart_says_its_scale_and_its_days_in_the_reader_s_language(client, boss, frozen):
+    anna = rep_named("Anna")
+    for days_ago in (0, 0, 2):
+        lead = routed_lead_for(anna)
+        Lead.objects.filter(pk=lead.pk).update(created_at=NOW - dt.timedelta(days=days_ago),
+                                               first_touch_at=NOW - dt.timedelta(days=days_ago) + dt.timedelta(hours=3))
+
+    html = client.get(reverse("routing:trends"), {"period": "7d"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+    axes = [re.sub(r"<[^>]+>", " ", axis).split() for axis in re.findall(r'class="trend-y-axis"[^>]*>(.*?)</div>', html)]
+    assert axes == [["2", "0"], ["240", "мин", "0"], ["2", "0"]]  # leads, median minutes to first touch, breaches
+    days = re.findall(r'class="trend-x-axis"[^>]*>(.*?)</div>', html)
+    assert len(days) == 3
+    assert re.findall(r">([^<]+)</time>", days[0]) == ["09.06.2026", "12.06.2026", "15.06.2026"]
+
+
 def test_the_trends_are_for_sales_managers_only(client):
     rep = rep_named("Anna")
     client.force_login(rep.user)
