@@ -44,3 +44,29 @@ class RemoveIndexWithoutLocking(RemoveIndexConcurrently):
 
     def _index(self, state, app_label):
         return state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+
+
+def foreign_key_index_drop(app_label: str, model_name: str, field_name: str) -> tuple:
+    """RunPython functions (forwards, backwards) dropping, or making again, the index Django made for a foreign key.
+
+    For a foreign key that becomes `db_index=False` because another index serves it: AlterField would
+    rebuild the whole table on SQLite, recreating every index of the model, PostgreSQL's own kinds
+    (GIN) included, which SQLite cannot make. This drops the one index by the name Django gave it;
+    CONCURRENTLY on PostgreSQL (the migration must not be atomic), so no write waits.
+    """
+
+    def _index(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        field = model._meta.get_field(field_name)
+        return model, field, schema_editor._create_index_name(model._meta.db_table, [field.column], suffix="")
+
+    def forwards(apps, schema_editor):
+        _model, _field, name = _index(apps, schema_editor)
+        concurrently = "CONCURRENTLY " if _postgresql(schema_editor) else ""
+        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {schema_editor.quote_name(name)}")
+
+    def backwards(apps, schema_editor):
+        model, field, _name = _index(apps, schema_editor)
+        schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+
+    return forwards, backwards

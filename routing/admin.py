@@ -262,6 +262,7 @@ class AssignmentAdmin(LargeListMixin, LeadSearchMixin, AuditTextMixin, ReadOnlyA
                     *(f"lead__{column}" for column in LEAD_LABEL_COLUMNS),
                     *(f"rep__{column}" for column in REP_NAME_COLUMNS)]
     lead_field = "lead"
+    count_order = ["lead_id"]  # assignment_lead_reps holds the lead and the reps a manager's scope tests
     fields = ["lead", "rep", "kind", "rule", "strategy", "reason_shown", "actor", "experiment", "experiment_group",
               "is_current", "created_at", "ended_at"]
 
@@ -279,6 +280,7 @@ class RoutingDecisionAdmin(LargeListMixin, LeadSearchMixin, AuditTextMixin, Read
                     *(f"lead__{column}" for column in LEAD_LABEL_COLUMNS),
                     *(f"chosen_rep__{column}" for column in REP_NAME_COLUMNS)]
     lead_field = "lead"
+    count_order = ["lead_id"]  # decision_lead_rep holds the lead and the chosen rep a manager's scope tests
     # The explanation rendered from the trace in the reader's language; the trace itself for who needs the data.
     fields = ["created_at", "lead", "outcome", "rule", "chosen_rep", "assignment", "experiment", "experiment_group",
               "duration_ms", "worker", "explanation_shown", "trace"]

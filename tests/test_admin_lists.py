@@ -9,7 +9,7 @@ from django.utils import timezone
 from leadrouting.admin_lists import CappedCountPaginator
 from leads.models import Lead
 from tests.factories import (
-    AssignmentFactory, LeadFactory, RepFactory, RoutingDecisionFactory, RoutingRuleFactory, sales_manager,
+    AssignmentFactory, LeadFactory, RepFactory, RoutingDecisionFactory, RoutingRuleFactory, TeamFactory, sales_manager,
 )
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +125,37 @@ def test_the_lists_filter_by_creation_date_instead_of_a_year_drill_down(manager_
     cl = manager_client.get(reverse(url_name)).context["cl"]
     assert cl.date_hierarchy is None
     assert any(spec.field_path == "created_at" for spec in cl.filter_specs if hasattr(spec, "field_path"))
+
+
+@pytest.fixture
+def team_manager_client(client, olga_and_piet):
+    """A manager of the team of the rep who holds Olga (assignment and decision)."""
+    olga = olga_and_piet[0]
+    team = TeamFactory()
+    rep = olga.assignments.get().rep
+    rep.teams.add(team)
+    olga.decisions.update(chosen_rep=rep)
+    client.force_login(sales_manager(is_staff=True, manages=[team]))
+    return client
+
+
+@pytest.mark.parametrize(("url_name", "index"), [("admin:routing_assignment_changelist", "assignment_lead_reps"),
+                                                  ("admin:routing_routingdecision_changelist", "decision_lead_rep")])
+def test_a_team_manager_s_list_is_counted_from_the_lead_s_index_alone(team_manager_client, url_name, index):
+    with CaptureQueriesContext(connection) as queries:
+        response = team_manager_client.get(reverse(url_name))
+    (count,) = [query["sql"] for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
+    assert {row.lead.email for row in response.context["cl"].result_list} == {"olga@kunde.example"}
+    assert response.context["cl"].paginator.count_order == ["lead_id"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # two rows: make the planner show which index it can use
+        cursor.execute(f"EXPLAIN {count}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Index Only Scan using {index}" in plan.split("SubPlan")[0]
+
+
+@pytest.mark.parametrize("url_name", ["admin:routing_assignment_changelist", "admin:routing_routingdecision_changelist"])
+def test_a_filtered_or_searched_list_is_counted_by_its_own_index(team_manager_client, url_name):
+    for params in ({"q": "olga"}, {"created_at__gte": "2026-01-01 00:00:00+00:00"}):
+        response = team_manager_client.get(reverse(url_name), params)
+        assert response.context["cl"].paginator.count_order == (), params
