@@ -43,6 +43,7 @@ REASSIGNED_EVERY = 20  # 5 %
 EXPERIMENT_PROFILES = 21  # 21 / 500 = 4.2 % of the leads: 42,000 at 1,000,000
 POOL_DAYS = 14  # leads of the pool rule younger than this still wait in the pool
 MANAGER_USERNAME = "bench_manager"
+TEAM_MANAGER_USERNAME = "bench_team_manager"  # manages "Team 00" alone, as most sales managers manage one team
 SUPERUSER_USERNAME = "bench_admin"
 PASSWORD = "bench-password"
 
@@ -60,6 +61,26 @@ LAST_NAMES = ["Schmidt", "Martin", "Smith", "Rossi", "Nowak", "Garcia", "Jansen"
 
 
 # --- the organisation ----------------------------------------------------------------------------
+
+def team_manager(team=None):
+    """The sales manager of one team (`TEAM_MANAGER_USERNAME`), made on first use in a database built without one."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from reps.models import Team
+    from reps.scoping import SALES_MANAGERS_GROUP
+
+    user, created = get_user_model().objects.get_or_create(
+        username=TEAM_MANAGER_USERNAME,
+        defaults={"email": "team.manager@bench.example", "first_name": "Tomas", "last_name": "Teamlead",
+                  "is_staff": True})
+    if created:
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get_or_create(name=SALES_MANAGERS_GROUP)[0])
+        (team or Team.objects.get(name="Team 00")).managers.add(user)
+    return user
+
 
 def build_org(seed=14):
     """Users, teams, reps, the pool, 50 rules and the running experiment. Returns a dict of what the table needs."""
@@ -94,6 +115,7 @@ def build_org(seed=14):
                                     for n, rep in enumerate(reps)])
     Team.managers.through.objects.bulk_create([Team.managers.through(team_id=team.pk, user_id=manager.pk)
                                                for team in teams])
+    team_manager(teams[0])
     pool = Pool.objects.create(name="Partner leads")
     pool.teams.add(teams[19])
 

@@ -8,8 +8,8 @@ same name + `_empty`; both must start with lr_bench): built once by bench/organi
 kept; each run applies pending migrations first (timed). --rebuild builds them again. --quick: 20,000 leads
 (its own databases, `lr_bench_org_quick`), 300 leads per throughput run, 1 round.
 
-Pages: Django test Client in this process, logged in as the sales manager of every team, the rep with
-~3,000 open leads, or a superuser (the admin), as the page requires; server time = the request through the
+Pages: Django test Client in this process, logged in as the sales manager of every team, the manager of one
+team (scoped lists), the rep with ~3,000 open leads, or a superuser (the admin), as the page requires; server time = the request through the
 whole response (a streamed body read to its end), p50 of --rounds; queries counted on the last round.
 Routing: real RQ worker (1), leads like the year's (copies of the 500 profiles) inserted in transactions of
 100 as in throughput.py, on the big database and on the empty twin (same organisation); then the raw-SQL
@@ -200,8 +200,9 @@ def page_rows(rounds, explain):
     manager = User.objects.get(username=organisation.MANAGER_USERNAME)
     admin = User.objects.get(username=organisation.SUPERUSER_USERNAME)
     heavy = User.objects.get(username=organisation.HEAVY_REP_USERNAME)
+    one_team = organisation.team_manager()
     clients = {}
-    for key, user in (("manager", manager), ("admin", admin), ("rep", heavy)):
+    for key, user in (("manager", manager), ("admin", admin), ("rep", heavy), ("team", one_team)):
         clients[key] = Client(HTTP_HOST="localhost")
         clients[key].force_login(user)
     # Search terms a user types: a lead's e-mail (as support does), a company, a word of a reassignment reason.
@@ -211,7 +212,7 @@ def page_rows(rounds, explain):
              .values_list("cause__code", flat=True).first() or "manual")
     experiment = RoutingExperiment.objects.order_by("pk").first()
     explained = []
-    m, a, r = clients["manager"], clients["admin"], clients["rep"]
+    m, a, r, t = clients["manager"], clients["admin"], clients["rep"], clients["team"]
     rows = []
 
     def add(row):
@@ -234,6 +235,12 @@ def page_rows(rounds, explain):
     add(_page_row(m, "reassignment log", _url("routing:reassignments"), rounds, explain, explained))
     add(_page_row(m, f"reassignment log, cause '{cause}'",
                   _url("routing:reassignments", query=f"cause={cause}"), rounds, explain, explained))
+    # As the manager of one team of twenty: the lists are scoped, so every row is tested against the team.
+    add(_page_row(t, "reassignment log, manager of one team", _url("routing:reassignments"), rounds, explain, explained))
+    for label, model in (("routing decisions", "routing_routingdecision"), ("assignments", "routing_assignment"),
+                         ("leads", "leads_lead")):
+        add(_page_row(t, f"admin {label} list, manager of one team", _url(f"admin:{model}_changelist"), rounds,
+                      explain, explained))
     add(csv_row(m, rounds))
     add(_page_row(r, "rep queue, rep with ~3,000 open leads", _url("routing:queue"), rounds, explain, explained,
                   note=f"{heavy_open_leads()} open leads"))
