@@ -83,12 +83,17 @@ def test_the_percentiles_are_the_buckets_upper_edges_by_nearest_rank():
 
 # --- The trends page ------------------------------------------------------------------------
 
-def test_the_trends_show_one_bar_per_day_with_the_figures_as_a_table(client, boss, frozen):
+def leads_touched_three_hours_after_they_came(*, days_ago):
+    """One lead of Anna's per entry, that many days before NOW, first touched three hours later."""
     anna = rep_named("Anna")
-    for days_ago in (0, 0, 2):
+    for days in days_ago:
         lead = routed_lead_for(anna)
-        Lead.objects.filter(pk=lead.pk).update(created_at=NOW - dt.timedelta(days=days_ago),
-                                               first_touch_at=NOW - dt.timedelta(days=days_ago) + dt.timedelta(hours=3))
+        came = NOW - dt.timedelta(days=days)
+        Lead.objects.filter(pk=lead.pk).update(created_at=came, first_touch_at=came + dt.timedelta(hours=3))
+
+
+def test_the_trends_show_one_bar_per_day_with_the_figures_as_a_table(client, boss, frozen):
+    leads_touched_three_hours_after_they_came(days_ago=(0, 0, 2))
 
     response = client.get(reverse("routing:trends"), {"period": "7d"})
 
@@ -114,11 +119,7 @@ def test_the_trend_charts_are_drawn_with_dots_in_german(client, boss, frozen):
 
 
 def test_each_trend_chart_says_its_scale_and_its_days_in_the_reader_s_language(client, boss, frozen):
-    anna = rep_named("Anna")
-    for days_ago in (0, 0, 2):
-        lead = routed_lead_for(anna)
-        Lead.objects.filter(pk=lead.pk).update(created_at=NOW - dt.timedelta(days=days_ago),
-                                               first_touch_at=NOW - dt.timedelta(days=days_ago) + dt.timedelta(hours=3))
+    leads_touched_three_hours_after_they_came(days_ago=(0, 0, 2))
 
     html = client.get(reverse("routing:trends"), {"period": "7d"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
 
