@@ -15,7 +15,8 @@ from decimal import Decimal
 from django.db.models import Count
 
 from reps.models import Rep
-from reps.scoping import TeamScope, team_scope
+from reps.scoping import TeamScope
+from reps.selectors import team_children, team_ids_below
 from routing.models import Assignment, RoutingRule
 
 # Strategies whose promise is a share of the leads; least loaded and performance based promise something else.
@@ -72,7 +73,10 @@ class RuleFairness:
 
 
 def fairness_by_rule(*, scope: TeamScope | None, since: dt.datetime) -> list[RuleFairness]:
-    """The share-promising rules that routed leads since `since`, each with its reps' actual and expected shares."""
+    """The share-promising rules that routed leads since `since`, each with its reps' actual and expected shares.
+
+    A constant number of queries however many rules: the counts, the target teams' active members, the reps.
+    """
     rules = {rule.pk: rule for rule in RoutingRule.objects.filter(strategy__in=SHARE_STRATEGIES)}
     counted = (
         Assignment.objects.filter(created_at__gte=since, kind=Assignment.Kind.INITIAL, rule_id__in=rules)
@@ -81,29 +85,40 @@ def fairness_by_rule(*, scope: TeamScope | None, since: dt.datetime) -> list[Rul
     leads_by_rule: dict[int, dict[int, int]] = {}
     for rule_id, rep_id, count in counted:
         leads_by_rule.setdefault(rule_id, {})[rep_id] = count
-    reports = []
+    teams_of_rule = _target_team_ids([rules[rule_id] for rule_id in leads_by_rule])
+    members = _active_members(set().union(*teams_of_rule.values()))
+    shown = []
     for rule_id, leads_by_rep in leads_by_rule.items():
-        rule = rules[rule_id]
-        rep_ids = set(leads_by_rep) | _target_team_rep_ids(rule)
-        if scope is not None and not rep_ids & scope.rep_ids:
-            continue
-        reports.append(_rule_fairness(rule, leads_by_rep, rep_ids, scope))
+        # A member of the rule's team who got nothing still asked for a share.
+        rep_ids = set(leads_by_rep).union(*(members.get(team_id, ()) for team_id in teams_of_rule.get(rule_id, ())))
+        if scope is None or rep_ids & scope.rep_ids:
+            shown.append((rules[rule_id], leads_by_rep, rep_ids))
+    reps = list(Rep.objects.filter(pk__in=set().union(*(rep_ids for _, _, rep_ids in shown))).select_related("user"))
+    reports = [_rule_fairness(rule, leads_by_rep, [rep for rep in reps if rep.pk in rep_ids], scope)
+               for rule, leads_by_rep, rep_ids in shown]
     return sorted(reports, key=lambda report: (-report.largest_deviation_points, report.name))
 
 
-def _target_team_rep_ids(rule: RoutingRule) -> set:
-    """The active reps of the rule's team: a member who got nothing still asked for a share."""
-    if rule.target_type != RoutingRule.TargetType.TEAM or rule.target_team_id is None:
-        return set()
-    if rule.include_sub_teams:
-        rep_ids = team_scope([rule.target_team_id]).rep_ids
-    else:
-        rep_ids = Rep.objects.filter(teams=rule.target_team_id).values_list("pk", flat=True)
-    return set(Rep.objects.filter(pk__in=rep_ids, is_active=True).values_list("pk", flat=True))
+def _target_team_ids(rules) -> dict:
+    """rule.pk -> the ids of its target team and, when the rule says so, the sub-teams; for rules aimed at a team."""
+    children = team_children()
+    return {
+        rule.pk: team_ids_below(rule.target_team_id, children) if rule.include_sub_teams else [rule.target_team_id]
+        for rule in rules
+        if rule.target_type == RoutingRule.TargetType.TEAM and rule.target_team_id is not None
+    }
 
 
-def _rule_fairness(rule, leads_by_rep: dict, rep_ids: set, scope: TeamScope | None) -> RuleFairness:
-    reps = Rep.objects.filter(pk__in=rep_ids).select_related("user")
+def _active_members(team_ids) -> dict:
+    """team id -> ids of its active reps."""
+    members = {}
+    memberships = Rep.teams.through.objects.filter(team_id__in=team_ids, rep__is_active=True)
+    for team_id, rep_id in memberships.values_list("team_id", "rep_id"):
+        members.setdefault(team_id, set()).add(rep_id)
+    return members
+
+
+def _rule_fairness(rule, leads_by_rep: dict, reps: list, scope: TeamScope | None) -> RuleFairness:
     weighted = rule.strategy == RoutingRule.Strategy.WEIGHTED
     weights = {rep.pk: (rep.weight if weighted else Decimal(1)) for rep in reps}
     total_weight = sum(weights.values()) or Decimal(1)

@@ -114,3 +114,27 @@ def test_the_fairness_page_is_for_sales_managers_only(client):
     client.force_login(rep.user)
 
     assert client.get(reverse("routing:fairness")).status_code == 403
+
+
+def test_the_page_costs_the_same_queries_for_one_rule_as_for_five(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from routing.models import RuleCondition
+
+    client.force_login(sales_manager(sees_every_team=True))
+
+    def queries_with_rules(count):
+        for n in range(count):
+            team, _reps = team_of(f"Team{count}x{n}", ["1", "1"])
+            rule = RoutingRuleFactory(name=f"Rule {count}x{n}", target_team=team, include_sub_teams=bool(n % 2))
+            RuleCondition.objects.create(rule=rule, field="source", operator="equals", value=f"s{count}x{n}")
+            route(2, source=f"s{count}x{n}")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("routing:fairness"), {"period": "7d"})
+        assert len(response.context["rules"]) == count
+        return len(queries)
+
+    one = queries_with_rules(1)
+    RoutingRule.objects.all().delete()
+    assert queries_with_rules(5) == one
