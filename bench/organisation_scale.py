@@ -241,6 +241,11 @@ def page_rows(rounds, explain):
                          ("leads", "leads_lead")):
         add(_page_row(t, f"admin {label} list, manager of one team", _url(f"admin:{model}_changelist"), rounds,
                       explain, explained))
+    # The manager's other pages over the year's data.
+    add(_page_row(m, "trends, 30 days", _url("routing:trends", query="period=30d"), rounds, explain, explained))
+    add(_page_row(m, "fairness, 30 days", _url("routing:fairness", query="period=30d"), rounds, explain, explained))
+    add(_page_row(m, "capacity board", _url("routing:capacity"), rounds, explain, explained))
+    add(_page_row(m, "pool ageing", _url("routing:pool_ageing"), rounds, explain, explained))
     add(csv_row(m, rounds))
     add(_page_row(r, "rep queue, rep with ~3,000 open leads", _url("routing:queue"), rounds, explain, explained,
                   note=f"{heavy_open_leads()} open leads"))
