@@ -41,8 +41,13 @@ def insert_rows(model, objs) -> None:
     sql = (f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {columns}"
            f" FROM {_recordset(fields, connection)} WITH ORDINALITY AS v({columns}, position) ORDER BY position"
            f" RETURNING {quote(meta.pk.column)}")
+    try:
+        payload = rows_json(rows)
+    except ValueError:  # a float JSON cannot hold (infinity, NaN), which PostgreSQL can: Django's own write
+        model.objects.bulk_create(objs)
+        return
     with connection.cursor() as cursor:
-        cursor.execute(sql, [rows_json(rows)])
+        cursor.execute(sql, [payload])
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
             obj._state.adding, obj._state.db = False, connection.alias
@@ -64,8 +69,13 @@ def update_rows(model, objs, field_names) -> None:
     assignments = ", ".join(f"{column} = v.{column}" for column in columns)
     sql = (f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments}"
            f" FROM {_recordset(fields, connection)} AS v({key}, {', '.join(columns)}) WHERE t.{key} = v.{key}")
+    try:
+        payload = rows_json(rows)
+    except ValueError:  # a float JSON cannot hold (infinity, NaN), which PostgreSQL can: Django's own write
+        model.objects.bulk_update(objs, field_names)
+        return
     with connection.cursor() as cursor:
-        cursor.execute(sql, [rows_json(rows)])
+        cursor.execute(sql, [payload])
 
 
 def _recordset(fields, connection) -> str:
@@ -75,7 +85,10 @@ def _recordset(fields, connection) -> str:
 
 
 def rows_json(rows) -> str:
-    """The rows as one JSON array; values as PostgreSQL reads them back in their columns' types."""
+    """The rows as one JSON array; values as PostgreSQL reads them back in their columns' types.
+
+    Raises ValueError for a float that JSON cannot hold (infinity, NaN).
+    """
     return json.dumps(rows, default=_json_value, allow_nan=False, separators=(",", ":"))
 
 

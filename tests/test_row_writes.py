@@ -82,3 +82,13 @@ def test_a_decimal_weight_is_written_to_the_cent():
     rep.weight = Decimal("2.35")
     update_rows(Rep, [rep], ["weight"])
     assert Rep.objects.get(pk=rep.pk).weight == Decimal("2.35")
+
+
+def test_a_float_json_cannot_hold_is_written_all_the_same():
+    owner = rep_named("Anna")
+    lead = Lead(email="inf@example.com", owner=owner, account_match_score=float("inf"))
+    insert_rows(Lead, [lead])
+    assert Lead.objects.get(pk=lead.pk).account_match_score == float("inf")
+    lead.account_match_score = float("-inf")
+    update_rows(Lead, [lead], ["account_match_score"])
+    assert Lead.objects.get(pk=lead.pk).account_match_score == float("-inf")
