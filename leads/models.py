@@ -203,7 +203,7 @@ class Lead(models.Model):
             models.Index(fields=["email"], name="lead_email"),
             # Intake dedupe: "open leads with this phone number" (leads.dedupe).
             models.Index(fields=["phone"], name="lead_phone", condition=~models.Q(phone="")),
-            # The dashboard's "unroutable leads, oldest first" (routing.selectors), and the admin's leads list
+            # The dashboard's "unroutable leads, oldest first" (routing.dashboard_figures), and the admin's leads list
             # filtered by a status in its default order (newest first).
             models.Index(fields=["status", "created_at"], name="lead_status_created"),
             # The admin's lead search (leads, assignments, routing decisions; leads.selectors.lead_search_q): a word

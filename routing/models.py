@@ -395,7 +395,7 @@ class Assignment(models.Model):
             models.Index(fields=["lead"], include=["rep", "from_rep"], name="assignment_lead_reps"),
             # The admin's assignments list, newest first (the default order): reads 100 rows instead of sorting them all.
             models.Index(fields=["-created_at", "-id"], name="assignment_created"),
-            # The reassignment log (routing.selectors.reassignment_log): "moves, newest first", a page at a time.
+            # The reassignment log (routing.reassignment_log.reassignment_log): "moves, newest first", a page at a time.
             models.Index(F("created_at").desc(), F("id").desc(), condition=models.Q(kind__in=["reassign", "manual"]),
                          name="assignment_moves_newest"),
             # The reassignment log filtered by cause: "moves of cause X, newest first".

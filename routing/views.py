@@ -24,7 +24,9 @@ from leads import lifecycle
 from leads.models import Lead
 from reps import scoping
 from reps.services import rep_set_available, rep_set_away
-from routing import charts, daily_stats, experiments, pool_ageing, selectors
+from routing import (
+    capacity_board, charts, daily_stats, dashboard_figures, experiments, pool_ageing, reassignment_log, selectors,
+)
 from routing.claims import LeadAlreadyClaimed, lead_claim, leads_claim_next
 from routing.fairness import NOTICEABLE_POINTS, fairness_by_rule
 from routing.forms import LeadReassignForm
@@ -253,7 +255,7 @@ def dashboard(request):
     scope = scoping.manager_scope(request.user)
     form, period, shown_scope = _period_and_scope(request, scope)
     now = timezone.now()
-    board = selectors.dashboard(scope=shown_scope, first_day=selectors.period_first_day(period, now=now), now=now)
+    board = dashboard_figures.dashboard(scope=shown_scope, first_day=dashboard_figures.period_first_day(period, now=now), now=now)
     return render(request, "routing/dashboard.html", {
         "form": form, "board": board, "period": period, "chart": _bar_chart(board.reps),
         "manages_no_team": scope == scoping.NO_TEAM,
@@ -265,7 +267,7 @@ def trends(request):
     scope = scoping.manager_scope(request.user)
     form, period, shown_scope = _period_and_scope(request, scope)
     now = timezone.now()
-    days = selectors.trends(scope=shown_scope, first_day=selectors.period_first_day(period, now=now), now=now)
+    days = dashboard_figures.trends(scope=shown_scope, first_day=dashboard_figures.period_first_day(period, now=now), now=now)
     return render(request, "routing/trends.html", {
         "form": form, "days": days, "charts": charts.trend_charts(days), "manages_no_team": scope == scoping.NO_TEAM,
     })
@@ -275,9 +277,9 @@ def trends(request):
 def capacity(request):
     """Each rep of the manager's teams: available or why not, load against caps, next available; polled by htmx."""
     scope = scoping.manager_scope(request.user)
-    page = Paginator(selectors.reps_for_capacity_board(scope), CAPACITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(capacity_board.reps_for_capacity_board(scope), CAPACITY_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    context = {"page": page, "rows": selectors.capacity_board(reps=list(page.object_list), at=now), "now": now,
+    context = {"page": page, "rows": capacity_board.capacity_board(reps=list(page.object_list), at=now), "now": now,
                "query": _query_without_page(request), "poll_seconds": settings.LIVE_POLL_SECONDS,
                "manages_no_team": scope == scoping.NO_TEAM}
     return render(request, "routing/_capacity_live.html" if request.htmx else "routing/capacity.html", context)
@@ -287,11 +289,11 @@ def capacity(request):
 def reassignments(request):
     scope = scoping.manager_scope(request.user)
     form = ReassignmentFilterForm(request.GET or None, scope=scope)
-    log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
+    log = reassignment_log.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
     # A year of moves is counted up to a cap: an exact count joined every move to its lead (0.6 s on a year).
     page = CappedCountPaginator(log, REASSIGNMENT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "routing/reassignments.html", {
-        "form": form, "page": page, "entries": selectors.with_from_reps(page.object_list),
+        "form": form, "page": page, "entries": reassignment_log.with_from_reps(page.object_list),
         "query": _query_without_page(request),
         "manages_no_team": scope == scoping.NO_TEAM,
     })
@@ -301,7 +303,7 @@ def reassignments(request):
 def reassignments_csv(request):
     scope = scoping.manager_scope(request.user)
     form = ReassignmentFilterForm(request.GET or None, scope=scope)
-    log = selectors.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
+    log = reassignment_log.reassignment_log(scope=scope, **(form.cleaned_data if form.is_valid() else {}))
     header = [_("When"), _("Lead ID"), _("Lead"), _("From"), _("To"), _("Kind"), _("Reason"), _("Rule"), _("By")]
     rows = _reassignment_rows(log, language=translation.get_language())
     # Streamed: a year of reassignments never sits in memory, and the first rows leave at once.
@@ -315,7 +317,7 @@ def _reassignment_rows(log, *, language):
     # The rows are written after the view has returned: keep the reader's language for kind, reason, "system".
     with translation.override(language):
         system = _("system")
-        for row in selectors.reassignment_log_rows(log, chunk=CSV_CHUNK):
+        for row in reassignment_log.reassignment_log_rows(log, chunk=CSV_CHUNK):
             # Machine-read: an ISO instant and a plain id, never the reader's date or number format.
             yield [row.created_at.isoformat(), row.lead_id, row.lead, row.from_rep, row.rep, row.kind, row.reason,
                    row.rule, row.actor if row.actor is not None else system]
@@ -390,7 +392,7 @@ def _bar_chart(rows):
 def fairness(request):
     scope = scoping.manager_scope(request.user)
     form, period, shown_scope = _period_and_scope(request, scope)
-    first_day = selectors.period_first_day(period, now=timezone.now())
+    first_day = dashboard_figures.period_first_day(period, now=timezone.now())
     reports = fairness_by_rule(scope=shown_scope, since=daily_stats.day_start(first_day))
     return render(request, "routing/fairness.html", {
         "form": form, "rules": [(report, charts.share_chart(report.reps)) for report in reports],

@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 
 from routing.models import Assignment
-from routing.selectors import dashboard
+from routing.dashboard_figures import dashboard
 from tests.factories import AssignmentFactory, RoutingRuleFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.utils import translation
 from leads.models import Lead
 from routing.claims import lead_claim
 from routing.reassignment import sla_reassign_overdue
-from routing.selectors import dashboard
+from routing.dashboard_figures import dashboard
 from routing.services import route_pending_leads
 from tests.factories import LeadFactory, RoutingRuleFactory, TeamFactory, rep_named, sales_manager
 from tests.routing.support import csv_rows, lead_waiting_in_a_pool
