@@ -7,57 +7,14 @@ and searches `%word%` in every listed column, joins included: seconds on a milli
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
-from django.core.paginator import Paginator
-from django.db import connection
-from django.utils import formats
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leadrouting.pagination import CappedCountPaginator
 from leads.models import Lead
 from leads.selectors import MIN_SEARCH_WORD, lead_search_q
 
-class CappedCountPaginator(Paginator):
-    """Counts at most COUNT_CAP rows and pages through those; a list without filter shows the table's estimated size.
-
-    The estimate is PostgreSQL's own (pg_class.reltuples, kept by autovacuum): exact enough to
-    say how big the list is, free to read. Rows past the cap are reached by a filter or a search.
-    """
-
-    COUNT_CAP = 10_000
-    # The order the capped count reads rows in (a list admin's `count_order`). Any order counts the same up to the
-    # cap; one that a covering index of the table holds, with the columns the list's filters test, lets PostgreSQL
-    # count from that index alone instead of the rows (a decision's row carries 2 kB of trace).
-    count_order = ()
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list.order_by(*self.count_order)[: self.COUNT_CAP + 1].count()
-
-    @property
-    def count_is_capped(self) -> bool:
-        return self.count > self.COUNT_CAP
-
-    @cached_property
-    def estimated_total(self) -> int | None:
-        """The table's estimated rows when the list shows all of them (no filter, no search, no scope); else None."""
-        if self.object_list.query.where:
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                           [self.object_list.model._meta.db_table])
-            (estimate,) = cursor.fetchone()
-        return estimate if estimate > self.COUNT_CAP else None
-
-    @property
-    def count_shown(self) -> str:
-        """The count in the list's footer: exact, "about N" (estimated), or "more than N"."""
-        if not self.count_is_capped:
-            return formats.number_format(self.count, force_grouping=True)
-        if self.estimated_total is not None:
-            return _("about %(count)s") % {"count": formats.number_format(self.estimated_total, force_grouping=True)}
-        return _("more than %(count)s") % {"count": formats.number_format(self.COUNT_CAP, force_grouping=True)}
 
 class ShownColumnsChangeList(ChangeList):
     """A list page that reads only the columns its rows show (the admin's `list_columns`), when it names them."""
@@ -99,6 +56,7 @@ class LargeListMixin:
         return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
                            ACTION_CHECKBOX_NAME, str(obj.pk),
                            format_html(_("Select this object for an action - {}"), str(obj)))
+
 
 class LeadSearchMixin:
     """The search of a list of leads, or of rows that belong to a lead (`lead_field`), on the lead's indexed columns."""

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from leadrouting.admin_lists import CappedCountPaginator
+from leadrouting.pagination import CappedCountPaginator
 from leadrouting.csv_export import csv_stream
 from leads import lifecycle
 from leads.models import Lead
@@ -255,7 +255,8 @@ def dashboard(request):
     scope = scoping.manager_scope(request.user)
     form, period, shown_scope = _period_and_scope(request, scope)
     now = timezone.now()
-    board = dashboard_figures.dashboard(scope=shown_scope, first_day=dashboard_figures.period_first_day(period, now=now), now=now)
+    first_day = dashboard_figures.period_first_day(period, now=now)
+    board = dashboard_figures.dashboard(scope=shown_scope, first_day=first_day, now=now)
     return render(request, "routing/dashboard.html", {
         "form": form, "board": board, "period": period, "chart": _bar_chart(board.reps),
         "manages_no_team": scope == scoping.NO_TEAM,
@@ -267,7 +268,8 @@ def trends(request):
     scope = scoping.manager_scope(request.user)
     form, period, shown_scope = _period_and_scope(request, scope)
     now = timezone.now()
-    days = dashboard_figures.trends(scope=shown_scope, first_day=dashboard_figures.period_first_day(period, now=now), now=now)
+    days = dashboard_figures.trends(scope=shown_scope, first_day=dashboard_figures.period_first_day(period, now=now),
+                                    now=now)
     return render(request, "routing/trends.html", {
         "form": form, "days": days, "charts": charts.trend_charts(days), "manages_no_team": scope == scoping.NO_TEAM,
     })
@@ -277,7 +279,8 @@ def trends(request):
 def capacity(request):
     """Each rep of the manager's teams: available or why not, load against caps, next available; polled by htmx."""
     scope = scoping.manager_scope(request.user)
-    page = Paginator(capacity_board.reps_for_capacity_board(scope), CAPACITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    reps = capacity_board.reps_for_capacity_board(scope)
+    page = Paginator(reps, CAPACITY_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     context = {"page": page, "rows": capacity_board.capacity_board(reps=list(page.object_list), at=now), "now": now,
                "query": _query_without_page(request), "poll_seconds": settings.LIVE_POLL_SECONDS,

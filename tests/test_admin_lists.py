@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from leadrouting.admin_lists import CappedCountPaginator
+from leadrouting.pagination import CappedCountPaginator
 from leads.models import Lead
 from tests.factories import (
     AssignmentFactory, LeadFactory, RepFactory, RoutingDecisionFactory, RoutingRuleFactory, TeamFactory, sales_manager,

@@ -1,7 +1,7 @@
 # A scoped sales manager's count of assignments or decisions ("to, from or of a lead of my teams", reps.scoping)
 # read every row's heap until 10,001 matched: for one team of twenty, 220,000 decisions of 2 kB of trace each
 # (200 ms). The lead's index with the reps the scope tests lets the count read the index alone, in its order
-# (leadrouting.admin_lists.CappedCountPaginator.count_order): 40 ms. These indexes replace the foreign keys' own
+# (leadrouting.pagination.CappedCountPaginator.count_order): 40 ms. These indexes replace the foreign keys' own
 # indexes on lead, which they serve as well. Built CONCURRENTLY before the old ones are dropped; hence not atomic.
 
 import django.db.models.deletion

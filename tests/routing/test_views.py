@@ -339,7 +339,7 @@ def test_the_reassignment_log_shows_old_and_new_owner_and_filters_by_cause(clien
 
 def test_a_log_longer_than_the_count_cap_says_more_than_and_pages_on(client, moves, monkeypatch):
     """A year of moves is counted up to a cap (10,000): the page says "more than" and still offers older pages."""
-    from leadrouting.admin_lists import CappedCountPaginator
+    from leadrouting.pagination import CappedCountPaginator
 
     monkeypatch.setattr(CappedCountPaginator, "COUNT_CAP", 1)
     monkeypatch.setattr("routing.views.REASSIGNMENT_PAGE_SIZE", 1)
