@@ -80,7 +80,8 @@ def update_rows(model, objs, field_names) -> None:
 
 def _recordset(fields, connection) -> str:
     """The JSON parameter as rows of the fields' columns, each in its column's type."""
-    definitions = ", ".join(f"{connection.ops.quote_name(field.column)} {field.db_type(connection)}" for field in fields)
+    quote = connection.ops.quote_name
+    definitions = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in fields)
     return f"ROWS FROM (jsonb_to_recordset(%s::jsonb) AS ({definitions}))"
 
 

@@ -1,7 +1,5 @@
 """Leads, the accounts they belong to, and each lead's timeline."""
 
-import re
-
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError

@@ -10,7 +10,6 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import translation

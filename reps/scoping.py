@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from leads.models import Lead
 from reps.models import Rep, Team
 from reps.selectors import team_children, team_ids_below
-from routing.models import Assignment, Pool
+from routing.models import Pool
 
 SALES_MANAGERS_GROUP = "Sales managers"
 VIEW_ALL_TEAMS_PERMISSION = "reps.view_all_teams"

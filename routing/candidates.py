@@ -49,7 +49,6 @@ def candidate_reps(rule: RoutingRule, facts, *, team_children: dict, batch: Rout
     return Candidates(list(found.reps), note=found.note, queryset=found.queryset)
 
 
-
 def _target(rule, facts, team_children) -> tuple:
     """(what the candidate set depends on, how to read it)."""
     if rule.target_type == Target.REP:

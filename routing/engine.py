@@ -164,7 +164,7 @@ def _apply_rule(rule, facts, entry, *, placed_by, exclude_rep_ids, team_children
         if first_lock and placed_by.strategy == RoutingRule.Strategy.LEAST_LOADED:
             # Loads counted before the lock may predate another worker's pick through this rule.
             count_loads(batch, candidates.eligible, again=True)
-            candidates.open_counts.update({rep.pk: batch.open_count(rep.pk) for rep in candidates.eligible})
+            candidates.open_counts.update(batch.open_counts(candidates.eligible))
     chosen, ranked = _pick(placed_by, candidates, facts, batch)
     entry["strategy"] = placed_by.strategy
     entry["candidates"], entry["more_excluded"], entry["more_eligible"] = _candidate_trace(candidates, ranked, batch)

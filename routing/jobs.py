@@ -21,7 +21,7 @@ from leads.models import Lead
 from routing import notifications
 from routing.retention import decision_traces_compact, decision_traces_to_compact_exist
 from routing.services import route_pending_leads
-from routing.simulation_runs import SIMULATIONS_QUEUE, simulation_run_execute
+from routing.simulation_runs import simulation_run_execute
 
 logger = logging.getLogger("routing")
 

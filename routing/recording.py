@@ -10,11 +10,11 @@ written here, in the same transaction, under the rule locks the engine took.
 
 import time
 
+from leadrouting.row_writes import update_rows
 from leads.models import Lead
 from routing.batch import RoutingBatch
 from routing.engine import Decision, outcome_cause
 from routing.models import Assignment, RotationState, RoutingDecision, RoutingRule
-from leadrouting.row_writes import update_rows
 from routing.ownership import OwnerChange, lead_owner_changes_record
 from routing.sla import sla_deadline
 from routing.timeline import timeline_cause

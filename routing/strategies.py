@@ -87,7 +87,6 @@ def _utc_text(at: dt.datetime) -> str:
 
 
 def rank(rule, reps, *, open_counts, facts, batch) -> Ranked:
-    # The strategies read `rep.id`, not `rep.pk`: they run for every rep of every lead (see `with_eligibility`).
     states = rotation_states(rule, reps, batch)
     ranker = {
         Strategy.ROUND_ROBIN: _round_robin,
